@@ -1,0 +1,36 @@
+# The two commands: `make demo` and `make test`. Each builds .venv from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A CPU build of torch lies on this machine's disk; take it when it is there so that
+# stable-baselines3 does not pull a multi-GB CUDA build. Elsewhere torch stays unpinned.
+LOCAL_TORCH ?= torch==2.13.0
+
+.PHONY: demo test test-all lint bench clean
+
+$(BIN)/archgym: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	($(BIN)/pip install --quiet --no-deps --no-index "$(LOCAL_TORCH)" 2>/dev/null \
+		&& $(BIN)/pip install --quiet "$(LOCAL_TORCH)") \
+		|| echo "no local CPU torch wheel: torch comes from the package index"
+	$(BIN)/pip install --quiet -e ".[all,dev]"
+	touch $@
+
+demo: $(BIN)/archgym
+	$(BIN)/archgym demo
+
+test: $(BIN)/archgym
+	$(BIN)/python -m pytest -q
+
+test-all: $(BIN)/archgym
+	$(BIN)/python -m pytest -q -m "slow or not slow"
+
+lint: $(BIN)/archgym
+	$(BIN)/ruff check .
+
+bench: $(BIN)/archgym
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+
+clean:
+	rm -rf $(VENV) results
