@@ -1,0 +1,215 @@
+"""Analytic systolic-array model in the manner of SCALE-Sim.
+
+Samajdar et al., "A Systematic Methodology for Characterizing Scalability of DNN
+Accelerators using SCALE-Sim", ISPASS 2020. A layer is lowered to a GEMM by im2col and
+mapped onto an R x C array by dataflow (Sec. III): the stationary operand spans
+Sr x Sc, the streamed dimension has length T.
+
+    dataflow  Sr               Sc               T
+    os        ofmap pixels     filters          window (C/g*R*S)
+    ws        window           filters          ofmap pixels
+    is        window           ofmap pixels     filters
+
+One fold that uses r x c PEs takes 2r + c + T - 2 cycles (Eq. 1: skewed fill, T
+MACs, drain). Folds are the ceil(Sr/R) x ceil(Sc/C) tiles of the stationary matrix,
+row folds outer; summing Eq. 1 over them gives 2*Sr*fc + Sc*fr + (T-2)*fr*fc, which
+is Eq. 3's (2R + C + T - 2)*fr*fc when R and C divide Sr and Sc.
+
+Memory: each operand has its own double-buffered SRAM (half holds the working set,
+as in SCALE-Sim). An operand re-streamed across folds is fetched from DRAM once if its
+working set fits, else once per pass. A layer takes max(compute cycles, DRAM words /
+bandwidth) cycles; the difference is stall.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from simulators.base import Design, Metrics
+from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.workloads import Gemm, Layer, Network
+
+DATAFLOWS = ("os", "ws", "is")
+DESIGN_KEYS = ("rows", "cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb",
+               "dram_bandwidth_words")
+
+# Horowitz, "Computing's energy problem", ISSCC 2014, 45 nm 0.9 V energy/area table:
+# 8b mult 0.2 pJ / 282 um^2; 32b add 0.1 pJ / 137 um^2 (int8 MAC, 32-bit accumulator).
+MAC_ENERGY_PJ = 0.2 + 0.1
+PE_AREA_UM2 = 282.0 + 137.0
+# Same source: 32b DRAM read 640 pJ -> 20 pJ per bit.
+DRAM_ENERGY_PJ_PER_BIT = 640.0 / 32
+# Same source, 64b cache reads: 8 KB 10 pJ, 32 KB 20 pJ, 1 MB 100 pJ; a power law through
+# the 8 KB and 1 MB points (exponent log 10 / log 128) gives 19.3 pJ at 32 KB.
+SRAM_ENERGY_PJ_64B_AT_8KB = 10.0
+SRAM_ENERGY_EXPONENT = np.log(10.0) / np.log(128.0)
+# Intel 45 nm 6T SRAM cell 0.346 um^2 (Mistry et al., IEDM 2007); 70% array efficiency
+# (bitcells over macro area, an assumption typical of CACTI 45 nm macros).
+SRAM_AREA_UM2_PER_BIT = 0.346 / 0.7
+
+
+def sram_energy_pj_per_bit(size_kb: np.ndarray) -> np.ndarray:
+    """Energy of one bit read or written in an SRAM of the given size."""
+    return SRAM_ENERGY_PJ_64B_AT_8KB * (np.asarray(size_kb) / 8.0) ** SRAM_ENERGY_EXPONENT / 64
+
+
+def _gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[tuple[Gemm, int]]:
+    """(GEMM, unique input words) pairs of a workload."""
+    if isinstance(workload, Network):
+        workload = workload.layers
+    if isinstance(workload, Layer | Gemm):
+        workload = [workload]
+    out = []
+    for item in workload:
+        if isinstance(item, Layer):
+            height = (item.P - 1) * item.Hstride + (item.R - 1) * item.Hdilation + 1
+            width = (item.Q - 1) * item.Wstride + (item.S - 1) * item.Wdilation + 1
+            out.append((item.to_gemm(), item.N * (item.C // item.groups) * height * width))
+        elif isinstance(item, Gemm):
+            out.append((item, item.rows * item.inner))
+        else:
+            raise InvalidArgumentError("workload", type(item).__name__,
+                                       "a Network, Layer, Gemm or a sequence of them")
+    if not out:
+        raise InvalidArgumentError("workload", "[]", "at least one layer")
+    return out
+
+
+def _design_columns(designs: Sequence[Design]) -> dict[str, np.ndarray]:
+    """Design values as (D, 1) arrays, checked for presence and range."""
+    cols: dict[str, np.ndarray] = {}
+    for key in DESIGN_KEYS:
+        try:
+            values = [d[key] for d in designs]
+        except KeyError:
+            raise InvalidDesignError(key, None, "a value for every key of "
+                                     + ", ".join(DESIGN_KEYS)) from None
+        if key == "dataflow":
+            bad = [v for v in values if v not in DATAFLOWS]
+            if bad:
+                raise InvalidDesignError(key, bad[0], ", ".join(DATAFLOWS))
+            values = [DATAFLOWS.index(v) for v in values]
+        arr = np.asarray(values, dtype=np.float64 if key.endswith("_kb") else np.int64)
+        if key != "dataflow" and np.any(arr <= 0):
+            raise InvalidDesignError(key, arr[arr <= 0][0].item(), "a positive number")
+        cols[key] = arr[:, None]
+    return cols
+
+
+class SystolicArray:
+    """SCALE-Sim-style systolic array: latency, traffic, energy and area of a workload.
+
+    Args:
+        clock_ghz: clock frequency used to turn cycles into seconds.
+        word_bits: operand width in bits (SRAM sizes are in KB of such words).
+    """
+
+    metric_names = (
+        "latency_cycles", "latency_s", "compute_cycles", "stall_cycles", "utilization",
+        "energy_pj", "power_mw", "area_mm2", "edp_pj_s", "macs",
+        "ifmap_sram_read_words", "filter_sram_read_words", "ofmap_sram_write_words",
+        "ofmap_sram_read_words", "ifmap_dram_read_words", "filter_dram_read_words",
+        "ofmap_dram_write_words", "ofmap_dram_read_words",
+    )
+
+    def __init__(self, clock_ghz: float = 1.0, word_bits: int = 8):
+        if not clock_ghz > 0:
+            raise InvalidArgumentError("clock_ghz", clock_ghz, "a positive number")
+        if word_bits not in (8, 16, 32):
+            raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
+        self.clock_ghz = clock_ghz
+        self.word_bits = word_bits
+
+    def evaluate(self, design: Design, workload) -> Metrics:
+        return self.evaluate_batch([design], workload)[0]
+
+    def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:
+        """Evaluate many designs on one workload in one numpy pass (designs x layers)."""
+        if not designs:
+            return []
+        d = _design_columns(designs)
+        pairs = _gemms(workload)
+        row = lambda values: np.asarray(values, dtype=np.int64)[None, :]  # noqa: E731
+        rows = row([g.rows for g, _ in pairs])
+        inner = row([g.inner for g, _ in pairs])
+        cols = row([g.cols for g, _ in pairs])
+        count = row([g.count for g, _ in pairs])
+        ifmap_words = row([u for _, u in pairs])
+        filter_words, ofmap_words = inner * cols, rows * cols
+
+        os_, ws = d["dataflow"] == 0, d["dataflow"] == 1
+        is_ = ~(os_ | ws)
+        R, C = d["rows"], d["cols"]
+        Sr = np.where(os_, rows, inner)
+        Sc = np.where(is_, rows, cols)
+        T = np.where(os_, inner, np.where(ws, rows, cols))
+        fr, fc = -(-Sr // R), -(-Sc // C)
+        compute = (2 * Sr * fc + Sc * fr + (T - 2) * fr * fc) * count
+
+        # SRAM traffic: stationary Sr x Sc once; streamed Sr x T once per column fold;
+        # the Sc x T operand once per row fold (an input in os, partial sums otherwise).
+        streamed = Sr * T * fc
+        ifmap_sram = np.where(is_, Sr * Sc, streamed) * count
+        filter_sram = np.where(os_, Sc * T * fr, np.where(ws, Sr * Sc, streamed)) * count
+        ofmap_sram_w = np.where(os_, Sr * Sc, Sc * T * fr) * count
+        ofmap_sram_r = np.where(os_, 0, Sc * T * (fr - 1)) * count
+
+        # DRAM traffic: half of each SRAM (double buffering) holds the working set.
+        words_per_kb = 8192 // self.word_bits
+        cap_if, cap_f, cap_of = (d[k] * words_per_kb / 2 for k in
+                                 ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"))
+        streamed_fits = np.minimum(Sr, R) * T <= np.where(is_, cap_f, cap_if)
+        streamed_passes = np.where(streamed_fits, 1, fc)
+        filter_passes_os = np.where(Sc * T <= cap_f, 1, fr)
+        psum_passes = np.where(Sc * T <= cap_of, 1, fr)
+        ifmap_dram = np.where(is_, ifmap_words, ifmap_words * streamed_passes) * count
+        filter_dram = np.where(os_, filter_words * filter_passes_os,
+                               np.where(ws, filter_words, filter_words * streamed_passes)) * count
+        ofmap_dram_w = np.where(os_, ofmap_words, ofmap_words * psum_passes) * count
+        ofmap_dram_r = np.where(os_, 0, ofmap_words * (psum_passes - 1)) * count
+
+        dram_words = ifmap_dram + filter_dram + ofmap_dram_w + ofmap_dram_r
+        dram_cycles = -(-dram_words // d["dram_bandwidth_words"])
+        cycles = np.maximum(compute, dram_cycles)
+
+        macs = float(sum(g.rows * g.inner * g.cols * g.count for g, _ in pairs))
+        total = lambda a: a.sum(axis=1).astype(np.float64)  # noqa: E731
+        sram_pj_per_word = {k: sram_energy_pj_per_bit(d[k][:, 0]) * self.word_bits
+                            for k in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")}
+        energy = (
+            macs * MAC_ENERGY_PJ * (self.word_bits / 8)
+            + total(ifmap_sram) * sram_pj_per_word["ifmap_sram_kb"]
+            + total(filter_sram) * sram_pj_per_word["filter_sram_kb"]
+            + total(ofmap_sram_w + ofmap_sram_r) * sram_pj_per_word["ofmap_sram_kb"]
+            + total(dram_words) * DRAM_ENERGY_PJ_PER_BIT * self.word_bits
+        )
+        sram_bits = sum(d[k][:, 0] for k in ("ifmap_sram_kb", "filter_sram_kb",
+                                              "ofmap_sram_kb")) * 8192
+        n_pe = (R * C)[:, 0].astype(np.float64)
+        area_mm2 = (n_pe * PE_AREA_UM2 + sram_bits * SRAM_AREA_UM2_PER_BIT) * 1e-6
+
+        latency_cycles = total(cycles)
+        latency_s = latency_cycles / (self.clock_ghz * 1e9)
+        columns = {
+            "latency_cycles": latency_cycles,
+            "latency_s": latency_s,
+            "compute_cycles": total(compute),
+            "stall_cycles": total(cycles - compute),
+            "utilization": macs / (n_pe * latency_cycles),
+            "energy_pj": energy,
+            "power_mw": energy * 1e-9 / latency_s,
+            "area_mm2": area_mm2,
+            "edp_pj_s": energy * latency_s,
+            "macs": np.full(len(designs), macs),
+            "ifmap_sram_read_words": total(ifmap_sram),
+            "filter_sram_read_words": total(filter_sram),
+            "ofmap_sram_write_words": total(ofmap_sram_w),
+            "ofmap_sram_read_words": total(ofmap_sram_r),
+            "ifmap_dram_read_words": total(ifmap_dram),
+            "filter_dram_read_words": total(filter_dram),
+            "ofmap_dram_write_words": total(ofmap_dram_w),
+            "ofmap_dram_read_words": total(ofmap_dram_r),
+        }
+        return [{k: float(v[i]) for k, v in columns.items()} for i in range(len(designs))]
