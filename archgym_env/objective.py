@@ -1,0 +1,201 @@
+"""Objectives: which metrics matter and how they become a bounded reward."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from archgym_env.pareto import ParetoArchive
+from simulators.errors import InvalidArgumentError
+
+MODES = ("target", "constrained", "weighted", "pareto")
+WEIGHTED_CLIP_DECADES = 10.0  # each weighted term is clipped to +-10 decades
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One metric: its direction and, as the mode needs, a target, a hard limit, a
+    weight and a reference (the worst value still counted in the hypervolume)."""
+
+    metric: str
+    direction: str = "min"
+    target: float | None = None
+    limit: float | None = None
+    weight: float = 1.0
+    reference: float | None = None
+
+    def __post_init__(self):
+        if self.direction not in ("min", "max"):
+            raise InvalidArgumentError(f"{self.metric}.direction", self.direction, "min, max")
+        for name in ("target", "limit", "reference"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InvalidArgumentError(f"{self.metric}.{name}", value, "a positive number")
+        if not (math.isfinite(self.weight) and self.weight >= 0):
+            raise InvalidArgumentError(f"{self.metric}.weight", self.weight, "a number >= 0")
+
+    @property
+    def scale(self) -> float:
+        """The value at which this metric counts as 'typical': target, limit or reference."""
+        return next((v for v in (self.target, self.limit, self.reference) if v is not None), 1.0)
+
+    def ratio(self, value: float, to: float) -> float:
+        """How far `value` is from `to` in the good direction: >= 1 means at or beyond it."""
+        value = max(float(value), 1e-300)
+        return to / value if self.direction == "min" else value / to
+
+    def meets(self, value: float, bound: float | None) -> bool:
+        return bound is None or self.ratio(value, bound) >= 1.0
+
+    def score(self, value: float) -> float:
+        """Target closeness in [0, 1]: 1 at or beyond the target, target/x (or x/target) short
+        of it. Unlike the reference project's target/|x - target| it is finite at the target."""
+        if self.target is None:
+            return float(np.clip(value, 0.0, 1.0))
+        return min(1.0, self.ratio(value, self.target))
+
+    def minimization_form(self, value: float) -> float:
+        """Value / reference for 'min', reference / value for 'max': 1 is the reference point."""
+        ref = self.reference if self.reference is not None else self.scale
+        return 1.0 / self.ratio(value, ref)
+
+
+@dataclass(frozen=True)
+class Objective:
+    """How metrics turn into a reward.
+
+    Modes:
+        target: mean of weighted target scores, in [0, 1], 1 when every target is met.
+        constrained: (NASAIC) the `quality` goal's score when every hard limit holds, else
+            that score minus, per violated limit, min(1, relative excess): in [-n_limits, 1].
+        weighted: sum over goals of weight * decades better than the goal's scale,
+            weights normalized, each term clipped to +-10: in [-10, 10].
+        pareto: a vector (one entry per goal, larger is better); the scalar reward is the
+            hypervolume gain of the archive in the normalized box [0, 1]^k, in [0, 1].
+    """
+
+    mode: str
+    goals: tuple[Goal, ...]
+    quality: str | None = None
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise InvalidArgumentError("reward mode", self.mode, ", ".join(MODES))
+        object.__setattr__(self, "goals", tuple(self.goals))
+        if not self.goals:
+            raise InvalidArgumentError("goals", [], "at least one metric goal")
+        metrics = [g.metric for g in self.goals]
+        if len(set(metrics)) != len(metrics):
+            raise InvalidArgumentError("goals", metrics, "each metric once")
+        if self.mode == "target":
+            for g in self.goals:
+                if g.target is None:
+                    raise InvalidArgumentError(f"{g.metric}.target", None,
+                                               "a positive number in target mode")
+        if self.mode == "constrained" and self.quality not in metrics:
+            raise InvalidArgumentError("quality", self.quality, ", ".join(metrics))
+        if self.mode == "weighted" and sum(g.weight for g in self.goals) <= 0:
+            raise InvalidArgumentError("weights", [g.weight for g in self.goals],
+                                       "at least one positive weight")
+
+    @property
+    def metric_names(self) -> tuple[str, ...]:
+        return tuple(g.metric for g in self.goals)
+
+    @property
+    def reward_range(self) -> tuple[float, float]:
+        if self.mode == "constrained":
+            return -float(sum(g.limit is not None for g in self.goals)), 1.0
+        if self.mode == "weighted":
+            return -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES
+        return 0.0, 1.0
+
+    def check_metrics(self, metrics: Mapping[str, float]) -> None:
+        missing = [m for m in self.metric_names if m not in metrics]
+        if missing:
+            raise InvalidArgumentError("objective metric", missing[0], ", ".join(sorted(metrics)))
+
+    def feasible(self, metrics: Mapping[str, float]) -> bool:
+        """Every hard limit holds."""
+        return all(g.meets(metrics[g.metric], g.limit) for g in self.goals)
+
+    def targets_met(self, metrics: Mapping[str, float]) -> bool:
+        return all(g.meets(metrics[g.metric], g.target) for g in self.goals)
+
+    def reward(self, metrics: Mapping[str, float], archive: ParetoArchive | None = None) -> float:
+        """The scalar reward of one evaluation (pareto mode adds the point to `archive`)."""
+        if self.mode == "target":
+            weights = np.array([g.weight for g in self.goals])
+            scores = np.array([g.score(metrics[g.metric]) for g in self.goals])
+            total = weights.sum()
+            return float(scores @ weights / total) if total > 0 else float(scores.mean())
+        if self.mode == "constrained":
+            quality = next(g for g in self.goals if g.metric == self.quality)
+            penalty = sum(min(1.0, 1.0 / g.ratio(metrics[g.metric], g.limit) - 1.0)
+                          for g in self.goals
+                          if g.limit is not None and not g.meets(metrics[g.metric], g.limit))
+            return quality.score(metrics[self.quality]) - penalty
+        if self.mode == "weighted":
+            total = sum(g.weight for g in self.goals)
+            return float(sum(
+                g.weight / total * np.clip(math.log10(g.ratio(metrics[g.metric], g.scale)),
+                                           -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES)
+                for g in self.goals))
+        if archive is None:
+            raise InvalidArgumentError("archive", None, "a ParetoArchive in pareto mode")
+        before = archive.hypervolume()
+        archive.add(self.minimization_form(metrics), dict(metrics))
+        return float(np.clip(archive.hypervolume() - before, 0.0, 1.0))
+
+    def reward_vector(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """Per goal, larger is better: minus the normalized minimization form."""
+        return -self.minimization_form(metrics)
+
+    def minimization_form(self, metrics: Mapping[str, float]) -> np.ndarray:
+        return np.array([min(g.minimization_form(metrics[g.metric]), 1e12) for g in self.goals])
+
+    def new_archive(self) -> ParetoArchive:
+        return ParetoArchive(reference=np.ones(len(self.goals)))
+
+    def observe(self, metrics: Mapping[str, float]) -> np.ndarray:
+        """Metrics squashed to [0, 1) as x / (x + scale): 0.5 at the goal's scale."""
+        values = np.array([max(float(metrics[g.metric]), 0.0) for g in self.goals])
+        scales = np.array([g.scale for g in self.goals])
+        return values / (values + scales)
+
+
+MAXIMIZED_PREFIXES = ("utilization", "accuracy", "bandwidth", "throughput")
+
+
+def default_direction(metric: str) -> str:
+    """'max' for utilization, accuracy, bandwidth and throughput metrics, else 'min'."""
+    return "max" if metric.startswith(MAXIMIZED_PREFIXES) else "min"
+
+
+def make_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
+                   targets: Mapping[str, float] | None = None,
+                   limits: Mapping[str, float] | None = None,
+                   weights: Mapping[str, float] | None = None,
+                   references: Mapping[str, float] | None = None,
+                   quality: str | None = None) -> Objective:
+    """An Objective from per-metric tables, as environment constructors take them.
+
+    The goals are `metrics`, then `quality`, then any metric with a target or a limit;
+    `available` lists the metrics the simulator reports; directions follow `default_direction`.
+    """
+    targets, limits = dict(targets or {}), dict(limits or {})
+    weights, references = dict(weights or {}), dict(references or {})
+    names = list(dict.fromkeys([*metrics, *([quality] if quality else []), *targets, *limits]))
+    for name in names:
+        if name not in available:
+            raise InvalidArgumentError("metric", name, ", ".join(available))
+    for label, table in (("weights", weights), ("references", references)):
+        for name in table:
+            if name not in names:
+                raise InvalidArgumentError(f"{label} metric", name, ", ".join(names))
+    goals = tuple(Goal(n, default_direction(n), targets.get(n), limits.get(n), weights.get(n, 1.0),
+                       references.get(n)) for n in names)
+    return Objective(mode, goals, quality)

@@ -1,0 +1,82 @@
+"""Pareto archive and exact hypervolume, all in minimization form."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of `points` that no other row dominates (minimization)."""
+    points = np.asarray(points, dtype=np.float64)
+    le = np.all(points[:, None, :] <= points[None, :, :], axis=2)
+    lt = np.any(points[:, None, :] < points[None, :, :], axis=2)
+    dominated = np.any(le & lt, axis=0)
+    return ~dominated
+
+
+def hypervolume(points: Sequence[Sequence[float]] | np.ndarray,
+                reference: Sequence[float] | np.ndarray) -> float:
+    """Exact volume dominated by `points` and bounded by `reference` (minimization).
+
+    2-D by a sweep over the front sorted on the first objective; higher dimensions by
+    slicing along the last objective and summing slab volumes (HSO), exact in any
+    dimension and fast for the 2-D and 3-D fronts of design-space exploration.
+    """
+    ref = np.asarray(reference, dtype=np.float64)
+    pts = np.asarray(points, dtype=np.float64).reshape(-1, ref.size)
+    pts = pts[np.all(pts < ref, axis=1)]
+    if len(pts) == 0:
+        return 0.0
+    pts = pts[non_dominated(pts)]
+    return _hv(pts, ref)
+
+
+def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
+    if ref.size == 1:
+        return float(ref[0] - pts[:, 0].min())
+    if ref.size == 2:
+        pts = pts[np.lexsort((pts[:, 1], pts[:, 0]))]
+        volume, best_y = 0.0, ref[1]
+        for x, y in pts:
+            if y < best_y:
+                volume += (ref[0] - x) * (best_y - y)
+                best_y = y
+        return float(volume)
+    order = np.argsort(pts[:, -1])
+    pts = pts[order]
+    levels = np.append(pts[:, -1], ref[-1])
+    volume = 0.0
+    for i in range(len(pts)):
+        depth = levels[i + 1] - levels[i]
+        if depth > 0:
+            slab = pts[: i + 1, :-1]
+            volume += depth * _hv(slab[non_dominated(slab)], ref[:-1])
+    return float(volume)
+
+
+class ParetoArchive:
+    """The non-dominated points seen so far, each with a payload (design, metrics...)."""
+
+    def __init__(self, reference: Sequence[float]):
+        self.reference = np.asarray(reference, dtype=np.float64)
+        self.points = np.empty((0, self.reference.size))
+        self.payloads: list[Any] = []
+
+    def __len__(self) -> int:
+        return len(self.payloads)
+
+    def add(self, point: Sequence[float], payload: Any = None) -> bool:
+        """Insert `point` unless an archived point weakly dominates it; drop what it dominates."""
+        p = np.asarray(point, dtype=np.float64)
+        if len(self.points) and np.any(np.all(self.points <= p, axis=1)):
+            return False
+        keep = ~(np.all(p <= self.points, axis=1) & np.any(p < self.points, axis=1))
+        self.points = np.vstack([self.points[keep], p])
+        self.payloads = [pl for pl, k in zip(self.payloads, keep, strict=True) if k] + [payload]
+        return True
+
+    def hypervolume(self) -> float:
+        return hypervolume(self.points, self.reference)

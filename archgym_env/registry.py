@@ -1,0 +1,40 @@
+"""The `archgym/` environments, registered with Gymnasium."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+
+from simulators.errors import InvalidArgumentError
+
+
+@dataclass(frozen=True)
+class EnvEntry:
+    entry_point: str
+    models: str
+
+
+ENVIRONMENTS = {
+    "archgym/Systolic-v0": EnvEntry(
+        "archgym_env.systolic_env:make_systolic_env",
+        "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)"),
+}
+
+
+def register_envs() -> None:
+    for env_id, entry in ENVIRONMENTS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry.entry_point)
+
+
+def make(env_id: str, **kwargs: Any) -> gym.Env:
+    """`gymnasium.make` for an ArchGym id, with a clear error for an unknown one."""
+    if env_id not in ENVIRONMENTS:
+        raise InvalidArgumentError("env_id", env_id, ", ".join(ENVIRONMENTS))
+    register_envs()
+    try:
+        return gym.make(env_id, **kwargs)
+    except TypeError as error:
+        raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None

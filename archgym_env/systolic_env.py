@@ -1,0 +1,57 @@
+"""`archgym/Systolic-v0`: size a SCALE-Sim-style systolic array for a DNN."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from archgym_env.env import DesignEnv
+from archgym_env.objective import make_objective
+from archgym_env.space import Categorical, DesignSpace, PowerOfTwo
+from simulators.systolic import DATAFLOWS, SystolicArray
+from simulators.workloads import network
+
+SYSTOLIC_SPACE = DesignSpace((
+    PowerOfTwo("rows", 8, 256),
+    PowerOfTwo("cols", 8, 256),
+    Categorical("dataflow", DATAFLOWS),
+    PowerOfTwo("ifmap_sram_kb", 16, 2048),
+    PowerOfTwo("filter_sram_kb", 16, 2048),
+    PowerOfTwo("ofmap_sram_kb", 16, 2048),
+    PowerOfTwo("dram_bandwidth_words", 1, 64),
+))
+
+DEFAULT_METRICS = ("latency_s", "energy_pj", "area_mm2")
+# ResNet-18 at 224x224, batch 1, 1 GHz: a 1 ms / 5 mJ / 10 mm^2 budget that about one
+# random design in eighty meets.
+DEFAULT_BUDGET = {"latency_s": 1e-3, "energy_pj": 5e9, "area_mm2": 10.0}
+
+
+def make_systolic_env(workload: str | Any = "resnet18", resolution: int = 224, batch: int = 1,
+                      reward: str = "target", metrics: Sequence[str] = DEFAULT_METRICS,
+                      targets: Mapping[str, float] | None = None,
+                      limits: Mapping[str, float] | None = None,
+                      weights: Mapping[str, float] | None = None,
+                      references: Mapping[str, float] | None = None,
+                      quality: str | None = None, mode: str = "one_shot", max_steps: int = 1,
+                      clock_ghz: float = 1.0, render_mode: str | None = None) -> DesignEnv:
+    """Build the environment. A string workload names a built-in network; otherwise pass a
+    Network, a Layer, a Gemm or a list of them. The budget above is the default target
+    (target and weighted modes), limit (constrained mode, quality: utilization) and
+    reference (pareto mode)."""
+    simulator = SystolicArray(clock_ghz=clock_ghz)
+    if isinstance(workload, str):
+        workload = network(workload, resolution=resolution, batch=batch)
+    budget = {m: DEFAULT_BUDGET[m] for m in metrics if m in DEFAULT_BUDGET}
+    if reward in ("target", "weighted") and targets is None:
+        targets = budget
+    if reward == "constrained":
+        limits = budget if limits is None else limits
+        quality = quality or "utilization"
+    if reward == "pareto" and references is None:
+        references = budget
+    objective = make_objective(reward, metrics, simulator.metric_names, targets=targets,
+                               limits=limits, weights=weights, references=references,
+                               quality=quality)
+    return DesignEnv(SYSTOLIC_SPACE, simulator, workload, objective, mode=mode,
+                     max_steps=max_steps, render_mode=render_mode)

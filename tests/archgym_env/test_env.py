@@ -1,0 +1,116 @@
+"""The generic environment on the real systolic model, in both modes."""
+
+import numpy as np
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from archgym_env import DesignEnv, make
+from archgym_env.objective import make_objective
+from archgym_env.space import Categorical, Constraint, DesignSpace, PowerOfTwo
+from simulators.errors import InvalidArgumentError
+from simulators.systolic import SystolicArray
+from simulators.workloads import Gemm, Layer
+
+SIM = SystolicArray()
+SMALL = DesignSpace(
+    (PowerOfTwo("rows", 4, 32), PowerOfTwo("cols", 4, 32), Categorical("dataflow", ("os", "ws")),
+     PowerOfTwo("ifmap_sram_kb", 1, 8), PowerOfTwo("filter_sram_kb", 1, 8),
+     PowerOfTwo("ofmap_sram_kb", 1, 8), PowerOfTwo("dram_bandwidth_words", 1, 16)),
+    constraints=(Constraint(lambda d: d["rows"] * d["cols"] <= 256, "rows * cols <= 256"),),
+)
+WORKLOAD = [Layer("conv", M=16, C=8, P=8, Q=8, R=3, S=3), Gemm(rows=1, inner=64, cols=10)]
+
+
+def square_array(side):
+    """Action for a side x side array with the largest SRAMs and bandwidth."""
+    return SMALL.to_index({"rows": side, "cols": side, "dataflow": "os", "ifmap_sram_kb": 8,
+                           "filter_sram_kb": 8, "ofmap_sram_kb": 8, "dram_bandwidth_words": 16})
+
+
+def small_env(mode="one_shot", reward="target", **kwargs):
+    objective = make_objective(reward, ("latency_cycles", "energy_pj"), SIM.metric_names,
+                               targets={"latency_cycles": 2000, "energy_pj": 2e6})
+    return DesignEnv(SMALL, SIM, WORKLOAD, objective, mode=mode, **kwargs)
+
+
+@pytest.mark.parametrize("mode", ["one_shot", "sequential"])
+def test_generic_env_passes_check_env(mode):
+    check_env(small_env(mode), skip_render_check=True)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"mode": "sequential"}, {"reward": "pareto"},
+                                    {"reward": "constrained"}, {"max_steps": 4}])
+def test_systolic_env_passes_check_env(kwargs):
+    check_env(make("archgym/Systolic-v0", **kwargs).unwrapped, skip_render_check=True)
+
+
+def test_one_shot_reports_the_simulators_metrics():
+    env = small_env()
+    env.reset(seed=0)
+    obs, reward, terminated, truncated, info = env.step(square_array(8))
+    assert terminated and not truncated
+    assert info["metrics"] == SIM.evaluate(info["design"], WORKLOAD)
+    assert reward == pytest.approx(env.objective.reward(info["metrics"]))
+    assert info["valid"] and info["evaluations"] == 1
+    assert env.observation_space.contains(obs)
+    lat = info["metrics"]["latency_cycles"]
+    assert obs[len(SMALL.parameters)] == pytest.approx(lat / (lat + 2000), rel=1e-5)
+
+
+def test_constraint_violation_is_penalized_not_raised():
+    env = small_env()
+    env.reset(seed=0)
+    _, reward, terminated, _, info = env.step(square_array(32))
+    assert terminated and not info["valid"] and "rows * cols <= 256" in info["error"]
+    assert reward == env.objective.reward_range[0]
+
+
+def test_sequential_rewards_only_the_finished_design():
+    env = small_env("sequential")
+    obs, _ = env.reset(seed=1)
+    assert np.all(obs[:-1] == -1) and obs[-1] == 0
+    n_max = env.action_space.n
+    rewards = []
+    for t in range(len(SMALL.parameters)):
+        obs, reward, terminated, _, info = env.step(n_max - 1)  # the last bin: largest choice
+        rewards.append(reward)
+        assert terminated == (t == len(SMALL.parameters) - 1)
+        assert obs[t] == 1.0
+    assert rewards[:-1] == [0.0] * (len(rewards) - 1)
+    assert info["design"]["rows"] == 32 and info["design"]["dataflow"] == "ws"
+
+
+def test_refinement_episodes_truncate_after_max_steps():
+    env = small_env(max_steps=3)
+    env.reset(seed=0)
+    rng = np.random.default_rng(0)
+    ends = []
+    for _ in range(3):
+        action = SMALL.to_index(SMALL.sample(rng)[0])
+        _, _, terminated, truncated, info = env.step(action)
+        ends.append(truncated or terminated)
+        if info["targets_met"]:
+            break
+    assert ends[-1] and not any(ends[:-1])
+
+
+def test_pareto_mode_reports_vector_and_hypervolume():
+    env = make("archgym/Systolic-v0", reward="pareto").unwrapped
+    rng = np.random.default_rng(0)
+    hv = 0.0
+    for design in env.space.sample(rng, 30):
+        env.reset()
+        _, reward, _, _, info = env.step(env.space.to_index(design))
+        assert info["reward_vector"].shape == (3,)
+        assert info["hypervolume"] == pytest.approx(hv + reward)
+        hv = info["hypervolume"]
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(InvalidArgumentError, match="mode"):
+        small_env("two_shot")
+    with pytest.raises(InvalidArgumentError, match="max_steps"):
+        small_env(max_steps=0)
+    accuracy = make_objective("target", ("accuracy",), ("accuracy",), targets={"accuracy": 1.0})
+    with pytest.raises(InvalidArgumentError, match="objective metric='accuracy'"):
+        DesignEnv(SMALL, SIM, WORKLOAD, accuracy)

@@ -1,0 +1,108 @@
+"""Objectives: bounded rewards in every mode, and exact hypervolume."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archgym_env.objective import Goal, Objective, make_objective
+from archgym_env.pareto import ParetoArchive, hypervolume, non_dominated
+from simulators.errors import InvalidArgumentError
+
+positive = st.floats(1e-12, 1e12, allow_nan=False, allow_infinity=False)
+METRICS = ("latency_s", "energy_pj", "utilization")
+
+
+def objective(mode):
+    return make_objective(
+        mode, METRICS, METRICS, targets={"latency_s": 1e-3, "energy_pj": 5e9, "utilization": 0.5},
+        limits={"latency_s": 2e-3, "energy_pj": 1e10} if mode == "constrained" else None,
+        quality="utilization" if mode == "constrained" else None,
+        references={"latency_s": 1e-2, "energy_pj": 1e11, "utilization": 0.01})
+
+
+@pytest.mark.parametrize("mode", ["target", "constrained", "weighted", "pareto"])
+@given(values=st.lists(st.tuples(positive, positive, positive), min_size=1, max_size=20))
+@settings(max_examples=100, deadline=None)
+def test_rewards_are_finite_and_within_their_range(mode, values):
+    obj = objective(mode)
+    low, high = obj.reward_range
+    archive = obj.new_archive()
+    for lat, energy, util in values:
+        r = obj.reward({"latency_s": lat, "energy_pj": energy, "utilization": util}, archive)
+        assert math.isfinite(r) and low <= r <= high
+
+
+def test_target_reward_is_one_at_and_beyond_target_and_continuous():
+    goal = Goal("latency_s", "min", target=1e-3)
+    assert goal.score(1e-3) == 1.0 and goal.score(1e-9) == 1.0
+    assert goal.score(2e-3) == pytest.approx(0.5)
+    assert goal.score(1e-3 * (1 + 1e-9)) == pytest.approx(1.0)
+    up = Goal("utilization", "max", target=0.5)
+    assert up.score(0.25) == pytest.approx(0.5) and up.score(0.9) == 1.0
+
+
+def test_constrained_reward_is_quality_when_feasible_else_penalized():
+    obj = objective("constrained")
+    ok = {"latency_s": 1e-3, "energy_pj": 1e9, "utilization": 0.4}
+    assert obj.feasible(ok) and obj.reward(ok) == pytest.approx(0.4 / 0.5)
+    late = {**ok, "latency_s": 3e-3}  # 50% over the 2 ms limit
+    assert not obj.feasible(late) and obj.reward(late) == pytest.approx(0.8 - 0.5)
+    awful = {**ok, "latency_s": 1.0, "energy_pj": 1e15}
+    assert obj.reward(awful) == pytest.approx(0.8 - 2.0)
+
+
+def test_weighted_reward_counts_decades():
+    obj = make_objective("weighted", ("latency_s", "energy_pj"), METRICS,
+                         targets={"latency_s": 1e-3, "energy_pj": 1e9},
+                         weights={"latency_s": 3.0, "energy_pj": 1.0})
+    # 10x faster than the scale (+1 decade, weight 3/4), 100x more energy (-2, weight 1/4).
+    assert obj.reward({"latency_s": 1e-4, "energy_pj": 1e11}) == pytest.approx(0.75 - 0.5)
+
+
+def test_mode_requirements_are_checked():
+    with pytest.raises(InvalidArgumentError, match="latency_s.target"):
+        Objective("target", (Goal("latency_s"),))
+    with pytest.raises(InvalidArgumentError, match="quality"):
+        Objective("constrained", (Goal("latency_s", limit=1.0),), quality="accuracy")
+    with pytest.raises(InvalidArgumentError, match="reward mode"):
+        Objective("best", (Goal("latency_s"),))
+    with pytest.raises(InvalidArgumentError, match="metric='power'"):
+        make_objective("target", ("power",), METRICS)
+
+
+points_2d = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=30)
+points_3d = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1), st.floats(0, 1)), min_size=1,
+                     max_size=25)
+points_4d = st.lists(st.tuples(*[st.floats(0, 1)] * 4), min_size=1, max_size=12)
+
+
+@pytest.mark.parametrize("strategy", [points_2d, points_3d, points_4d], ids=["2d", "3d", "4d"])
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_hypervolume_matches_pymoo(strategy, data):
+    from pymoo.indicators.hv import HV
+
+    pts = np.array(data.draw(strategy))
+    ref = np.full(pts.shape[1], 1.1)
+    assert hypervolume(pts, ref) == pytest.approx(HV(ref_point=ref)(pts), rel=1e-9, abs=1e-12)
+
+
+def test_hypervolume_by_hand():
+    # (1, 2) dominates [1,3]x[2,3] = 2; (2, 1) dominates [2,3]x[1,3] = 2; overlap 1 -> 3.
+    assert hypervolume([(1, 2), (2, 1)], (3, 3)) == pytest.approx(3.0)
+    assert hypervolume([(0, 0, 0)], (1, 2, 3)) == pytest.approx(6.0)
+    assert hypervolume([(5, 5)], (3, 3)) == 0.0
+
+
+@given(st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=40))
+def test_archive_keeps_exactly_the_non_dominated_points(pts):
+    archive = ParetoArchive([2.0, 2.0])
+    for p in pts:
+        archive.add(p)
+    arr = np.unique(np.array(pts), axis=0)
+    front = arr[non_dominated(arr)]
+    assert {tuple(p) for p in archive.points} == {tuple(p) for p in front}
+    assert archive.hypervolume() == pytest.approx(hypervolume(arr, [2.0, 2.0]))
