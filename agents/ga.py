@@ -1,0 +1,78 @@
+"""Genetic algorithm over choice indices: tournament selection, uniform crossover,
+per-gene mutation, (mu + lambda) survival."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from agents.base import Design, Optimizer
+from archgym_env.space import DesignSpace
+from simulators.errors import InvalidArgumentError
+
+
+class GeneticAlgorithm(Optimizer):
+    """Args:
+        population: designs kept between generations (mu).
+        tournament: contestants per parent selection.
+        crossover: probability that a child mixes two parents gene by gene.
+        mutation: per-gene mutation probability (default 1 / number of parameters).
+    """
+
+    name = "ga"
+
+    def __init__(self, space: DesignSpace, seed: int = 0, population: int = 32,
+                 tournament: int = 3, crossover: float = 0.9, mutation: float | None = None):
+        super().__init__(space, seed)
+        if population < 2:
+            raise InvalidArgumentError("population", population, "an integer >= 2")
+        if tournament < 1:
+            raise InvalidArgumentError("tournament", tournament, "an integer >= 1")
+        for label, p in (("crossover", crossover), ("mutation", mutation)):
+            if p is not None and not 0.0 <= p <= 1.0:
+                raise InvalidArgumentError(label, p, "a probability in [0, 1]")
+        self.population, self.tournament, self.crossover = population, tournament, crossover
+        self.mutation = 1.0 / len(space.parameters) if mutation is None else mutation
+        self._genomes = np.empty((0, len(space.parameters)), dtype=np.int64)
+        self._fitness = np.empty(0)
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"population": self.population, "tournament": self.tournament,
+                "crossover": self.crossover, "mutation": self.mutation}
+
+    def ask(self, n: int) -> list[Design]:
+        if len(self._fitness) < self.population:
+            return self.space.sample(self.rng, n)
+        children: list[Design] = []
+        for _ in range(100 * n):
+            child = self.space.from_index(self._child())
+            if not self.space.violations(child):
+                children.append(child)
+                if len(children) == n:
+                    return children
+        return children + self.space.sample(self.rng, n - len(children))
+
+    def tell(self, designs: Sequence[Design], rewards: Sequence[float]) -> None:
+        genomes = np.array([self.space.to_index(d) for d in designs], dtype=np.int64)
+        self._genomes = np.vstack([self._genomes, genomes.reshape(-1, self._genomes.shape[1])])
+        self._fitness = np.concatenate([self._fitness, np.asarray(rewards, dtype=np.float64)])
+        keep = np.argsort(-self._fitness, kind="stable")[: self.population]
+        self._genomes, self._fitness = self._genomes[keep], self._fitness[keep]
+
+    def _select(self) -> np.ndarray:
+        contestants = self.rng.integers(0, len(self._fitness), self.tournament)
+        return self._genomes[contestants[np.argmax(self._fitness[contestants])]]
+
+    def _child(self) -> np.ndarray:
+        a, b = self._select(), self._select()
+        child = a.copy()
+        if self.rng.random() < self.crossover:
+            mask = self.rng.random(len(a)) < 0.5
+            child[mask] = b[mask]
+        nvec = self.space.nvec
+        for k in np.flatnonzero(self.rng.random(len(child)) < self.mutation):
+            if nvec[k] > 1:
+                child[k] = (child[k] + self.rng.integers(1, nvec[k])) % nvec[k]
+        return child

@@ -1,0 +1,52 @@
+"""Run plots: best reward over evaluations, and the metric trade-off with its Pareto front."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from archgym_env.objective import Objective
+from archgym_env.pareto import non_dominated
+
+
+def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Path:
+    """Save a PNG with one curve (and one point cloud) per agent in `frame`."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x_goal, y_goal = objective.goals[0], objective.goals[min(1, len(objective.goals) - 1)]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
+    for agent, group in frame.groupby("agent", sort=False):
+        group = group.sort_values("step")
+        left.plot(group["step"] + 1, group["reward"].cummax(), label=agent)
+        valid = group[group["valid"]]
+        xs = valid[f"metrics.{x_goal.metric}"].to_numpy()
+        ys = valid[f"metrics.{y_goal.metric}"].to_numpy()
+        points = right.scatter(xs, ys, s=8, alpha=0.35, label=f"{agent} designs")
+        if len(xs):
+            mask = non_dominated(np.column_stack([[x_goal.minimization_form(v) for v in xs],
+                                                  [y_goal.minimization_form(v) for v in ys]]))
+            order = np.argsort(xs[mask])
+            right.plot(xs[mask][order], ys[mask][order], "o-", ms=4,
+                       color=points.get_facecolor()[0][:3], label=f"{agent} front")
+    left.set(xlabel="evaluations", ylabel=f"best reward ({objective.mode})",
+             title="Best reward so far")
+    left.grid(alpha=0.3)
+    left.legend()
+    right.set(xlabel=x_goal.metric, ylabel=y_goal.metric, xscale="log", yscale="log",
+              title="Designs and Pareto front")
+    for goal, line in ((x_goal, right.axvline), (y_goal, right.axhline)):
+        bound = goal.target or goal.limit
+        if bound:
+            line(bound, color="gray", ls="--", lw=1)
+    right.grid(alpha=0.3, which="both")
+    right.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

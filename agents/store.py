@@ -1,0 +1,78 @@
+"""Results store: one JSON line per evaluation, written and synced as it happens."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+
+class ResultsStore:
+    """Append-only evaluations in `directory/evaluations.jsonl`.
+
+    Each batch is written, flushed and fsynced before the run goes on, so a killed run
+    loses at most the batch in flight; a torn last line is dropped when the store reopens.
+    """
+
+    def __init__(self, directory: str | Path):
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.path = self.directory / "evaluations.jsonl"
+        self._rows = self._load()
+
+    def _load(self) -> list[dict[str, Any]]:
+        if not self.path.exists():
+            return []
+        rows, good_bytes = [], 0
+        with self.path.open("rb") as f:
+            for line in f:
+                if not line.endswith(b"\n"):
+                    break
+                try:
+                    rows.append(json.loads(line))
+                except json.JSONDecodeError:
+                    break
+                good_bytes += len(line)
+        if good_bytes != self.path.stat().st_size:
+            with self.path.open("r+b") as f:
+                f.truncate(good_bytes)
+        return rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def rows(self) -> list[dict[str, Any]]:
+        return list(self._rows)
+
+    def append(self, rows: Iterable[dict[str, Any]]) -> None:
+        rows = list(rows)
+        with self.path.open("a", encoding="utf-8") as f:
+            for row in rows:
+                f.write(json.dumps(row, default=_plain) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        self._rows.extend(rows)
+
+    def dataframe(self) -> pd.DataFrame:
+        """One row per evaluation; design and metric entries become `design.X` / `metrics.X`."""
+        return pd.json_normalize(self._rows, max_level=1) if self._rows else pd.DataFrame()
+
+    def to_parquet(self, path: str | Path | None = None) -> Path:
+        path = Path(path) if path else self.directory / "evaluations.parquet"
+        frame = self.dataframe()
+        for column in frame.columns:
+            if frame[column].map(lambda v: isinstance(v, dict | list)).any():
+                frame[column] = frame[column].map(json.dumps)
+        frame.to_parquet(path, index=False)
+        return path
+
+
+def _plain(value: Any) -> Any:
+    """JSON for numpy scalars and arrays."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"cannot store {type(value).__name__}")

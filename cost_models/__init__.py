@@ -1,0 +1,1 @@
+"""Learned proxy cost models that stand in for a simulator."""

@@ -1,0 +1,95 @@
+"""The command line: one-line errors with exit code 2, real evaluations, runs that resume."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from agents.cli import main
+from simulators.systolic import SystolicArray
+from simulators.workloads import resnet18
+
+CLI = [sys.executable, "-m", "agents.cli"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["eval", "archgym/Systolic-v0", "--design", '{"rowz": 8}'], "parameter='rowz'"),
+    (["eval", "archgym/Systolic-v0", "--design", '{"rows": 100}'], "powers of two 8..256"),
+    (["eval", "archgym/Systolic-v0", "--design", '{"rows": 8'], "--design="),
+    (["eval", "archgym/Systolic-v0", "--design", "[1, 2]"], "a JSON object"),
+    (["eval", "archgym/Nope-v0"], "env_id='archgym/Nope-v0'"),
+    (["eval", "archgym/Systolic-v0", "--env-args", '{"reward": "best"}'], "reward mode='best'"),
+    (["run", "archgym/Systolic-v0", "--budget", "0"], "--budget"),
+    (["run", "archgym/Systolic-v0", "--agent", "sa"], "--agent"),
+])
+def test_bad_input_exits_2_with_one_line(args, message):
+    proc = subprocess.run(CLI + args, capture_output=True, text=True)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_eval_prints_the_models_metrics(capsys):
+    assert main(["eval", "archgym/Systolic-v0", "--design", '{"rows": 16, "dataflow": "ws"}',
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["design"]["rows"] == 16 and out["design"]["cols"] == 64  # default filled in
+    assert out["metrics"] == SystolicArray().evaluate(out["design"], resnet18())
+
+
+def test_envs_lists_sizes_and_metrics(capsys):
+    assert main(["envs", "--json"]) == 0
+    envs = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
+    assert envs["archgym/Systolic-v0"]["space_size"] == 6 * 6 * 3 * 8 * 8 * 8 * 7
+    assert "energy_pj" in envs["archgym/Systolic-v0"]["metrics"]
+
+
+def test_run_writes_store_summary_and_plot(tmp_path):
+    out = tmp_path / "run"
+    assert main(["run", "archgym/Systolic-v0", "--agent", "ga", "--budget", "48",
+                 "--out", str(out)]) == 0
+    frame = pd.read_parquet(out / "evaluations.parquet")
+    assert len(frame) == 48 and frame["step"].tolist() == list(range(48))
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["best_reward"] == pytest.approx(frame["reward"].max())
+    assert (out / "run.png").stat().st_size > 10_000
+
+
+def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
+    out = tmp_path / "killed"
+    args = CLI + ["run", "archgym/Systolic-v0", "--agent", "ga", "--budget", "4000",
+                  "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    store = out / "evaluations.jsonl"
+    while not (store.exists() and store.stat().st_size > 50_000):
+        assert proc.poll() is None, "the run ended before it could be killed"
+        time.sleep(0.01)
+    os.kill(proc.pid, 9)
+    proc.wait()
+    with store.open() as f:
+        done_before = sum(1 for line in f if line.endswith("\n"))
+    assert 0 < done_before < 4000
+    subprocess.run(args, check=True, capture_output=True)
+    frame = pd.read_parquet(out / "evaluations.parquet")
+    assert frame["step"].tolist() == list(range(4000))
+    straight = tmp_path / "straight"
+    assert main(["run", "archgym/Systolic-v0", "--agent", "ga", "--budget", "4000",
+                 "--out", str(straight)]) == 0
+    reference = pd.read_parquet(straight / "evaluations.parquet")
+    design_cols = [c for c in frame.columns if c.startswith("design.")]
+    pd.testing.assert_frame_equal(frame[design_cols + ["reward"]],
+                                  reference[design_cols + ["reward"]])
+
+
+def test_demo_runs_a_real_search(tmp_path, capsys):
+    assert main(["demo", "--budget", "40", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "ga: best reward" in out and "random: best reward" in out
+    frame = pd.read_parquet(tmp_path / "evaluations.parquet")
+    assert set(frame["agent"]) == {"ga", "random"} and len(frame) == 80
+    assert (tmp_path / "demo.png").exists()
