@@ -183,12 +183,15 @@ class DesignEnv(gym.Env):
             partial = np.where(self._index >= 0, scaled, -1.0)
             step = self._steps / len(self.space.parameters)
             return np.append(partial, step).astype(np.float32)
-        n_goals = len(self.objective.goals)
         if not self._last:
-            return np.zeros(len(self.space.parameters) + n_goals, dtype=np.float32)
-        metrics = (self.objective.observe(self._last["metrics"]) if self._last["valid"]
-                   else np.zeros(n_goals))
-        design = self.space.to_normalized(self._last["design"])
+            return np.zeros(self.observation_space.shape, dtype=np.float32)
+        return self.observe(self._last)
+
+    def observe(self, info: dict) -> np.ndarray:
+        """The one-shot observation of an evaluation: its design, then its goal metrics."""
+        metrics = (self.objective.observe(info["metrics"]) if info["valid"]
+                   else np.zeros(len(self.objective.goals)))
+        design = self.space.to_normalized(info["design"])
         return np.concatenate([design, metrics]).astype(np.float32)
 
     def render(self):

@@ -14,19 +14,22 @@ from simulators.errors import InvalidArgumentError
 class EnvEntry:
     entry_point: str
     models: str
+    vector_entry_point: str | None = None
 
 
 ENVIRONMENTS = {
     "archgym/Systolic-v0": EnvEntry(
         "archgym_env.systolic_env:make_systolic_env",
-        "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)"),
+        "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)",
+        "archgym_env.systolic_env:make_systolic_vector_env"),
 }
 
 
 def register_envs() -> None:
     for env_id, entry in ENVIRONMENTS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry.entry_point)
+            gym.register(id=env_id, entry_point=entry.entry_point,
+                         vector_entry_point=entry.vector_entry_point)
 
 
 def make(env_id: str, **kwargs: Any) -> gym.Env:

@@ -8,6 +8,7 @@ from typing import Any
 from archgym_env.env import DesignEnv
 from archgym_env.objective import make_objective
 from archgym_env.space import Categorical, DesignSpace, PowerOfTwo
+from archgym_env.vector import BatchedDesignEnv
 from simulators.systolic import DATAFLOWS, SystolicArray
 from simulators.workloads import network
 
@@ -55,3 +56,8 @@ def make_systolic_env(workload: str | Any = "resnet18", resolution: int = 224, b
                                quality=quality)
     return DesignEnv(SYSTOLIC_SPACE, simulator, workload, objective, mode=mode,
                      max_steps=max_steps, render_mode=render_mode)
+
+
+def make_systolic_vector_env(num_envs: int = 8, **kwargs: Any) -> BatchedDesignEnv:
+    """`gymnasium.make_vec("archgym/Systolic-v0", num_envs)`: one simulator batch per step."""
+    return BatchedDesignEnv(make_systolic_env(**kwargs), num_envs)

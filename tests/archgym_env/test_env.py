@@ -114,3 +114,20 @@ def test_bad_arguments_are_named():
     accuracy = make_objective("target", ("accuracy",), ("accuracy",), targets={"accuracy": 1.0})
     with pytest.raises(InvalidArgumentError, match="objective metric='accuracy'"):
         DesignEnv(SMALL, SIM, WORKLOAD, accuracy)
+
+
+def test_vector_env_batches_the_same_evaluations():
+    import gymnasium as gym
+
+    vec = gym.make_vec("archgym/Systolic-v0", num_envs=16)
+    single = make("archgym/Systolic-v0").unwrapped
+    obs, _ = vec.reset(seed=3)
+    assert obs.shape == (16, single.observation_space.shape[0])
+    actions = vec.action_space.sample()
+    _, rewards, terminated, truncated, infos = vec.step(actions)
+    assert terminated.all() and not truncated.any()
+    for action, reward, final_obs in zip(actions, rewards, infos["final_obs"], strict=True):
+        single.reset()
+        s_obs, s_reward, *_ = single.step(action)
+        assert reward == pytest.approx(s_reward)
+        np.testing.assert_allclose(final_obs, s_obs)
