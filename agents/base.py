@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from archgym_env.space import DesignSpace
+from simulators.errors import InvalidArgumentError
 
 Design = dict[str, Any]
 
@@ -22,6 +23,8 @@ class Optimizer:
     name = "optimizer"
 
     def __init__(self, space: DesignSpace, seed: int = 0):
+        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+            raise InvalidArgumentError("seed", seed, "an integer >= 0")
         self.space = space
         self.seed = seed
         self.rng = np.random.default_rng(seed)

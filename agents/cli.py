@@ -88,7 +88,7 @@ def _run_one(env_id: str, env_args: dict, agent_name: str, agent_args: dict, bud
     store = ResultsStore(out)
     result = run(env, agent, budget, store=store,
                  meta={"env_id": env_id, "env_kwargs": env_args})
-    store.to_parquet()
+    store.to_parquet(limit=budget)
     summary = {"env_id": env_id, "agent": agent_name, "agent_args": agent.hyperparameters,
                "seed": seed, "budget": budget, "best_design": result.best["design"],
                "best_reward": result.best["reward"], "best_metrics": result.best["metrics"],
@@ -175,33 +175,39 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--agent-args", default="{}", help="JSON object of hyperparameters")
     rn.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     rn.add_argument("--budget", type=_positive_int, default=200)
-    rn.add_argument("--seed", type=int, default=0)
+    rn.add_argument("--seed", type=_non_negative_int, default=0)
     rn.add_argument("--out", default="results/run")
     rn.set_defaults(func=cmd_run)
 
     demo = sub.add_parser("demo", help="a short search with the built-in defaults")
     demo.add_argument("--budget", type=_positive_int, default=600)
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=_non_negative_int, default=0)
     demo.add_argument("--out", default="results/demo")
     demo.set_defaults(func=cmd_demo)
     return parser
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not allowed; allowed: an integer >= 1")
-    return value
+def _int_at_least(low: int):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not allowed; allowed: an integer >= {low}")
+        return value
+    return parse
+
+
+_positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except ArchGymError as error:
+    except (ArchGymError, OSError) as error:
         sys.stderr.write(f"archgym: error: {error}\n")
         return 2
     return 0

@@ -25,12 +25,11 @@ class GeneticAlgorithm(Optimizer):
     def __init__(self, space: DesignSpace, seed: int = 0, population: int = 32,
                  tournament: int = 3, crossover: float = 0.9, mutation: float | None = None):
         super().__init__(space, seed)
-        if population < 2:
-            raise InvalidArgumentError("population", population, "an integer >= 2")
-        if tournament < 1:
-            raise InvalidArgumentError("tournament", tournament, "an integer >= 1")
+        for label, value, low in (("population", population, 2), ("tournament", tournament, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidArgumentError(label, value, f"an integer >= {low}")
         for label, p in (("crossover", crossover), ("mutation", mutation)):
-            if p is not None and not 0.0 <= p <= 1.0:
+            if p is not None and not (isinstance(p, int | float) and 0.0 <= p <= 1.0):
                 raise InvalidArgumentError(label, p, "a probability in [0, 1]")
         self.population, self.tournament, self.crossover = population, tournament, crossover
         self.mutation = 1.0 / len(space.parameters) if mutation is None else mutation

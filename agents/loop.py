@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +46,13 @@ def run(env: DesignEnv, agent: Optimizer, budget: int, *, store: ResultsStore | 
     meta = {"run_id": uuid.uuid4().hex[:12], "agent": agent.name,
             "agent_args": agent.hyperparameters, "seed": agent.seed, **(meta or {})}
     if previous:
+        identity = ("agent", "agent_args", "seed", "env_id", "env_kwargs")
+        stored = {k: previous[0].get(k) for k in identity}
+        wanted = {k: json.loads(json.dumps(meta.get(k))) for k in identity}
+        if stored != wanted:
+            differs = next(k for k in identity if stored[k] != wanted[k])
+            raise ArchGymError(f"{store.directory} holds a run with {differs}="
+                               f"{stored[differs]!r}, not {wanted[differs]!r}; use a new --out")
         meta["run_id"] = previous[0].get("run_id", meta["run_id"])
     archive = ParetoArchive(objective.new_archive().reference)
     rows: list[dict[str, Any]] = []

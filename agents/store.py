@@ -10,6 +10,8 @@ from typing import Any
 
 import pandas as pd
 
+from simulators.errors import ArchGymError
+
 
 class ResultsStore:
     """Append-only evaluations in `directory/evaluations.jsonl`.
@@ -29,14 +31,19 @@ class ResultsStore:
             return []
         rows, good_bytes = [], 0
         with self.path.open("rb") as f:
-            for line in f:
-                if not line.endswith(b"\n"):
-                    break
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError:
-                    break
-                good_bytes += len(line)
+            lines = f.readlines()
+        for number, line in enumerate(lines, start=1):
+            try:
+                row = json.loads(line) if line.endswith(b"\n") else None
+            except json.JSONDecodeError:
+                row = None
+            if not isinstance(row, dict) or "design" not in row:
+                if number == len(lines):
+                    break  # torn by a crash mid-write: drop it
+                raise ArchGymError(f"{self.path} line {number} is not an evaluation row; "
+                                   "repair or remove the file")
+            rows.append(row)
+            good_bytes += len(line)
         if good_bytes != self.path.stat().st_size:
             with self.path.open("r+b") as f:
                 f.truncate(good_bytes)
@@ -61,9 +68,10 @@ class ResultsStore:
         """One row per evaluation; design and metric entries become `design.X` / `metrics.X`."""
         return pd.json_normalize(self._rows, max_level=1) if self._rows else pd.DataFrame()
 
-    def to_parquet(self, path: str | Path | None = None) -> Path:
+    def to_parquet(self, path: str | Path | None = None, limit: int | None = None) -> Path:
+        """Write the first `limit` rows (all by default) as Parquet; nested values as JSON."""
         path = Path(path) if path else self.directory / "evaluations.parquet"
-        frame = self.dataframe()
+        frame = self.dataframe().head(limit) if limit else self.dataframe()
         for column in frame.columns:
             if frame[column].map(lambda v: isinstance(v, dict | list)).any():
                 frame[column] = frame[column].map(json.dumps)

@@ -12,6 +12,10 @@ from archgym_env.pareto import ParetoArchive
 from simulators.errors import InvalidArgumentError
 
 MODES = ("target", "constrained", "weighted", "pareto")
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 WEIGHTED_CLIP_DECADES = 10.0  # each weighted term is clipped to +-10 decades
 
 
@@ -32,9 +36,9 @@ class Goal:
             raise InvalidArgumentError(f"{self.metric}.direction", self.direction, "min, max")
         for name in ("target", "limit", "reference"):
             value = getattr(self, name)
-            if value is not None and not (math.isfinite(value) and value > 0):
+            if value is not None and not (_is_number(value) and value > 0):
                 raise InvalidArgumentError(f"{self.metric}.{name}", value, "a positive number")
-        if not (math.isfinite(self.weight) and self.weight >= 0):
+        if not (_is_number(self.weight) and self.weight >= 0):
             raise InvalidArgumentError(f"{self.metric}.weight", self.weight, "a number >= 0")
 
     @property
@@ -52,7 +56,8 @@ class Goal:
 
     def score(self, value: float) -> float:
         """Target closeness in [0, 1]: 1 at or beyond the target, target/x (or x/target) short
-        of it. Unlike the reference project's target/|x - target| it is finite at the target."""
+        of it. Unlike the reference project's target/|x - target| it is finite at the target.
+        A maximized metric with no target (accuracy, utilization) scores its value in [0, 1]."""
         if self.target is None:
             return float(np.clip(value, 0.0, 1.0))
         return min(1.0, self.ratio(value, self.target))
@@ -97,6 +102,16 @@ class Objective:
                                                "a positive number in target mode")
         if self.mode == "constrained" and self.quality not in metrics:
             raise InvalidArgumentError("quality", self.quality, ", ".join(metrics))
+        if self.mode == "constrained":
+            quality = self.goals[metrics.index(self.quality)]
+            if quality.direction == "min" and quality.target is None:
+                raise InvalidArgumentError(f"{quality.metric}.target", None,
+                                           "a target for a minimized quality metric")
+        if self.mode == "pareto":
+            for g in self.goals:
+                if g.target is None and g.limit is None and g.reference is None:
+                    raise InvalidArgumentError(f"{g.metric}.reference", None,
+                                               "a positive number in pareto mode")
         if self.mode == "weighted" and sum(g.weight for g in self.goals) <= 0:
             raise InvalidArgumentError("weights", [g.weight for g in self.goals],
                                        "at least one positive weight")

@@ -46,6 +46,8 @@ class Parameter:
 
 
 def _same(value: Any, choice: Any) -> bool:
+    if value is None or choice is None:
+        return value is choice
     if isinstance(choice, str) or isinstance(value, str):
         return value == choice
     if isinstance(value, bool) != isinstance(choice, bool):
@@ -63,7 +65,9 @@ class Categorical(Parameter):
     values: tuple = ()
 
     def __post_init__(self):
-        if len(self.values) < 1 or len(set(self.values)) != len(self.values):
+        distinct = all(not _same(a, b) for i, a in enumerate(self.values)
+                       for b in self.values[i + 1:])
+        if len(self.values) < 1 or not distinct:
             raise InvalidArgumentError(f"{self.name}.values", self.values, "distinct values")
         object.__setattr__(self, "values", tuple(self.values))
 

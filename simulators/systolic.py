@@ -23,6 +23,7 @@ bandwidth) cycles; the difference is stall.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -55,12 +56,15 @@ def sram_energy_pj_per_bit(size_kb: np.ndarray) -> np.ndarray:
     return SRAM_ENERGY_PJ_64B_AT_8KB * (np.asarray(size_kb) / 8.0) ** SRAM_ENERGY_EXPONENT / 64
 
 
-def _gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[tuple[Gemm, int]]:
-    """(GEMM, unique input words) pairs of a workload."""
+def as_gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[tuple[Gemm, int]]:
+    """(GEMM, unique input words) pairs of a workload; InvalidArgumentError for anything else."""
     if isinstance(workload, Network):
         workload = workload.layers
     if isinstance(workload, Layer | Gemm):
         workload = [workload]
+    if isinstance(workload, str) or not isinstance(workload, Sequence):
+        raise InvalidArgumentError("workload", workload,
+                                   "a Network, Layer, Gemm or a sequence of them")
     out = []
     for item in workload:
         if isinstance(item, Layer):
@@ -91,9 +95,18 @@ def _design_columns(designs: Sequence[Design]) -> dict[str, np.ndarray]:
             if bad:
                 raise InvalidDesignError(key, bad[0], ", ".join(DATAFLOWS))
             values = [DATAFLOWS.index(v) for v in values]
-        arr = np.asarray(values, dtype=np.float64 if key.endswith("_kb") else np.int64)
-        if key != "dataflow" and np.any(arr <= 0):
-            raise InvalidDesignError(key, arr[arr <= 0][0].item(), "a positive number")
+        numbers = [v for v in values if isinstance(v, int | float | np.number)
+                   and not isinstance(v, bool)]
+        if len(numbers) != len(values):
+            raise InvalidDesignError(key, next(v for v in values if v not in numbers),
+                                     "a number")
+        arr = np.asarray(values, dtype=np.float64)
+        if key != "dataflow":
+            whole = key.endswith("_kb") or np.all(arr == np.round(arr))
+            bad = ~(np.isfinite(arr) & (arr > 0)) | (not whole)
+            if np.any(bad):
+                kind = "a positive number" if key.endswith("_kb") else "a positive integer"
+                raise InvalidDesignError(key, values[int(np.argmax(bad))], kind)
         cols[key] = arr[:, None]
     return cols
 
@@ -115,7 +128,8 @@ class SystolicArray:
     )
 
     def __init__(self, clock_ghz: float = 1.0, word_bits: int = 8):
-        if not clock_ghz > 0:
+        if not (isinstance(clock_ghz, int | float) and math.isfinite(clock_ghz)
+                and clock_ghz > 0):
             raise InvalidArgumentError("clock_ghz", clock_ghz, "a positive number")
         if word_bits not in (8, 16, 32):
             raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
@@ -130,8 +144,9 @@ class SystolicArray:
         if not designs:
             return []
         d = _design_columns(designs)
-        pairs = _gemms(workload)
-        row = lambda values: np.asarray(values, dtype=np.int64)[None, :]  # noqa: E731
+        pairs = as_gemms(workload)
+        # float64 throughout: exact for integers below 2**53, and no silent int64 overflow.
+        row = lambda values: np.asarray(values, dtype=np.float64)[None, :]  # noqa: E731
         rows = row([g.rows for g, _ in pairs])
         inner = row([g.inner for g, _ in pairs])
         cols = row([g.cols for g, _ in pairs])

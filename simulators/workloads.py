@@ -11,6 +11,13 @@ from dataclasses import dataclass
 from simulators.errors import InvalidArgumentError
 
 
+def _check_positive_ints(owner: str, obj: object, fields: tuple[str, ...]) -> None:
+    for name in fields:
+        value = getattr(obj, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InvalidArgumentError(f"{owner}.{name}", value, "a positive integer")
+
+
 @dataclass(frozen=True)
 class Gemm:
     """One matrix product (rows x inner) @ (inner x cols), repeated `count` times."""
@@ -19,6 +26,9 @@ class Gemm:
     inner: int
     cols: int
     count: int = 1
+
+    def __post_init__(self):
+        _check_positive_ints("gemm", self, ("rows", "inner", "cols", "count"))
 
 
 @dataclass(frozen=True)
@@ -44,10 +54,8 @@ class Layer:
     groups: int = 1
 
     def __post_init__(self):
-        for dim in ("M", "C", "P", "Q", "R", "S", "N", "Hstride", "Wstride", "groups"):
-            value = getattr(self, dim)
-            if not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{self.name}.{dim}", value, "a positive integer")
+        _check_positive_ints(self.name, self, ("M", "C", "P", "Q", "R", "S", "N", "Hstride",
+                                               "Wstride", "Hdilation", "Wdilation", "groups"))
         if self.C % self.groups or self.M % self.groups:
             raise InvalidArgumentError(
                 f"{self.name}.groups", self.groups, f"a divisor of C={self.C} and M={self.M}"
@@ -91,9 +99,10 @@ def conv_output_size(size: int, kernel: int, stride: int, padding: int, dilation
 
 
 def resnet18(resolution: int = 224, batch: int = 1, num_classes: int = 1000) -> Network:
-    """ResNet-18 (He et al., CVPR 2016, Table 1): 1.82 G MACs at 224x224."""
-    if resolution < 32:
-        raise InvalidArgumentError("resolution", resolution, "an integer >= 32")
+    """ResNet-18 (He et al., CVPR 2016, Table 1): 1.81 G MACs at 224x224."""
+    if isinstance(resolution, bool) or not isinstance(resolution, int) or not \
+            32 <= resolution <= 4096:
+        raise InvalidArgumentError("resolution", resolution, "an integer in 32..4096")
     layers: list[Layer] = []
     size = conv_output_size(resolution, 7, 2, 3)
     layers.append(Layer("conv1", M=64, C=3, P=size, Q=size, R=7, S=7, N=batch,
@@ -122,6 +131,8 @@ NETWORKS = {"resnet18": resnet18}
 
 def network(name: str, resolution: int = 224, batch: int = 1) -> Network:
     """A built-in network by name."""
-    if name not in NETWORKS:
+    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 4096:
+        raise InvalidArgumentError("batch", batch, "an integer in 1..4096")
+    if not isinstance(name, str) or name not in NETWORKS:
         raise InvalidArgumentError("workload", name, ", ".join(sorted(NETWORKS)))
     return NETWORKS[name](resolution=resolution, batch=batch)

@@ -25,6 +25,15 @@ CLI = [sys.executable, "-m", "agents.cli"]
     (["eval", "archgym/Systolic-v0", "--env-args", '{"reward": "best"}'], "reward mode='best'"),
     (["run", "archgym/Systolic-v0", "--budget", "0"], "--budget"),
     (["run", "archgym/Systolic-v0", "--agent", "sa"], "--agent"),
+    (["run", "archgym/Systolic-v0", "--seed", "-1"], "--seed"),
+    (["run", "archgym/Systolic-v0", "--agent-args", '{"population": 2.5}'], "population=2.5"),
+    (["run", "archgym/Systolic-v0", "--out", "/dev/null/x"], "/dev/null/x"),
+    (["eval", "archgym/Systolic-v0", "--env-args", '{"workload": 5}'], "workload="),
+    (["eval", "archgym/Systolic-v0", "--env-args", '{"resolution": 1000000000}'], "resolution="),
+    (["eval", "archgym/Systolic-v0", "--env-args", '{"targets": {"latency_s": "fast"}}'],
+     "latency_s.target='fast'"),
+    (["eval", "archgym/Systolic-v0", "--env-args",
+      '{"reward": "pareto", "metrics": ["latency_s", "utilization"]}'], "utilization.reference"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     proc = subprocess.run(CLI + args, capture_output=True, text=True)
@@ -58,6 +67,33 @@ def test_run_writes_store_summary_and_plot(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best_reward"] == pytest.approx(frame["reward"].max())
     assert (out / "run.png").stat().st_size > 10_000
+
+
+def test_resume_refuses_a_store_of_another_run(tmp_path, capsys):
+    out = str(tmp_path / "r")
+    assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "16",
+                 "--out", out]) == 0
+    for other in (["--agent", "ga"], ["--seed", "1"], ["--env-args", '{"reward": "weighted"}']):
+        capsys.readouterr()
+        assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "16",
+                     "--out", out, *other]) == 2
+        assert "holds a run with" in capsys.readouterr().err
+
+
+def test_store_drops_only_a_torn_last_line(tmp_path):
+    from agents.store import ResultsStore
+    from simulators.errors import ArchGymError
+
+    store = ResultsStore(tmp_path)
+    store.append([{"design": {"a": i}, "reward": float(i)} for i in range(3)])
+    with store.path.open("a") as f:
+        f.write('{"design": {"a": 3}, "rew')  # killed mid-write
+    assert len(ResultsStore(tmp_path)) == 3
+    assert store.path.read_text().count("\n") == 3
+    lines = store.path.read_text().splitlines(keepends=True)
+    store.path.write_text(lines[0] + "GARBAGE\n" + lines[2])
+    with pytest.raises(ArchGymError, match="line 2"):
+        ResultsStore(tmp_path)
 
 
 def test_killed_run_resumes_without_losing_or_repeating(tmp_path):

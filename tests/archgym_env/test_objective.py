@@ -69,6 +69,11 @@ def test_mode_requirements_are_checked():
         Objective("constrained", (Goal("latency_s", limit=1.0),), quality="accuracy")
     with pytest.raises(InvalidArgumentError, match="reward mode"):
         Objective("best", (Goal("latency_s"),))
+    with pytest.raises(InvalidArgumentError, match="latency_s.target"):
+        Objective("constrained", (Goal("latency_s"), Goal("area", limit=1.0)),
+                  quality="latency_s")
+    with pytest.raises(InvalidArgumentError, match="utilization.reference"):
+        Objective("pareto", (Goal("latency_s", target=1.0), Goal("utilization", "max")))
     with pytest.raises(InvalidArgumentError, match="metric='power'"):
         make_objective("target", ("power",), METRICS)
 

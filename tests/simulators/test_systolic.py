@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from simulators.errors import InvalidDesignError
+from simulators.errors import InvalidArgumentError, InvalidDesignError
 from simulators.systolic import (
     DATAFLOWS,
     DRAM_ENERGY_PJ_PER_BIT,
@@ -132,8 +132,16 @@ def test_resnet18_macs_match_published_figure():
 def test_bad_design_names_the_parameter():
     with pytest.raises(InvalidDesignError, match="dataflow"):
         SIM.evaluate(design("xs"), Gemm(4, 3, 5))
-    with pytest.raises(InvalidDesignError, match="rows"):
-        SIM.evaluate(design(rows=0), Gemm(4, 3, 5))
+    for bad in ({"rows": 0}, {"rows": 8.9}, {"cols": float("nan")},
+                {"ifmap_sram_kb": float("inf")}, {"dram_bandwidth_words": "8"}):
+        with pytest.raises(InvalidDesignError, match=next(iter(bad))):
+            SIM.evaluate(design(**bad), Gemm(4, 3, 5))
+    with pytest.raises(InvalidArgumentError, match="gemm.rows"):
+        Gemm(0, 3, 5)
+    with pytest.raises(InvalidArgumentError, match="Hdilation"):
+        Layer("c", M=1, C=1, Hdilation=-5)
+    with pytest.raises(InvalidArgumentError, match="clock_ghz"):
+        SystolicArray(clock_ghz=float("inf"))
 
 
 gemms = st.builds(Gemm, rows=st.integers(1, 300), inner=st.integers(1, 300),
