@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ from simulators.errors import InvalidArgumentError
 Design = dict[str, Any]
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Suggests designs of `space` and learns from their rewards (larger is better).
 
     Every random choice comes from `self.rng`, seeded by `seed`, so the same seed and the
@@ -33,8 +34,10 @@ class Optimizer:
     def hyperparameters(self) -> dict[str, Any]:
         return {}
 
+    @abstractmethod
     def ask(self, n: int) -> list[Design]:
-        raise NotImplementedError
+        """`n` designs to evaluate next (fewer only if the space has run out)."""
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float]) -> None:
-        """Default: nothing to learn."""
+        """Learn from the rewards of designs this agent asked for; larger is better."""
+        return None  # random search learns nothing; learning agents override this

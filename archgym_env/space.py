@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,14 +16,14 @@ from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 
 @dataclass(frozen=True)
-class Parameter:
+class Parameter(ABC):
     """A named, ordered, finite set of choices; subclasses say how the set is built."""
 
     name: str
 
     @property
-    def choices(self) -> tuple:
-        raise NotImplementedError
+    @abstractmethod
+    def choices(self) -> tuple: ...
 
     @property
     def allowed(self) -> str:
