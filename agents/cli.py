@@ -16,6 +16,7 @@ from rich.table import Table
 from agents.loop import RunResult, run
 from agents.registry import AGENTS, make_agent
 from agents.store import ResultsStore
+from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError, InvalidArgumentError
 
@@ -81,9 +82,8 @@ def cmd_eval(args) -> None:
     console.print(table)
 
 
-def _run_one(env_id: str, env_args: dict, agent_name: str, agent_args: dict, budget: int,
-             seed: int, out: Path) -> RunResult:
-    env = make(env_id, **env_args).unwrapped
+def _run_one(env: DesignEnv, env_id: str, env_args: dict, agent_name: str, agent_args: dict,
+             budget: int, seed: int, out: Path) -> RunResult:
     agent = make_agent(agent_name, env.space, seed=seed, **agent_args)
     store = ResultsStore(out)
     result = run(env, agent, budget, store=store,
@@ -98,21 +98,23 @@ def _run_one(env_id: str, env_args: dict, agent_name: str, agent_args: dict, bud
     return result
 
 
-def _plot(frame: pd.DataFrame, env_id: str, env_args: dict, path: Path) -> Path | None:
+def _plot(frame: pd.DataFrame, env: DesignEnv, path: Path) -> Path | None:
     try:
         from agents.plots import plot_runs
     except ImportError:
         return None
-    return plot_runs(frame, make(env_id, **env_args).unwrapped.objective, path)
+    return plot_runs(frame, env.objective, path)
 
 
 def cmd_run(args) -> None:
     env_args = _json_object("--env-args", args.env_args)
     agent_args = _json_object("--agent-args", args.agent_args)
     out = Path(args.out)
-    result = _run_one(args.env_id, env_args, args.agent, agent_args, args.budget, args.seed, out)
-    plot = _plot(result.trajectory, args.env_id, env_args, out / "run.png")
-    _show_best(result.trajectory, args.env_id, env_args)
+    env = make(args.env_id, **env_args).unwrapped
+    result = _run_one(env, args.env_id, env_args, args.agent, agent_args, args.budget,
+                      args.seed, out)
+    plot = _plot(result.trajectory, env, out / "run.png")
+    _show_best(result.trajectory, env)
     console.print(f"results: {out / 'evaluations.parquet'}, {out / 'summary.json'}"
                   + (f", {plot}" if plot else ""))
 
@@ -124,7 +126,8 @@ def cmd_demo(args) -> None:
                   f"{args.budget} evaluations each")
     frames = []
     for agent in ("ga", "random"):
-        result = _run_one(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
+        env = make(env_id, **DEMO_ENV_ARGS).unwrapped
+        result = _run_one(env, env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
                           out / agent)
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
@@ -134,13 +137,12 @@ def cmd_demo(args) -> None:
                       f"hypervolume {result.hypervolume:.4f}")
     frame = pd.concat(frames, ignore_index=True)
     frame.to_parquet(out / "evaluations.parquet", index=False)
-    _show_best(frame, env_id, DEMO_ENV_ARGS)
-    plot = _plot(frame, env_id, DEMO_ENV_ARGS, out / "demo.png")
+    _show_best(frame, env)
+    plot = _plot(frame, env, out / "demo.png")
     console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else ""))
 
 
-def _show_best(frame: pd.DataFrame, env_id: str, env_args: dict, top: int = 5) -> None:
-    env = make(env_id, **env_args).unwrapped
+def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
     goals = [f"metrics.{g.metric}" for g in env.objective.goals]
     valid = frame[frame["valid"]].copy()
     valid["_tiebreak"] = np.log(valid[goals].to_numpy()).sum(axis=1)

@@ -14,7 +14,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agents.base import Optimizer
 from agents.store import ResultsStore
 from archgym_env.env import DesignEnv
-from archgym_env.pareto import ParetoArchive
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 
@@ -54,7 +53,7 @@ def run(env: DesignEnv, agent: Optimizer, budget: int, *, store: ResultsStore | 
             raise ArchGymError(f"{store.directory} holds a run with {differs}="
                                f"{stored[differs]!r}, not {wanted[differs]!r}; use a new --out")
         meta["run_id"] = previous[0].get("run_id", meta["run_id"])
-    archive = ParetoArchive(objective.new_archive().reference)
+    archive = objective.new_archive()
     rows: list[dict[str, Any]] = []
     best: dict[str, Any] | None = None
 

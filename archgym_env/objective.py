@@ -100,9 +100,9 @@ class Objective:
                 if g.target is None:
                     raise InvalidArgumentError(f"{g.metric}.target", None,
                                                "a positive number in target mode")
-        if self.mode == "constrained" and self.quality not in metrics:
-            raise InvalidArgumentError("quality", self.quality, ", ".join(metrics))
         if self.mode == "constrained":
+            if self.quality not in metrics:
+                raise InvalidArgumentError("quality", self.quality, ", ".join(metrics))
             quality = self.goals[metrics.index(self.quality)]
             if quality.direction == "min" and quality.target is None:
                 raise InvalidArgumentError(f"{quality.metric}.target", None,
@@ -127,11 +127,6 @@ class Objective:
         if self.mode == "weighted":
             return -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES
         return 0.0, 1.0
-
-    def check_metrics(self, metrics: Mapping[str, float]) -> None:
-        missing = [m for m in self.metric_names if m not in metrics]
-        if missing:
-            raise InvalidArgumentError("objective metric", missing[0], ", ".join(sorted(metrics)))
 
     def feasible(self, metrics: Mapping[str, float]) -> bool:
         """Every hard limit holds."""

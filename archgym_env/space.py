@@ -235,13 +235,6 @@ class DesignSpace:
             raise InvalidDesignError("design", canonical, broken[0])
         return canonical
 
-    def is_valid(self, design: Mapping[str, Any]) -> bool:
-        try:
-            self.validate(design)
-        except InvalidDesignError:
-            return False
-        return True
-
     def complete(self, partial: Mapping[str, Any]) -> dict[str, Any]:
         """Fill the parameters a partial design leaves out with their defaults, then validate."""
         return self.validate({**self.default_design(), **partial})
