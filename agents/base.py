@@ -38,6 +38,12 @@ class Optimizer(ABC):
     def ask(self, n: int) -> list[Design]:
         """`n` designs to evaluate next (fewer only if the space has run out)."""
 
-    def tell(self, designs: Sequence[Design], rewards: Sequence[float]) -> None:
-        """Learn from the rewards of designs this agent asked for; larger is better."""
+    def tell(self, designs: Sequence[Design], rewards: Sequence[float],
+             objectives: np.ndarray | None = None) -> None:
+        """Learn from the rewards of designs this agent asked for; larger is better.
+
+        `objectives` (designs x goals), when given, is the objective's minimization form
+        (1 at each goal's reference, lower is better; 1e12 for an invalid design), which
+        multi-objective agents rank by.
+        """
         return None  # random search learns nothing; learning agents override this

@@ -53,7 +53,8 @@ class GeneticAlgorithm(Optimizer):
                     return children
         return children + self.space.sample(self.rng, n - len(children))
 
-    def tell(self, designs: Sequence[Design], rewards: Sequence[float]) -> None:
+    def tell(self, designs: Sequence[Design], rewards: Sequence[float],
+             objectives: np.ndarray | None = None) -> None:
         genomes = np.array([self.space.to_index(d) for d in designs], dtype=np.int64)
         self._genomes = np.vstack([self._genomes, genomes.reshape(-1, self._genomes.shape[1])])
         self._fitness = np.concatenate([self._fitness, np.asarray(rewards, dtype=np.float64)])

@@ -8,6 +8,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -87,7 +88,9 @@ def run(env: DesignEnv, agent: Optimizer, budget: int, *, store: ResultsStore | 
             if store is not None and new_rows:
                 store.append(new_rows)
             batch = replayed + new_rows
-            agent.tell(designs, [r["reward"] for r in batch])
+            agent.tell(designs, [r["reward"] for r in batch],
+                       np.array([objective.minimization_form(r["metrics"]) if r["valid"]
+                                 else np.full(len(objective.goals), 1e12) for r in batch]))
             for row in batch:
                 if row["valid"]:
                     archive.add(objective.minimization_form(row["metrics"]), row)
