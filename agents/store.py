@@ -59,7 +59,7 @@ class ResultsStore:
         rows = list(rows)
         with self.path.open("a", encoding="utf-8") as f:
             for row in rows:
-                f.write(json.dumps(row, default=_plain) + "\n")
+                f.write(json.dumps(row, default=jsonable) + "\n")
             f.flush()
             os.fsync(f.fileno())
         self._rows.extend(rows)
@@ -79,7 +79,7 @@ class ResultsStore:
         return path
 
 
-def _plain(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """JSON for numpy scalars and arrays."""
     if hasattr(value, "tolist"):
         return value.tolist()

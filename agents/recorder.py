@@ -1,0 +1,156 @@
+"""One run's evaluations: stored as they happen, replayed on resume, summarized at the end."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from agents.store import ResultsStore, jsonable
+from archgym_env.env import DesignEnv
+from simulators.errors import ArchGymError, InvalidArgumentError
+
+# What makes two runs the same run: a store holding another run is never resumed into.
+RUN_IDENTITY = ("agent", "agent_args", "seed", "env_id", "env_kwargs")
+INVALID_OBJECTIVE = 1e12
+
+
+@dataclass
+class RunResult:
+    """The best evaluation, the Pareto front over the objective's goals, and every row."""
+
+    best: dict[str, Any]
+    front: list[dict[str, Any]]
+    hypervolume: float
+    trajectory: pd.DataFrame = field(repr=False)
+
+
+class Recorder:
+    """Counts a run's evaluations against its budget, writes each to `store`, keeps the best
+    row and the Pareto archive, and shows progress.
+
+    Rows already in `store` (an interrupted run with the same identity) are served again in
+    order instead of being evaluated or written twice, so the run resumes where it stopped.
+    """
+
+    def __init__(self, env: DesignEnv, budget: int, store: ResultsStore | None = None,
+                 meta: Mapping[str, Any] | None = None, progress: bool = True):
+        if not (isinstance(budget, int) and budget >= 1):
+            raise InvalidArgumentError("budget", budget, "an integer >= 1")
+        self.env, self.budget, self.store = env.unwrapped, budget, store
+        self.objective = self.env.objective
+        self.previous = store.rows() if store is not None else []
+        self.meta = {"run_id": uuid.uuid4().hex[:12], **(meta or {})}
+        if self.previous:
+            self._check_identity()
+            self.meta["run_id"] = self.previous[0].get("run_id", self.meta["run_id"])
+        self.archive = self.objective.new_archive()
+        self.rows: list[dict[str, Any]] = []
+        self.best: dict[str, Any] | None = None
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("best {task.fields[best]:.4f}  hv {task.fields[hv]:.4f}"),
+                   TimeRemainingColumn())
+        self._bar = Progress(*columns, disable=not progress, transient=False)
+        self._task = self._bar.add_task(
+            f"{self.meta.get('agent', 'agent')} on {self.meta.get('env_id', 'env')}",
+            total=budget, best=float("nan"), hv=0.0)
+
+    def _check_identity(self) -> None:
+        stored = {k: self.previous[0].get(k) for k in RUN_IDENTITY}
+        wanted = {k: json.loads(json.dumps(self.meta.get(k))) for k in RUN_IDENTITY}
+        for key in RUN_IDENTITY:
+            if stored[key] != wanted[key]:
+                raise ArchGymError(f"{self.store.directory} holds a run with {key}="
+                                   f"{stored[key]!r}, not {wanted[key]!r}; use a new --out")
+
+    def __enter__(self) -> Recorder:
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._bar.stop()
+
+    @property
+    def remaining(self) -> int:
+        return self.budget - len(self.rows)
+
+    def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """Rows for `designs`: stored ones replayed, the rest evaluated in one batch."""
+        designs = list(designs)[: self.remaining]
+        replayed = []
+        for design in designs:
+            row = self._stored_row(len(self.rows) + len(replayed), design)
+            if row is None:
+                break
+            if self.objective.mode == "pareto" and row["valid"]:
+                self.objective.reward(row["metrics"], self.env.archive)
+            replayed.append(row)
+        fresh = designs[len(replayed):]
+        start = time.perf_counter()
+        results = self.env.evaluate_batch(fresh) if fresh else []
+        seconds = (time.perf_counter() - start) / max(len(fresh), 1)
+        new = [self._row(len(self.rows) + len(replayed) + i, reward, info, seconds)
+               for i, (reward, info) in enumerate(results)]
+        self._write(new)
+        self._add(replayed + new)
+        return replayed + new
+
+    def observed(self, reward: float, info: Mapping[str, Any], seconds: float) -> dict:
+        """Record an evaluation the environment already made (an RL step); on resume, check
+        it against the stored row instead of writing it again."""
+        row = self._stored_row(len(self.rows), info["design"])
+        if row is None:
+            row = self._row(len(self.rows), reward, info, seconds)
+            self._write([row])
+        self._add([row])
+        return row
+
+    def objectives(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
+        """Each row's minimization form (designs x goals); invalid designs score 1e12."""
+        width = len(self.objective.goals)
+        return np.array([self.objective.minimization_form(r["metrics"]) if r["valid"]
+                         else np.full(width, INVALID_OBJECTIVE) for r in rows]).reshape(-1, width)
+
+    def result(self) -> RunResult:
+        if self.best is None:
+            raise ArchGymError("the run made no evaluation")
+        return RunResult(best=self.best, front=self.archive.payloads,
+                         hypervolume=self.archive.hypervolume(),
+                         trajectory=pd.json_normalize(self.rows, max_level=1))
+
+    def _stored_row(self, step: int, design: Mapping[str, Any]) -> dict[str, Any] | None:
+        if step >= len(self.previous):
+            return None
+        row = self.previous[step]
+        if row["design"] != json.loads(json.dumps(dict(design), default=jsonable)):
+            where = self.store.directory if self.store is not None else "the store"
+            raise ArchGymError(f"{where} holds another run (step {step} differs); "
+                               "use a new --out")
+        return row
+
+    def _row(self, step: int, reward: float, info: Mapping[str, Any], seconds: float) -> dict:
+        return {**self.meta, "step": step, "design": info["design"], "metrics": info["metrics"],
+                "reward": reward, "valid": info["valid"], "feasible": info["feasible"],
+                "error": info.get("error"), "wall_time_s": seconds}
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        if self.store is not None and rows:
+            self.store.append(rows)
+
+    def _add(self, rows: Sequence[dict[str, Any]]) -> None:
+        for row in rows:
+            if row["valid"]:
+                self.archive.add(self.objective.minimization_form(row["metrics"]), row)
+            if self.best is None or row["reward"] > self.best["reward"]:
+                self.best = row
+        self.rows.extend(rows)
+        self._bar.update(self._task, completed=len(self.rows), best=self.best["reward"],
+                         hv=self.archive.hypervolume())
+
