@@ -13,9 +13,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from agents.loop import RunResult, run
-from agents.registry import AGENTS, make_agent
-from agents.store import ResultsStore
+from agents.experiment import agent_names, plot_if_available, run_experiment
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError, InvalidArgumentError
@@ -82,41 +80,16 @@ def cmd_eval(args) -> None:
     console.print(table)
 
 
-def _run_one(env: DesignEnv, env_id: str, env_args: dict, agent_name: str, agent_args: dict,
-             budget: int, seed: int, out: Path) -> RunResult:
-    agent = make_agent(agent_name, env.space, seed=seed, **agent_args)
-    store = ResultsStore(out)
-    result = run(env, agent, budget, store=store,
-                 meta={"env_id": env_id, "env_kwargs": env_args})
-    store.to_parquet(limit=budget)
-    summary = {"env_id": env_id, "agent": agent_name, "agent_args": agent.hyperparameters,
-               "seed": seed, "budget": budget, "best_design": result.best["design"],
-               "best_reward": result.best["reward"], "best_metrics": result.best["metrics"],
-               "hypervolume": result.hypervolume, "pareto_front": [
-                   {"design": r["design"], "metrics": r["metrics"]} for r in result.front]}
-    (out / "summary.json").write_text(json.dumps(summary, indent=2))
-    return result
-
-
-def _plot(frame: pd.DataFrame, env: DesignEnv, path: Path) -> Path | None:
-    try:
-        from agents.plots import plot_runs
-    except ImportError:
-        return None
-    return plot_runs(frame, env.objective, path)
-
-
 def cmd_run(args) -> None:
     env_args = _json_object("--env-args", args.env_args)
     agent_args = _json_object("--agent-args", args.agent_args)
     out = Path(args.out)
-    env = make(args.env_id, **env_args).unwrapped
-    result = _run_one(env, args.env_id, env_args, args.agent, agent_args, args.budget,
-                      args.seed, out)
-    plot = _plot(result.trajectory, env, out / "run.png")
-    _show_best(result.trajectory, env)
+    result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
+                            args.seed, out)
+    _show_best(result.trajectory, make(args.env_id, **env_args).unwrapped)
+    plot = out / "run.png"
     console.print(f"results: {out / 'evaluations.parquet'}, {out / 'summary.json'}"
-                  + (f", {plot}" if plot else ""))
+                  + (f", {plot}" if plot.exists() else ""))
 
 
 def cmd_demo(args) -> None:
@@ -126,9 +99,8 @@ def cmd_demo(args) -> None:
                   f"{args.budget} evaluations each")
     frames = []
     for agent in ("ga", "random"):
-        env = make(env_id, **DEMO_ENV_ARGS).unwrapped
-        result = _run_one(env, env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
-                          out / agent)
+        result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
+                                out / agent)
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
         reached = f"all targets met after {hit[0] + 1} evaluations" if len(hit) else \
@@ -137,8 +109,9 @@ def cmd_demo(args) -> None:
                       f"hypervolume {result.hypervolume:.4f}")
     frame = pd.concat(frames, ignore_index=True)
     frame.to_parquet(out / "evaluations.parquet", index=False)
+    env = make(env_id, **DEMO_ENV_ARGS).unwrapped
     _show_best(frame, env)
-    plot = _plot(frame, env, out / "demo.png")
+    plot = plot_if_available(frame, env.objective, out / "demo.png")
     console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else ""))
 
 
@@ -173,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rn = sub.add_parser("run", help="run one agent on one environment")
     rn.add_argument("env_id")
-    rn.add_argument("--agent", choices=sorted(AGENTS), default="ga")
+    rn.add_argument("--agent", choices=agent_names(), default="ga")
     rn.add_argument("--agent-args", default="{}", help="JSON object of hyperparameters")
     rn.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     rn.add_argument("--budget", type=_positive_int, default=200)

@@ -138,7 +138,8 @@ class Recorder:
     def _row(self, step: int, reward: float, info: Mapping[str, Any], seconds: float) -> dict:
         return {**self.meta, "step": step, "design": info["design"], "metrics": info["metrics"],
                 "reward": reward, "valid": info["valid"], "feasible": info["feasible"],
-                "error": info.get("error"), "wall_time_s": seconds}
+                "targets_met": info["targets_met"], "error": info.get("error"),
+                "wall_time_s": seconds}
 
     def _write(self, rows: list[dict[str, Any]]) -> None:
         if self.store is not None and rows:

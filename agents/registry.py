@@ -11,6 +11,8 @@ from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 
 AGENTS: dict[str, type[Optimizer]] = {"random": RandomSearch, "ga": GeneticAlgorithm}
+# Stable-Baselines3 trainers (agents.rl), imported only when asked for: they load torch.
+RL_AGENTS = ("ppo", "a2c", "dqn", "sac")
 
 
 def make_agent(name: str, space: DesignSpace, seed: int = 0, **kwargs: Any) -> Optimizer:

@@ -106,6 +106,11 @@ class DesignEnv(gym.Env):
         self._index = np.full(n_params, -1, dtype=np.int64)
         self._last: dict[str, Any] = {}
 
+    def with_mode(self, mode: str, max_steps: int = 1) -> DesignEnv:
+        """A new environment on the same space, simulator, workload and objective."""
+        return type(self)(self.space, self.simulator, self.workload, self.objective, mode=mode,
+                          max_steps=max_steps, render_mode=self.render_mode)
+
     # -- evaluation, shared with agents and vector environments -------------------
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]]) -> list[tuple[float, dict]]:
         """(reward, info) per design; valid designs go to the simulator in one batch."""

@@ -267,11 +267,15 @@ class DesignSpace:
         x = np.clip(np.asarray(x, dtype=np.float64), 0.0, 1.0)
         return self.from_index(np.rint(x * (self.nvec - 1)).astype(np.int64))
 
-    def from_action(self, action: Sequence[float] | np.ndarray) -> dict[str, Any]:
-        """A [-1, 1] action read by equal bins: choice i of n owns [-1 + 2i/n, -1 + 2(i+1)/n)."""
+    def action_index(self, action: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Choice indices of a [-1, 1] action read by equal bins: choice i of n owns
+        [-1 + 2i/n, -1 + 2(i+1)/n)."""
         a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
-        index = np.minimum(np.floor((a + 1.0) / 2.0 * self.nvec), self.nvec - 1)
-        return self.from_index(index.astype(np.int64))
+        return np.minimum(np.floor((a + 1.0) / 2.0 * self.nvec), self.nvec - 1).astype(np.int64)
+
+    def from_action(self, action: Sequence[float] | np.ndarray) -> dict[str, Any]:
+        """The design of a [-1, 1] action (see `action_index`)."""
+        return self.from_index(self.action_index(action))
 
     def gym_space(self, kind: str = "multidiscrete") -> spaces.Space:
         """The space as `multidiscrete` (indices), `box` ([-1, 1] actions) or `dict`."""

@@ -1,0 +1,68 @@
+"""One experiment: an agent on an environment for a budget, written to a directory."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from agents.loop import run
+from agents.recorder import RunResult
+from agents.registry import AGENTS, RL_AGENTS, make_agent
+from agents.store import ResultsStore
+from archgym_env.objective import Objective
+from archgym_env.registry import make
+from simulators.errors import ArchGymError, InvalidArgumentError
+
+
+def agent_names() -> list[str]:
+    """Every agent `archgym run` takes: ask/tell optimizers, then RL trainers."""
+    return sorted(AGENTS) + list(RL_AGENTS)
+
+
+def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
+                   agent_args: dict[str, Any], budget: int, seed: int, out: str | Path, *,
+                   run_id: str | None = None, progress: bool = True) -> RunResult:
+    """Run (or resume) `agent` on `env_id` into `out`: `evaluations.jsonl` as it goes, then
+    `evaluations.parquet`, `summary.json` and, where matplotlib is installed, `run.png`."""
+    if agent not in agent_names():
+        raise InvalidArgumentError("agent", agent, ", ".join(agent_names()))
+    out = Path(out)
+    env = make(env_id, **env_kwargs)
+    store = ResultsStore(out)
+    meta = {"env_id": env_id, "env_kwargs": env_kwargs, **({"run_id": run_id} if run_id else {})}
+    if agent in RL_AGENTS:
+        try:
+            from agents.rl import train
+        except ImportError as error:
+            raise ArchGymError(f"RL agents need the rl extra: pip install 'archgym[rl]' "
+                               f"({error})") from None
+        result = train(env, agent, budget, seed=seed, algo_args=agent_args, store=store,
+                       meta=meta, log_dir=out / "logs", eval_every=max(budget // 4, 1),
+                       progress=progress)
+    else:
+        optimizer = make_agent(agent, env.unwrapped.space, seed=seed, **agent_args)
+        result = run(env, optimizer, budget, store=store, meta=meta, progress=progress)
+    store.to_parquet(limit=budget)
+    best = result.best
+    summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent,
+               "agent_args": best["agent_args"], "seed": seed, "budget": budget,
+               "run_id": best["run_id"], "best_design": best["design"],
+               "best_reward": best["reward"], "best_metrics": best["metrics"],
+               "hypervolume": result.hypervolume,
+               "pareto_front": [{"design": r["design"], "metrics": r["metrics"]}
+                                for r in result.front]}
+    plot_if_available(result.trajectory, env.unwrapped.objective, out / "run.png")
+    (out / "summary.json").write_text(json.dumps(summary, indent=2))
+    return result
+
+
+def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:
+    """`plot_runs` where matplotlib is installed (the plot extra), else nothing."""
+    try:
+        from agents.plots import plot_runs
+    except ImportError:
+        return None
+    return plot_runs(frame, objective, path)
