@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from simulators.errors import ArchGymError, InvalidArgumentError
-from simulators.workloads import Layer, Network
+from simulators.workloads import MAX_BATCH, Layer, Network, _check_int
 
 # Standard ops that do multiply-accumulates (or hold subgraphs that may) but that this
 # importer does not turn into layers: refused, so a network's MAC total is never silently short.
@@ -33,9 +33,8 @@ def _onnx():
     return onnx
 
 
-def _read_model(path: Path, batch: int):
+def _read_model(onnx, path: Path, batch: int):
     """Load, check, fix the batch dimension of the graph inputs and infer shapes."""
-    onnx = _onnx()
     if not path.is_file():
         raise InvalidArgumentError("onnx path", str(path), "an existing ONNX model file")
     try:
@@ -106,11 +105,10 @@ def _matmul(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> Layer:
 def load_onnx(path: str | Path, batch: int = 1) -> Network:
     """The Conv (1-D/2-D, grouped, depthwise, strided, dilated, padded), Gemm and MatMul
     nodes of an ONNX model as a Network of layers in graph order, named after their nodes."""
-    if isinstance(batch, bool) or not isinstance(batch, int) or not 1 <= batch <= 4096:
-        raise InvalidArgumentError("batch", batch, "an integer in 1..4096")
-    path = Path(path)
-    model = _read_model(path, batch)
+    _check_int("batch", batch, 1, MAX_BATCH)
     onnx = _onnx()
+    path = Path(path)
+    model = _read_model(onnx, path, batch)
     shapes = _static_shapes(model.graph)
 
     def shape(node_name: str, tensor: str) -> tuple[int, ...]:

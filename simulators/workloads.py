@@ -13,12 +13,14 @@ from simulators.errors import InvalidArgumentError
 
 DATA_SPACES = ("Weights", "Inputs", "Outputs")
 MAX_RESOLUTION = 4096
+MAX_BATCH = 4096
 
 
-def _check_int(name: str, value: object, low: int, high: int | None = None) -> None:
+def _check_int(name: str, value: object, low: int = 1, high: int | None = None) -> None:
+    """A positive integer, or one in low..high when high is given."""
     if isinstance(value, bool) or not isinstance(value, int) or value < low or \
             (high is not None and value > high):
-        raise InvalidArgumentError(name, value, "a positive integer" if high is None and low == 1
+        raise InvalidArgumentError(name, value, "a positive integer" if high is None
                                    else f"an integer in {low}..{high}")
 
 
@@ -33,7 +35,7 @@ class Gemm:
 
     def __post_init__(self):
         for field in ("rows", "inner", "cols", "count"):
-            _check_int(f"gemm.{field}", getattr(self, field), 1)
+            _check_int(f"gemm.{field}", getattr(self, field))
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ class Layer:
             raise InvalidArgumentError("layer.name", self.name, "a non-empty string")
         for field in ("M", "C", "P", "Q", "R", "S", "N", "Hstride", "Wstride", "Hdilation",
                       "Wdilation", "groups"):
-            _check_int(f"{self.name}.{field}", getattr(self, field), 1)
+            _check_int(f"{self.name}.{field}", getattr(self, field))
         if self.C % self.groups or self.M % self.groups:
             raise InvalidArgumentError(
                 f"{self.name}.groups", self.groups, f"a divisor of C={self.C} and M={self.M}"
@@ -187,8 +189,8 @@ class _Stack:
 
 def _start(resolution: int, batch: int, num_classes: int, min_resolution: int) -> _Stack:
     _check_int("resolution", resolution, min_resolution, MAX_RESOLUTION)
-    _check_int("batch", batch, 1, 4096)
-    _check_int("num_classes", num_classes, 1)
+    _check_int("batch", batch, 1, MAX_BATCH)
+    _check_int("num_classes", num_classes)
     return _Stack(resolution, 3, batch, [])
 
 
@@ -359,8 +361,14 @@ NETWORKS: dict[str, Callable[..., Network]] = {
 
 
 def network(name: str, resolution: int = 224, batch: int = 1) -> Network:
-    """A built-in network by name (see NETWORKS)."""
-    _check_int("batch", batch, 1, 4096)
+    """A built-in network by name (see NETWORKS), or an ONNX model by a path ending in .onnx
+    (its own input resolution holds; `batch` sets a symbolic batch dimension)."""
+    _check_int("batch", batch, 1, MAX_BATCH)
+    if isinstance(name, str) and name.lower().endswith(".onnx"):
+        from simulators.onnx_import import load_onnx
+
+        return load_onnx(name, batch=batch)
     if not isinstance(name, str) or name not in NETWORKS:
-        raise InvalidArgumentError("workload", name, ", ".join(sorted(NETWORKS)))
+        raise InvalidArgumentError("workload", name,
+                                   ", ".join(sorted(NETWORKS)) + " or a path to an .onnx file")
     return NETWORKS[name](resolution=resolution, batch=batch)
