@@ -91,8 +91,11 @@ def test_matmul_by_hand(tmp_path, a, b, layer, macs, weights):
 
 def test_symbolic_batch_takes_the_given_batch(tmp_path):
     node = helper.make_node("Gemm", ["x", "w"], ["y"], name="fc")
-    path = save(tmp_path, [node], [("x", ["batch", 16]), ("w", [16, 4])], [("y", 2)])
-    assert load_onnx(path, batch=3).layers == (Layer.fc("fc", 16, 4, batch=3),)
+    unnamed = helper.make_node("Gemm", ["y", "w2"], ["z"])
+    path = save(tmp_path, [node, unnamed], [("x", ["batch", 16]), ("w", [16, 4]),
+                                            ("w2", [4, 2])], [("z", 2)])
+    assert load_onnx(path, batch=3).layers == (Layer.fc("fc", 16, 4, batch=3),
+                                               Layer.fc("Gemm_1", 4, 2, batch=3))
 
 
 def export(net: Network, path) -> None:
@@ -162,12 +165,16 @@ def test_torch_export_matches_module_macs(tmp_path):
         hook.remove()
     path = tmp_path / "tiny.onnx"
     with pytest.warns(DeprecationWarning):
-        torch.onnx.export(model, (x,), str(path), dynamo=False)
-    net = load_onnx(path)
+        torch.onnx.export(model, (x,), str(path), dynamo=False, input_names=["x"],
+                          dynamic_axes={"x": {0: "batch"}})
+    net = load_onnx(path, batch=2)
     assert len(net.layers) == 5
     assert sorted(layer.macs for layer in net.layers) == sorted(expected)
     depthwise = next(layer for layer in net.layers if layer.groups > 1)
     assert (depthwise.groups, depthwise.Hdilation, depthwise.P, depthwise.N) == (8, 2, 9, 2)
+    # The symbolic batch: every layer's work scales with it, weights do not.
+    five = load_onnx(path, batch=5)
+    assert five.macs * 2 == net.macs * 5 and five.weight_words == net.weight_words
 
 
 def test_bad_files_and_ops_name_the_problem(tmp_path):
