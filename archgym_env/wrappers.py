@@ -9,7 +9,7 @@ from archgym_env.env import DesignEnv
 from simulators.errors import InvalidArgumentError
 
 
-class EqualBinActions(gym.ActionWrapper):
+class EqualBinActions(gym.ActionWrapper, gym.utils.RecordConstructorArgs):
     """Continuous actions in [-1, 1]^n for a one-shot DesignEnv (SAC, TD3, CMA-ES...):
     each coordinate picks its parameter's choice by equal bins (`DesignSpace.action_index`),
     so every choice owns the same share of the action range."""
@@ -19,7 +19,8 @@ class EqualBinActions(gym.ActionWrapper):
         if not isinstance(design_env, DesignEnv) or design_env.mode != "one_shot":
             raise InvalidArgumentError("env", type(design_env).__name__,
                                        "a one_shot DesignEnv for equal-bin actions")
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self)
+        gym.ActionWrapper.__init__(self, env)
         self.action_space = design_env.space.gym_space("box")
 
     def action(self, action: np.ndarray) -> np.ndarray:
