@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.experiment import agent_names, plot_if_available, run_experiment
+from agents.sweep import BACKENDS, load_sweep, run_sweep
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError, InvalidArgumentError
@@ -92,6 +93,21 @@ def cmd_run(args) -> None:
                   + (f", {plot}" if plot.exists() else ""))
 
 
+def cmd_sweep(args) -> None:
+    runs = load_sweep(args.sweep_file)
+    out = Path(args.out or f"results/sweep-{Path(args.sweep_file).stem}")
+    console.print(f"sweep: {len(runs)} runs on the {args.backend} backend, "
+                  f"{args.workers} at a time, into {out}")
+    table = run_sweep(runs, out, backend=args.backend, workers=args.workers,
+                      address=args.address)
+    shown = Table("environment", "agent", "agent args", "seed", "best reward", "hypervolume",
+                  title=f"{len(table)} runs ({out / 'summary.csv'})")
+    for _, r in table.iterrows():
+        shown.add_row(r["env_id"], r["agent"], json.dumps(r["agent_args"]), str(r["seed"]),
+                      f"{r['best_reward']:.4f}", f"{r['hypervolume']:.4f}")
+    console.print(shown)
+
+
 def cmd_demo(args) -> None:
     env_id, out = "archgym/Systolic-v0", Path(args.out)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
@@ -153,6 +169,14 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--seed", type=_non_negative_int, default=0)
     rn.add_argument("--out", default="results/run")
     rn.set_defaults(func=cmd_run)
+
+    sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")
+    sw.add_argument("sweep_file", help="YAML sweep file (see the README)")
+    sw.add_argument("--backend", choices=BACKENDS, default="local")
+    sw.add_argument("--workers", type=_positive_int, default=1)
+    sw.add_argument("--address", default=None, help="address of a running Ray cluster")
+    sw.add_argument("--out", default=None, help="default: results/sweep-<file name>")
+    sw.set_defaults(func=cmd_sweep)
 
     demo = sub.add_parser("demo", help="a short search with the built-in defaults")
     demo.add_argument("--budget", type=_positive_int, default=600)

@@ -1,0 +1,219 @@
+"""Sweeps: environments x agents x hyperparameter grids x seeds, run locally or on Ray.
+
+A sweep file (YAML):
+
+    budget: 200                 # evaluations per run
+    seeds: 3                    # 0, 1, 2; or a list such as [0, 7]
+    environments:
+      - id: archgym/Systolic-v0
+        args: {reward: target}  # optional environment arguments
+    agents:
+      - name: ga
+        args: {tournament: 3}   # optional fixed hyperparameters
+        grid: {population: [16, 32], mutation: [0.05, 0.2]}  # optional cross product
+      - name: random
+
+Each run writes to `OUT/<environment>/<agent>/<args>/seed-<s>/`. A run whose
+`summary.json` exists is finished and skipped; an unfinished one resumes from its store,
+so a killed sweep restarts without repeating any finished evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from agents.experiment import agent_names, run_experiment
+from agents.registry import AGENTS, make_agent
+from archgym_env.registry import ENVIRONMENTS, make
+from simulators.errors import ArchGymError, InvalidArgumentError
+
+BACKENDS = ("local", "ray")
+SWEEP_KEYS = {"budget", "seeds", "environments", "agents"}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of a sweep."""
+
+    env_id: str
+    agent: str
+    seed: int
+    budget: int
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+    agent_args: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        """The run's directory under the sweep's output, stable across machines."""
+        args = json.dumps([self.env_kwargs, self.agent_args], sort_keys=True)
+        digest = hashlib.sha256(args.encode()).hexdigest()[:10]
+        env = re.sub(r"[^A-Za-z0-9.-]+", "-", self.env_id).strip("-")
+        return f"{env}/{self.agent}/{digest}/seed-{self.seed}"
+
+    @property
+    def run_id(self) -> str:
+        return hashlib.sha256(f"{self.key}/{self.budget}".encode()).hexdigest()[:12]
+
+
+def load_sweep(path: str | Path) -> list[RunSpec]:
+    """The runs a sweep file asks for, checked before anything runs."""
+    try:
+        spec = yaml.safe_load(Path(path).read_text())
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or type(error).__name__
+        raise InvalidArgumentError("sweep file", str(path),
+                                   f"valid YAML ({reason}{where})") from None
+    if not isinstance(spec, dict):
+        raise InvalidArgumentError("sweep file", str(path), "a YAML mapping")
+    return expand(spec)
+
+
+def expand(spec: dict[str, Any]) -> list[RunSpec]:
+    """The cross product of a parsed sweep mapping (see the module docstring)."""
+    unknown = sorted(set(spec) - SWEEP_KEYS)
+    if unknown:
+        raise InvalidArgumentError("sweep key", unknown[0], ", ".join(sorted(SWEEP_KEYS)))
+    budget = spec.get("budget", 100)
+    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
+        raise InvalidArgumentError("budget", budget, "an integer >= 1")
+    seeds = spec.get("seeds", 1)
+    seeds = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) \
+        else seeds
+    if not (isinstance(seeds, list) and seeds
+            and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        raise InvalidArgumentError("seeds", spec.get("seeds"),
+                                   "a count >= 1 or a list of integers >= 0")
+    environments = [_entry(e, "environments", "id", ENVIRONMENTS)
+                    for e in _list(spec, "environments")]
+    agents = [_entry(a, "agents", "name", agent_names()) for a in _list(spec, "agents")]
+    runs = []
+    for (env_id, env_kwargs, env_grid), (agent, args, grid), seed in itertools.product(
+            environments, agents, seeds):
+        if env_grid:
+            raise InvalidArgumentError("environments grid", env_id,
+                                       "no grid: list the environment once per setting")
+        for values in itertools.product(*grid.values()):
+            runs.append(RunSpec(env_id, agent, seed, budget, env_kwargs,
+                                {**args, **dict(zip(grid, values, strict=True))}))
+    return runs
+
+
+def _list(spec: dict[str, Any], key: str) -> list[Any]:
+    value = spec.get(key)
+    if not isinstance(value, list) or not value:
+        raise InvalidArgumentError(key, value, "a non-empty list")
+    return value
+
+
+def _entry(item: Any, section: str, name_key: str,
+           allowed: Iterable[str]) -> tuple[str, dict, dict]:
+    if isinstance(item, str):
+        item = {name_key: item}
+    keys = {name_key, "args", "grid"}
+    if not isinstance(item, dict) or set(item) - keys or name_key not in item:
+        raise InvalidArgumentError(section, item, f"entries with {name_key} and optional "
+                                                  "args and grid mappings")
+    allowed = list(allowed)
+    if item[name_key] not in allowed:
+        raise InvalidArgumentError(f"{section} {name_key}", item[name_key], ", ".join(allowed))
+    args, grid = item.get("args") or {}, item.get("grid") or {}
+    if not isinstance(args, dict) or not isinstance(grid, dict) or not all(
+            isinstance(v, list) and v for v in grid.values()):
+        raise InvalidArgumentError(f"{item[name_key]} args/grid", item,
+                                   "args a mapping, grid a mapping of non-empty lists")
+    return item[name_key], args, grid
+
+
+def check(runs: list[RunSpec]) -> None:
+    """Build every environment and ask/tell agent once, so bad arguments fail before any
+    run starts rather than in a worker midway (RL arguments are checked when training)."""
+    spaces = {}
+    for run in runs:
+        env_key = json.dumps([run.env_id, run.env_kwargs], sort_keys=True)
+        if env_key not in spaces:
+            spaces[env_key] = make(run.env_id, **run.env_kwargs).unwrapped.space
+        if run.agent in AGENTS:
+            make_agent(run.agent, spaces[env_key], seed=run.seed, **run.agent_args)
+
+
+def execute(run: RunSpec, out: str) -> dict[str, Any]:
+    """Run (or resume) one run into `out/run.key`; its summary."""
+    directory = Path(out) / run.key
+    summary = directory / "summary.json"
+    if not summary.exists():
+        run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
+                       run.seed, directory, run_id=run.run_id, progress=False)
+    return json.loads(summary.read_text())
+
+
+def run_sweep(runs: list[RunSpec], out: str | Path, backend: str = "local", workers: int = 1,
+              address: str | None = None, progress: bool = True) -> pd.DataFrame:
+    """Every run of the sweep, `workers` at a time; a table of their summaries in the
+    sweep's order, also written to `out/summary.csv`."""
+    if backend not in BACKENDS:
+        raise InvalidArgumentError("backend", backend, ", ".join(BACKENDS))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgumentError("workers", workers, "an integer >= 1")
+    check(runs)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    summaries = []
+    with Progress(*columns, disable=not progress) as bar:
+        task = bar.add_task("runs", total=len(runs))
+        for summary in _dispatch(backend, runs, str(out), workers, address):
+            summaries.append(summary)
+            bar.advance(task)
+    order = {run.run_id: i for i, run in enumerate(runs)}
+    summaries.sort(key=lambda s: order[s["run_id"]])
+    table = pd.json_normalize(summaries, max_level=0).drop(columns=["pareto_front"])
+    table.to_csv(out / "summary.csv", index=False)
+    return table
+
+
+def _dispatch(backend: str, runs: list[RunSpec], out: str, workers: int,
+              address: str | None) -> Iterable[dict[str, Any]]:
+    if backend == "ray":
+        yield from _on_ray(runs, out, workers, address)
+    elif workers == 1:
+        yield from (execute(run, out) for run in runs)
+    else:
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(execute, run, out) for run in runs]
+            yield from (f.result() for f in as_completed(futures))
+
+
+def _on_ray(runs: list[RunSpec], out: str, workers: int,
+            address: str | None) -> Iterable[dict[str, Any]]:
+    try:
+        import ray
+    except ImportError as error:
+        raise ArchGymError(f"the ray backend needs Ray: pip install 'archgym[distributed]' "
+                           f"({error})") from None
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, num_cpus=None if address else workers,
+                 include_dashboard=False, log_to_driver=False)
+    try:
+        remote: Callable = ray.remote(num_cpus=1)(execute)
+        pending = [remote.remote(run, out) for run in runs]
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            yield ray.get(done[0])
+    finally:
+        if started:
+            ray.shutdown()

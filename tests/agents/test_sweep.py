@@ -1,0 +1,111 @@
+"""Sweeps: expansion, bad input, resume after SIGKILL, and Ray giving the local rows."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+
+from agents.cli import main
+from agents.sweep import expand, load_sweep, run_sweep
+from simulators.errors import InvalidArgumentError
+
+CLI = [sys.executable, "-m", "agents.cli"]
+SPEC = {"budget": 24, "seeds": [0, 5],
+        "environments": [{"id": "archgym/Systolic-v0"},
+                         {"id": "archgym/Systolic-v0", "args": {"reward": "weighted"}}],
+        "agents": [{"name": "ga", "args": {"tournament": 2},
+                    "grid": {"population": [8, 16], "mutation": [0.1, 0.3, 0.5]}},
+                   "random"]}
+
+
+def _rows(path):
+    return [{k: v for k, v in json.loads(line).items() if k != "wall_time_s"}
+            for line in path.read_text().splitlines()]
+
+
+def test_expand_is_the_cross_product_with_one_directory_per_run():
+    runs = expand(SPEC)
+    assert len(runs) == 2 * 2 * (2 * 3 + 1)
+    assert len({r.key for r in runs}) == len(runs) and len({r.run_id for r in runs}) == len(runs)
+    ga = [r for r in runs if r.agent == "ga"]
+    assert {(r.agent_args["population"], r.agent_args["mutation"]) for r in ga} == \
+        {(p, m) for p in (8, 16) for m in (0.1, 0.3, 0.5)}
+    assert all(r.agent_args["tournament"] == 2 for r in ga)
+    assert expand({**SPEC, "seeds": 3})[0].seed == 0 and len(expand({**SPEC, "seeds": 3})) == 42
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"budgets": 3}, "sweep key='budgets'"),
+    ({"budget": 0}, "budget=0"),
+    ({"seeds": []}, "seeds=[]"),
+    ({"seeds": [-1]}, "seeds=[-1]"),
+    ({"environments": [{"id": "archgym/Nope-v0"}]}, "environments id='archgym/Nope-v0'"),
+    ({"agents": [{"name": "sa"}]}, "agents name='sa'"),
+    ({"agents": [{"name": "ga", "grid": {"population": 8}}]}, "args/grid"),
+    ({"agents": []}, "agents=[]"),
+])
+def test_bad_sweeps_name_the_key(change, message):
+    with pytest.raises(InvalidArgumentError, match=message.replace("[", r"\[")):
+        expand({**SPEC, **change})
+
+
+def test_bad_agent_args_fail_before_any_run(tmp_path):
+    runs = expand({**SPEC, "agents": [{"name": "ga", "args": {"populaton": 8}}]})
+    with pytest.raises(InvalidArgumentError, match="agent args"):
+        run_sweep(runs, tmp_path, progress=False)
+    assert not any(tmp_path.rglob("evaluations.jsonl"))
+
+
+def test_cli_sweep_bad_file_is_one_line_exit_2(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("budget: [1\n")
+    proc = subprocess.run(CLI + ["sweep", str(path)], capture_output=True, text=True)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "sweep file" in proc.stderr
+
+
+def test_killed_sweep_resumes_without_losing_or_repeating(tmp_path):
+    spec = {"budget": 1500, "seeds": [0, 1, 2],
+            "environments": [{"id": "archgym/Systolic-v0"}], "agents": ["ga"]}
+    path = tmp_path / "sweep.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "out"
+    args = CLI + ["sweep", str(path), "--out", str(out)]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runs = load_sweep(path)
+    second = out / runs[1].key / "evaluations.jsonl"
+    while not (second.exists() and second.stat().st_size > 100_000):
+        assert proc.poll() is None, "the sweep ended before it could be killed"
+        time.sleep(0.01)
+    os.kill(proc.pid, 9)
+    proc.wait()
+    first_summary = out / runs[0].key / "summary.json"
+    finished_at = first_summary.stat().st_mtime_ns
+    before = _rows(second)
+    assert 0 < len(before) < 1500 and not (out / runs[2].key).exists()
+    assert main(["sweep", str(path), "--out", str(out)]) == 0
+    assert first_summary.stat().st_mtime_ns == finished_at  # finished run not repeated
+    for run in runs:
+        rows = _rows(out / run.key / "evaluations.jsonl")
+        assert [r["step"] for r in rows] == list(range(1500))
+    assert _rows(second)[: len(before)] == before
+    straight = tmp_path / "straight"
+    run_sweep(runs[1:2], straight, progress=False)
+    assert _rows(straight / runs[1].key / "evaluations.jsonl") == _rows(second)
+
+
+def test_ray_backend_gives_the_local_rows(tmp_path):
+    pytest.importorskip("ray")
+    runs = expand({"budget": 16, "seeds": 2, "environments": ["archgym/Systolic-v0"],
+                   "agents": ["ga", "random"]})
+    local = run_sweep(runs, tmp_path / "local", progress=False)
+    ray = run_sweep(runs, tmp_path / "ray", backend="ray", workers=2, progress=False)
+    assert local.equals(ray)
+    for run in runs:
+        rows = _rows(tmp_path / "local" / run.key / "evaluations.jsonl")
+        assert len(rows) == 16
+        assert rows == _rows(tmp_path / "ray" / run.key / "evaluations.jsonl")
