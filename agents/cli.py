@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -108,6 +109,42 @@ def cmd_sweep(args) -> None:
     console.print(shown)
 
 
+def cmd_report(args) -> None:
+    from agents import report
+
+    frame = report.load_rows(args.directories)
+    curves = report.run_curves(frame)
+    table = report.summarize(frame, curves, args.reward_target)
+    out = Path(args.out or args.directories[0])
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "report.csv", index=False)
+    curves.to_csv(out / "curves.csv", index=False)
+    reach = "reward >= " + str(args.reward_target) if args.reward_target is not None \
+        else "all targets met"
+    shown = Table("environment", "agent", "seeds", "best reward (95% CI)",
+                  f"evaluations to {reach} (95% CI)", "reached", "hypervolume", "vs random",
+                  title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations")
+    for _, r in table.iterrows():
+        shown.add_row(r["env_id"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
+                      _interval(r, "evals_to_target", 0), r["reached_target"],
+                      _interval(r, "hypervolume", 4),
+                      "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")
+    console.print(shown)
+    written = [out / "report.csv", out / "curves.csv"]
+    with contextlib.suppress(ImportError):  # no plot without the plot extra
+        written.append(report.plot_report(curves, out / "report.png"))
+    console.print("written: " + ", ".join(str(p) for p in written))
+
+
+def _interval(row: pd.Series, name: str, digits: int) -> str:
+    mean, low, high = row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"]
+    if np.isnan(mean):
+        return "-"
+    if np.isnan(low):
+        return f"{mean:.{digits}f}"
+    return f"{mean:.{digits}f} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
 def cmd_demo(args) -> None:
     env_id, out = "archgym/Systolic-v0", Path(args.out)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
@@ -177,6 +214,13 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--address", default=None, help="address of a running Ray cluster")
     sw.add_argument("--out", default=None, help="default: results/sweep-<file name>")
     sw.set_defaults(func=cmd_sweep)
+
+    rp = sub.add_parser("report", help="compare the runs stored under directories")
+    rp.add_argument("directories", nargs="+")
+    rp.add_argument("--reward-target", type=float, default=None,
+                    help="count evaluations to this reward instead of to all targets met")
+    rp.add_argument("--out", default=None, help="default: the first directory")
+    rp.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="a short search with the built-in defaults")
     demo.add_argument("--budget", type=_positive_int, default=600)

@@ -1,0 +1,146 @@
+"""Compare runs: per agent, mean and 95% interval over seeds of the best reward, of the
+evaluations needed to reach the target, and of the hypervolume; improvement over random
+search; best-reward and hypervolume curves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from archgym_env.pareto import hypervolume, non_dominated
+from archgym_env.registry import make
+from simulators.errors import ArchGymError
+
+CURVE_POINTS = 50
+
+
+def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
+    """Every evaluation stored under `directories` (searched recursively), one row each."""
+    rows = []
+    for directory in directories:
+        directory = Path(directory)
+        if not directory.is_dir():
+            raise ArchGymError(f"{directory} is not a directory of runs")
+        for path in sorted(directory.rglob("evaluations.jsonl")):
+            with path.open() as f:
+                rows.extend(json.loads(line) for line in f if line.endswith("\n"))
+    if not rows:
+        raise ArchGymError("no evaluations.jsonl found under "
+                           + ", ".join(str(d) for d in directories))
+    frame = pd.DataFrame(rows)
+    frame["targets_met"] = frame.get("targets_met", False)
+    frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
+    frame["label"] = _labels(frame)
+    return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
+
+
+def _labels(frame: pd.DataFrame) -> pd.Series:
+    """The agent's name, plus the hyperparameters that vary between its runs."""
+    args = frame["agent_args"].map(lambda a: json.dumps(a, sort_keys=True))
+    labels = frame["agent"].copy()
+    for (_, agent), group in frame.groupby(["env_id", "agent"]):
+        variants = [json.loads(a) for a in args[group.index].unique()]
+        varying = sorted(k for k in set().union(*variants)
+                         if len({json.dumps(v.get(k)) for v in variants}) > 1)
+        if varying:
+            labels[group.index] = [
+                agent + " " + ", ".join(f"{k}={a.get(k)}" for k in varying)
+                for a in group["agent_args"]]
+    return labels
+
+
+def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
+    """Per run, at `points` evaluation counts: the best reward so far and the hypervolume
+    of the valid designs so far (the objective's minimization form, its reference at 1)."""
+    curves = []
+    for (env_id, kwargs), env_rows in frame.groupby(
+            [frame["env_id"], frame["env_kwargs"].map(lambda k: json.dumps(k, sort_keys=True))]):
+        objective = make(env_id, **json.loads(kwargs)).unwrapped.objective
+        for run_id, run in env_rows.groupby("run_id"):
+            forms = np.array([objective.minimization_form(m) if v else
+                              np.full(len(objective.goals), np.inf)
+                              for m, v in zip(run["metrics"], run["valid"], strict=True)])
+            best = run["reward"].cummax().to_numpy()
+            for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
+                seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
+                front = seen[non_dominated(seen)] if len(seen) else seen
+                curves.append({"env_id": env_id, "label": run["label"].iloc[0],
+                               "run_id": run_id, "evaluations": int(n),
+                               "best_reward": float(best[n - 1]),
+                               "hypervolume": hypervolume(front, np.ones(seen.shape[1]))
+                               if len(front) else 0.0})
+    return pd.DataFrame(curves)
+
+
+def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
+              reward_target: float | None = None) -> pd.DataFrame:
+    """One line per (environment, agent label): means and 95% intervals over seeds."""
+    per_run = []
+    for (env_id, label, run_id), run in frame.groupby(["env_id", "label", "run_id"]):
+        reached = run["reward"] >= reward_target if reward_target is not None \
+            else run["targets_met"]
+        hit = run["step"][reached.to_numpy()]
+        last = curves[curves["run_id"] == run_id].iloc[-1]
+        per_run.append({"env_id": env_id, "label": label, "seed": run["seed"].iloc[0],
+                        "evaluations": len(run), "best_reward": run["reward"].max(),
+                        "evals_to_target": hit.min() + 1 if len(hit) else np.nan,
+                        "hypervolume": last["hypervolume"]})
+    runs = pd.DataFrame(per_run)
+    lines = []
+    for (env_id, label), group in runs.groupby(["env_id", "label"], sort=False):
+        line = {"env_id": env_id, "agent": label, "seeds": len(group),
+                "evaluations": int(group["evaluations"].median())}
+        for column in ("best_reward", "evals_to_target", "hypervolume"):
+            line.update(_mean_interval(group[column].dropna(), column))
+        line["reached_target"] = f"{group['evals_to_target'].notna().sum()}/{len(group)}"
+        lines.append(line)
+    table = pd.DataFrame(lines)
+    random = table[table["agent"] == "random"].set_index("env_id")["best_reward_mean"]
+    baseline = table["env_id"].map(random)
+    table["vs_random_pct"] = 100 * (table["best_reward_mean"] - baseline) / baseline.abs()
+    return table
+
+
+def _mean_interval(values: pd.Series, name: str) -> dict[str, float]:
+    """Mean and its two-sided 95% Student-t interval (NaN with fewer than two values)."""
+    mean = float(values.mean()) if len(values) else np.nan
+    if len(values) < 2:
+        return {f"{name}_mean": mean, f"{name}_low": np.nan, f"{name}_high": np.nan}
+    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    return {f"{name}_mean": mean, f"{name}_low": mean - half, f"{name}_high": mean + half}
+
+
+def plot_report(curves: pd.DataFrame, path: str | Path) -> Path:
+    """Best reward and hypervolume over evaluations: mean over seeds with a 95% band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    envs = list(curves["env_id"].unique())
+    fig, axes = plt.subplots(len(envs), 2, figsize=(12, 4.2 * len(envs)), squeeze=False)
+    for (left, right), env_id in zip(axes, envs, strict=True):
+        for label, group in curves[curves["env_id"] == env_id].groupby("label", sort=False):
+            for ax, column in ((left, "best_reward"), (right, "hypervolume")):
+                by_n = group.groupby("evaluations")[column]
+                mean, count = by_n.mean(), by_n.count()
+                half = (stats.t.ppf(0.975, np.maximum(count - 1, 1)) * by_n.std(ddof=1)
+                        / np.sqrt(count)).fillna(0.0)
+                ax.plot(mean.index, mean.to_numpy(), label=f"{label} ({count.max()} seeds)")
+                ax.fill_between(mean.index, mean - half, mean + half, alpha=0.2)
+        left.set(xlabel="evaluations", ylabel="best reward so far", title=env_id)
+        right.set(xlabel="evaluations", ylabel="hypervolume (reference = goals' scales)",
+                  title=env_id)
+        for ax in (left, right):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path

@@ -1,0 +1,68 @@
+"""`archgym report`: statistics over seeds checked against the stored runs themselves."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from agents.cli import main
+from agents.sweep import expand, run_sweep
+
+SPEC = {"budget": 60, "seeds": 3,
+        "environments": [{"id": "archgym/Systolic-v0", "args": {"reward": "pareto"}}],
+        "agents": ["ga", "random"]}
+
+
+@pytest.fixture(scope="module")
+def sweep(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sweep")
+    run_sweep(expand(SPEC), out, progress=False)
+    assert main(["report", str(out), "--reward-target", "0.02"]) == 0
+    return out
+
+
+def test_report_statistics_match_the_stored_runs(sweep):
+    table = pd.read_csv(sweep / "report.csv").set_index("agent")
+    summaries = [json.loads(p.read_text()) for p in sweep.rglob("summary.json")]
+    for agent in ("ga", "random"):
+        best = np.array([s["best_reward"] for s in summaries if s["agent"] == agent])
+        low, high = stats.t.interval(0.95, len(best) - 1, loc=best.mean(), scale=stats.sem(best))
+        row = table.loc[agent]
+        assert row["seeds"] == 3
+        assert row["best_reward_mean"] == pytest.approx(best.mean())
+        assert (row["best_reward_low"], row["best_reward_high"]) == pytest.approx((low, high))
+        hv = np.array([s["hypervolume"] for s in summaries if s["agent"] == agent])
+        assert row["hypervolume_mean"] == pytest.approx(hv.mean())
+    ga, random = table.loc["ga", "best_reward_mean"], table.loc["random", "best_reward_mean"]
+    assert table.loc["ga", "vs_random_pct"] == pytest.approx(100 * (ga - random) / abs(random))
+
+
+def test_evaluations_to_target_and_curves(sweep):
+    table = pd.read_csv(sweep / "report.csv").set_index("agent")
+    curves = pd.read_csv(sweep / "curves.csv")
+    for agent in ("ga", "random"):
+        firsts = []
+        for path in sweep.glob(f"*/{agent}/*/seed-*/evaluations.jsonl"):
+            rewards = [json.loads(line)["reward"] for line in path.read_text().splitlines()]
+            hit = [i + 1 for i, r in enumerate(rewards) if r >= 0.02]
+            if hit:
+                firsts.append(hit[0])
+        expected = np.mean(firsts) if firsts else np.nan
+        assert table.loc[agent, "evals_to_target_mean"] == pytest.approx(expected, nan_ok=True)
+        assert table.loc[agent, "reached_target"] == f"{len(firsts)}/3"
+    for _, run in curves.groupby("run_id"):
+        assert run["evaluations"].iloc[-1] == 60
+        assert run["best_reward"].is_monotonic_increasing
+        assert run["hypervolume"].is_monotonic_increasing
+    assert (sweep / "report.png").stat().st_size > 10_000
+
+
+def test_report_of_nothing_is_one_line_exit_2(tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "agents.cli", "report", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "no evaluations.jsonl" in proc.stderr
