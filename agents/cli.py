@@ -132,7 +132,9 @@ def cmd_report(args) -> None:
     console.print(shown)
     written = [out / "report.csv", out / "curves.csv"]
     with contextlib.suppress(ImportError):  # no plot without the plot extra
-        written.append(report.plot_report(curves, out / "report.png"))
+        from agents.plots import plot_report
+
+        written.append(plot_report(curves, out / "report.png"))
     console.print("written: " + ", ".join(str(p) for p in written))
 
 

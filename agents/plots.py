@@ -4,20 +4,50 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import matplotlib
 import numpy as np
 import pandas as pd
+from scipy import stats
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
 
 from archgym_env.objective import Objective
 from archgym_env.pareto import non_dominated
 
 
+def plot_report(curves: pd.DataFrame, path: str | Path) -> Path:
+    """Best reward and hypervolume over evaluations: mean over seeds with a 95% band."""
+    envs = list(curves["env_id"].unique())
+    fig, axes = plt.subplots(len(envs), 2, figsize=(12, 4.2 * len(envs)), squeeze=False)
+    for (left, right), env_id in zip(axes, envs, strict=True):
+        for label, group in curves[curves["env_id"] == env_id].groupby("label", sort=False):
+            for ax, column in ((left, "best_reward"), (right, "hypervolume")):
+                by_n = group.groupby("evaluations")[column]
+                mean, count = by_n.mean(), by_n.count()
+                half = (stats.t.ppf(0.975, np.maximum(count - 1, 1)) * by_n.std(ddof=1)
+                        / np.sqrt(count)).fillna(0.0)
+                ax.plot(mean.index, mean.to_numpy(), label=f"{label} ({count.max()} seeds)")
+                ax.fill_between(mean.index, mean - half, mean + half, alpha=0.2)
+        left.set(xlabel="evaluations", ylabel="best reward so far", title=env_id)
+        right.set(xlabel="evaluations", ylabel="hypervolume (reference = goals' scales)",
+                  title=env_id)
+        for ax in (left, right):
+            ax.grid(alpha=0.3)
+            ax.legend(fontsize=8)
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Path:
     """Save a PNG with one curve (and one point cloud) per agent in `frame`."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     x_goal, y_goal = objective.goals[0], objective.goals[min(1, len(objective.goals) - 1)]
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     for agent, group in frame.groupby("agent", sort=False):
@@ -45,8 +75,4 @@ def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Pa
             line(bound, color="gray", ls="--", lw=1)
     right.grid(alpha=0.3, which="both")
     right.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

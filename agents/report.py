@@ -113,34 +113,3 @@ def _mean_interval(values: pd.Series, name: str) -> dict[str, float]:
         return {f"{name}_mean": mean, f"{name}_low": np.nan, f"{name}_high": np.nan}
     half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
     return {f"{name}_mean": mean, f"{name}_low": mean - half, f"{name}_high": mean + half}
-
-
-def plot_report(curves: pd.DataFrame, path: str | Path) -> Path:
-    """Best reward and hypervolume over evaluations: mean over seeds with a 95% band."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    envs = list(curves["env_id"].unique())
-    fig, axes = plt.subplots(len(envs), 2, figsize=(12, 4.2 * len(envs)), squeeze=False)
-    for (left, right), env_id in zip(axes, envs, strict=True):
-        for label, group in curves[curves["env_id"] == env_id].groupby("label", sort=False):
-            for ax, column in ((left, "best_reward"), (right, "hypervolume")):
-                by_n = group.groupby("evaluations")[column]
-                mean, count = by_n.mean(), by_n.count()
-                half = (stats.t.ppf(0.975, np.maximum(count - 1, 1)) * by_n.std(ddof=1)
-                        / np.sqrt(count)).fillna(0.0)
-                ax.plot(mean.index, mean.to_numpy(), label=f"{label} ({count.max()} seeds)")
-                ax.fill_between(mean.index, mean - half, mean + half, alpha=0.2)
-        left.set(xlabel="evaluations", ylabel="best reward so far", title=env_id)
-        right.set(xlabel="evaluations", ylabel="hypervolume (reference = goals' scales)",
-                  title=env_id)
-        for ax in (left, right):
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-    fig.tight_layout()
-    path = Path(path)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
