@@ -14,6 +14,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from agents.distributed import start_ray
 from agents.experiment import agent_names, plot_if_available, run_experiment
 from agents.sweep import BACKENDS, load_sweep, run_sweep
 from archgym_env.env import DesignEnv
@@ -86,8 +87,16 @@ def cmd_run(args) -> None:
     env_args = _json_object("--env-args", args.env_args)
     agent_args = _json_object("--agent-args", args.agent_args)
     out = Path(args.out)
-    result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
-                            args.seed, out)
+    started = args.backend == "ray" and start_ray(args.workers, args.address)
+    try:
+        result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
+                                args.seed, out, ray_workers=args.workers
+                                if args.backend == "ray" else 0)
+    finally:
+        if started:
+            import ray
+
+            ray.shutdown()
     _show_best(result.trajectory, make(args.env_id, **env_args).unwrapped)
     plot = out / "run.png"
     console.print(f"results: {out / 'evaluations.parquet'}, {out / 'summary.json'}"
@@ -207,6 +216,10 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--budget", type=_positive_int, default=200)
     rn.add_argument("--seed", type=_non_negative_int, default=0)
     rn.add_argument("--out", default="results/run")
+    rn.add_argument("--backend", choices=BACKENDS, default="local",
+                    help="ray: evaluate each batch of designs across Ray workers")
+    rn.add_argument("--workers", type=_positive_int, default=2)
+    rn.add_argument("--address", default=None, help="address of a running Ray cluster")
     rn.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")

@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from agents.distributed import on_ray
 from agents.loop import run
 from agents.recorder import RunResult
 from agents.registry import AGENTS, RL_AGENTS, make_agent
@@ -24,13 +25,17 @@ def agent_names() -> list[str]:
 
 def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
                    agent_args: dict[str, Any], budget: int, seed: int, out: str | Path, *,
-                   run_id: str | None = None, progress: bool = True) -> RunResult:
+                   run_id: str | None = None, ray_workers: int = 0,
+                   progress: bool = True) -> RunResult:
     """Run (or resume) `agent` on `env_id` into `out`: `evaluations.jsonl` as it goes, then
-    `evaluations.parquet`, `summary.json` and, where matplotlib is installed, `run.png`."""
+    `evaluations.parquet`, `summary.json` and, where matplotlib is installed, `run.png`.
+    With `ray_workers`, each batch of designs is evaluated across that many Ray tasks."""
     if agent not in agent_names():
         raise InvalidArgumentError("agent", agent, ", ".join(agent_names()))
     out = Path(out)
     env = make(env_id, **env_kwargs)
+    if ray_workers:
+        env = on_ray(env, ray_workers)
     store = ResultsStore(out)
     meta = {"env_id": env_id, "env_kwargs": env_kwargs, **({"run_id": run_id} if run_id else {})}
     if agent in RL_AGENTS:

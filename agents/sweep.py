@@ -34,10 +34,11 @@ import pandas as pd
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agents.distributed import start_ray
 from agents.experiment import agent_names, run_experiment
 from agents.registry import AGENTS, make_agent
 from archgym_env.registry import ENVIRONMENTS, make
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import InvalidArgumentError
 
 BACKENDS = ("local", "ray")
 SWEEP_KEYS = {"budget", "seeds", "environments", "agents"}
@@ -199,15 +200,9 @@ def _dispatch(backend: str, runs: list[RunSpec], out: str, workers: int,
 
 def _on_ray(runs: list[RunSpec], out: str, workers: int,
             address: str | None) -> Iterable[dict[str, Any]]:
-    try:
-        import ray
-    except ImportError as error:
-        raise ArchGymError(f"the ray backend needs Ray: pip install 'archgym[distributed]' "
-                           f"({error})") from None
-    started = not ray.is_initialized()
-    if started:
-        ray.init(address=address, num_cpus=None if address else workers,
-                 include_dashboard=False, log_to_driver=False)
+    started = start_ray(workers, address)
+    import ray
+
     try:
         remote: Callable = ray.remote(num_cpus=1)(execute)
         pending = [remote.remote(run, out) for run in runs]

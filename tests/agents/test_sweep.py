@@ -6,11 +6,13 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
 import yaml
 
 from agents.cli import main
 from agents.sweep import expand, load_sweep, run_sweep
+from archgym_env.registry import make
 from simulators.errors import InvalidArgumentError
 
 CLI = [sys.executable, "-m", "agents.cli"]
@@ -99,12 +101,24 @@ def test_killed_sweep_resumes_without_losing_or_repeating(tmp_path):
 
 
 def test_ray_backend_gives_the_local_rows(tmp_path):
-    pytest.importorskip("ray")
+    ray = pytest.importorskip("ray")
+    from agents.distributed import on_ray, start_ray
+
     runs = expand({"budget": 16, "seeds": 2, "environments": ["archgym/Systolic-v0"],
                    "agents": ["ga", "random"]})
     local = run_sweep(runs, tmp_path / "local", progress=False)
-    ray = run_sweep(runs, tmp_path / "ray", backend="ray", workers=2, progress=False)
-    assert local.equals(ray)
+    assert start_ray(2)
+    try:
+        on_ray_table = run_sweep(runs, tmp_path / "ray", backend="ray", workers=2,
+                                 progress=False)
+        env = make("archgym/Systolic-v0").unwrapped
+        designs = env.space.sample(np.random.default_rng(0), 37)
+        spread = on_ray(env, 3).evaluate_batch(designs)
+        assert [info["metrics"] for _, info in spread] == \
+            [info["metrics"] for _, info in env.evaluate_batch(designs)]
+    finally:
+        ray.shutdown()
+    assert local.equals(on_ray_table)
     for run in runs:
         rows = _rows(tmp_path / "local" / run.key / "evaluations.jsonl")
         assert len(rows) == 16

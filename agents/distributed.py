@@ -1,0 +1,70 @@
+"""Batch evaluation on Ray: a simulator whose batches are split across Ray workers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+
+from archgym_env.env import DesignEnv
+from simulators.base import Design, Metrics, Simulator
+from simulators.errors import ArchGymError, InvalidArgumentError
+
+
+def _ray():
+    try:
+        import ray
+    except ImportError as error:
+        raise ArchGymError(f"the ray backend needs Ray: pip install 'archgym[distributed]' "
+                           f"({error})") from None
+    return ray
+
+
+def start_ray(workers: int, address: str | None = None) -> bool:
+    """Connect to Ray (a local instance with `workers` CPUs, or the cluster at `address`);
+    True when this call started it, so the caller shuts it down."""
+    ray = _ray()
+    if ray.is_initialized():
+        return False
+    ray.init(address=address, num_cpus=None if address else workers,
+             include_dashboard=False, log_to_driver=False)
+    return True
+
+
+def _evaluate_chunk(simulator: Simulator, designs: Sequence[Design],
+                    workload: Any) -> list[Metrics]:
+    return simulator.evaluate_batch(designs, workload)
+
+
+class RayBatchSimulator:
+    """`simulator` with each batch cut into `chunks` evaluated as Ray tasks; results come
+    back in order and equal the local ones (simulators are stateless)."""
+
+    def __init__(self, simulator: Simulator, chunks: int):
+        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
+            raise InvalidArgumentError("workers", chunks, "an integer >= 1")
+        self.simulator, self.chunks = simulator, chunks
+        self.metric_names = simulator.metric_names
+        self._remote = None
+
+    def evaluate(self, design: Design, workload: Any) -> Metrics:
+        return self.simulator.evaluate(design, workload)
+
+    def evaluate_batch(self, designs: Sequence[Design], workload: Any) -> list[Metrics]:
+        ray = _ray()
+        if self._remote is None:
+            self._remote = ray.remote(num_cpus=1)(_evaluate_chunk)
+        size = -(-len(designs) // self.chunks)
+        simulator, work = ray.put(self.simulator), ray.put(workload)
+        parts = ray.get([self._remote.remote(simulator, designs[i: i + size], work)
+                         for i in range(0, len(designs), size)])
+        return [metrics for part in parts for metrics in part]
+
+
+def on_ray(env: gym.Env, workers: int) -> DesignEnv:
+    """The same environment with its simulator's batches spread over `workers` Ray tasks."""
+    design_env = env.unwrapped
+    return DesignEnv(design_env.space, RayBatchSimulator(design_env.simulator, workers),
+                     design_env.workload, design_env.objective, mode=design_env.mode,
+                     max_steps=design_env.max_steps, render_mode=design_env.render_mode)
