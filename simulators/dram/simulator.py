@@ -1,0 +1,165 @@
+"""`DRAMSimulator`: one memory channel, controller config as the design, a trace as workload."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulators.base import Metrics
+from simulators.dram import kernel as k
+from simulators.dram.addressmap import AddressMapping, address_mapping
+from simulators.dram.config import (
+    ARBITERS,
+    PAGE_POLICIES,
+    REFRESH_POLICIES,
+    SCHEDULER_BUFFERS,
+    SCHEDULERS,
+    ControllerConfig,
+)
+from simulators.dram.energy import energy
+from simulators.dram.memspec import MemSpec, memspec
+from simulators.dram.traces import DRAMWorkload
+from simulators.errors import InvalidDesignError
+
+METRIC_NAMES = (
+    "latency_ns", "latency_cycles", "read_latency_p50_ns", "read_latency_p95_ns",
+    "read_latency_p99_ns", "write_latency_ns", "bandwidth_gbps", "power_mw", "energy_pj",
+    "total_cycles", "total_time_ns", "row_hits", "row_misses", "row_conflicts", "row_hit_rate",
+    "act_count", "pre_count", "rd_count", "wr_count", "refresh_count",
+)
+
+
+def timing_vector(spec: MemSpec) -> np.ndarray:
+    """The kernel's timing vector (cycles) for `spec`."""
+    t = np.zeros(k.N_TIMING, np.int64)
+    t[k.T_RL], t[k.T_WL], t[k.T_BURST] = spec.rl, spec.wl, spec.burst_cycles
+    t[k.T_RCD], t[k.T_RP], t[k.T_RPAB] = spec.rcd, spec.rp, spec.rp_all
+    t[k.T_RAS], t[k.T_RC], t[k.T_RFC], t[k.T_REFI] = spec.ras, spec.rc, spec.rfc, spec.refi
+    t[k.T_RFCPB], t[k.T_REFIPB], t[k.T_PBR2PBR] = spec.rfc_pb, max(spec.refi_pb, 1), spec.pbr2pbr
+    t[k.T_CCD_S], t[k.T_CCD_L] = max(spec.ccd_s, spec.burst_cycles), max(spec.ccd_l,
+                                                                         spec.burst_cycles)
+    t[k.T_RRD_S], t[k.T_RRD_L], t[k.T_FAW] = spec.rrd_s, spec.rrd_l, spec.faw
+    t[k.T_RD2PRE], t[k.T_WR2PRE], t[k.T_RD2WR] = spec.rd_to_pre, spec.wr_to_pre, spec.rd_to_wr
+    t[k.T_WR2RD_S], t[k.T_WR2RD_L] = spec.wr_to_rd(False), spec.wr_to_rd(True)
+    t[k.T_PPD] = spec.ppd
+    return t
+
+
+def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> np.ndarray:
+    """The kernel's config vector; PerBank refresh only where the standard has it."""
+    if config.RefreshPolicy == "PerBank" and not spec.has_per_bank_refresh:
+        raise InvalidDesignError("RefreshPolicy", "PerBank",
+                                 f"NoRefresh, AllBank ({spec.standard} has no per-bank refresh)")
+    c = np.zeros(k.N_CONFIG, np.int64)
+    c[k.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
+    c[k.C_SCHED] = SCHEDULERS.index(config.Scheduler)
+    c[k.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
+    c[k.C_BUFSIZE] = config.RequestBufferSize
+    c[k.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
+    c[k.C_REFRESH] = REFRESH_POLICIES.index(config.RefreshPolicy)
+    c[k.C_POSTPONE], c[k.C_PULLIN] = config.RefreshMaxPostponed, config.RefreshMaxPulledin
+    c[k.C_ARBITER] = ARBITERS.index(config.Arbiter)
+    c[k.C_MAT] = config.MaxActiveTransactions
+    c[k.C_HIT_CAP] = config.RowHitCap
+    if config.WriteDrainHigh > 0:
+        c[k.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
+        c[k.C_DRAIN_LOW] = math.ceil(config.WriteDrainLow * config.RequestBufferSize)
+    c[k.C_SATURATING] = saturating
+    c[k.C_BANKS], c[k.C_GROUPS] = spec.banks, spec.bank_groups
+    return c
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Per-request cycles (start: arrival or admission; done: last data beat; response: back
+    to the requester), command counters indexed by `kernel` constants, and the command trace
+    (cycle, command, bank, row, request) when recorded."""
+
+    start: np.ndarray
+    done: np.ndarray
+    response: np.ndarray
+    counters: np.ndarray
+    commands: np.ndarray
+    bank: np.ndarray
+    row: np.ndarray
+    is_write: np.ndarray
+
+
+class DRAMSimulator:
+    """A DRAMSys-style channel: `evaluate(design, workload)` where the design is a dict of
+    DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`."""
+
+    metric_names = METRIC_NAMES
+
+    def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
+                 mapping: AddressMapping | str | Path = "RoBaRaCoCh"):
+        self.spec = spec if isinstance(spec, MemSpec) else memspec(spec)
+        self.mapping = mapping if isinstance(mapping, AddressMapping) \
+            else address_mapping(mapping, self.spec)
+        self._timing = timing_vector(self.spec)
+        self._decoded: dict[int, tuple] = {}
+
+    def _requests(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
+        key = id(workload.trace)
+        if key not in self._decoded:  # keep the trace alive so its id is not reused
+            trace = workload.trace
+            bank, row = self.mapping.decode(trace.address, self.spec)
+            arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
+            self._decoded = {key: (trace, arrival, bank, row,
+                                   np.ascontiguousarray(trace.is_write))}
+        return self._decoded[key][1:]
+
+    def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
+            record: bool = False) -> RunResult:
+        config = design if isinstance(design, ControllerConfig) \
+            else ControllerConfig.from_dict(design)
+        arrival, bank, row, is_write = self._requests(workload)
+        start, done, response, counters, commands = k.simulate(
+            arrival, bank, row, is_write, self._timing,
+            config_vector(config, self.spec, workload.mode == "saturating"), record)
+        return RunResult(start, done, response, counters, commands, bank, row, is_write)
+
+    def metrics(self, result: RunResult) -> Metrics:
+        """The metrics of one run, units in their names."""
+        spec, c = self.spec, result.counters
+        latency = result.response - result.start
+        reads, writes = latency[~result.is_write], latency[result.is_write]
+        cycles = max(int(c[k.END_CYCLE]), 1)
+        time_ns = cycles * spec.tck_ns
+        n_rd, n_wr = int(c[k.RD] + c[k.RDA]), int(c[k.WR] + c[k.WRA])
+        e = energy(spec, int(c[k.ACT]), n_rd, n_wr, int(c[k.REF]), int(c[k.REFPB]), cycles,
+                   int(c[k.ACTIVE_BANK_CYCLES]))
+        read_ns = reads * spec.tck_ns if len(reads) else np.zeros(1)
+        hits, misses, conflicts = int(c[k.HITS]), int(c[k.MISSES]), int(c[k.CONFLICTS])
+        return {
+            "latency_ns": float(read_ns.mean()),
+            "latency_cycles": float(reads.mean()) if len(reads) else 0.0,
+            "read_latency_p50_ns": float(np.percentile(read_ns, 50)),
+            "read_latency_p95_ns": float(np.percentile(read_ns, 95)),
+            "read_latency_p99_ns": float(np.percentile(read_ns, 99)),
+            "write_latency_ns": float(writes.mean() * spec.tck_ns) if len(writes) else 0.0,
+            "bandwidth_gbps": (n_rd + n_wr) * spec.access_bytes / time_ns,
+            "power_mw": e.total_pj / time_ns,
+            "energy_pj": e.total_pj,
+            "total_cycles": float(cycles),
+            "total_time_ns": time_ns,
+            "row_hits": float(hits), "row_misses": float(misses),
+            "row_conflicts": float(conflicts),
+            "row_hit_rate": hits / max(hits + misses + conflicts, 1),
+            "act_count": float(c[k.ACT]),
+            "pre_count": float(c[k.PRE] + c[k.PREA] + c[k.RDA] + c[k.WRA]),
+            "rd_count": float(n_rd), "wr_count": float(n_wr),
+            "refresh_count": float(c[k.REF] + c[k.REFPB]),
+        }
+
+    def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
+        return self.metrics(self.run(design, workload))
+
+    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
+                       workload: DRAMWorkload) -> list[Metrics]:
+        return [self.evaluate(d, workload) for d in designs]
