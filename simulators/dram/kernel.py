@@ -28,7 +28,7 @@ from numba import njit
 ACT, PRE, PREA, RD, RDA, WR, WRA, REF, REFPB = range(9)
 COMMANDS = ("ACT", "PRE", "PREA", "RD", "RDA", "WR", "WRA", "REF", "REFPB")
 # further counters
-HITS, MISSES, CONFLICTS, ACTIVE_BANK_CYCLES, END_CYCLE, N_COUNTERS = range(9, 15)
+HITS, MISSES, CONFLICTS, ACTIVE_BANK_CYCLES, END_CYCLE, EVENTS, N_COUNTERS = range(9, 16)
 
 PAGE_OPEN, PAGE_OPEN_ADAPTIVE, PAGE_CLOSED, PAGE_CLOSED_ADAPTIVE = range(4)
 SCHED_FIFO, SCHED_FRFCFS, SCHED_FRFCFS_GRP = range(3)
@@ -37,6 +37,7 @@ REFRESH_NONE, REFRESH_ALLBANK, REFRESH_PERBANK = range(3)
 ARB_SIMPLE, ARB_FIFO, ARB_REORDER = range(3)
 
 _NEVER = 1 << 62
+FLOOR_RD, FLOOR_WR, FLOOR_PRE, FLOOR_ACT = range(4)
 
 
 @njit(cache=True)
@@ -66,7 +67,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
     saturating, arbiter, mat = config[C_SATURATING] != 0, config[C_ARBITER], config[C_MAT]
     in_order, cap = config[C_IN_ORDER] != 0, config[C_HIT_CAP]
     drain_high, drain_low = config[C_DRAIN_HIGH], config[C_DRAIN_LOW]
-    t_rl, t_wl, t_burst = timing[T_RL], timing[T_WL], timing[T_BURST]
+    t_rl, t_wl, t_burst, t_faw = timing[T_RL], timing[T_WL], timing[T_BURST], timing[T_FAW]
+    group_of = np.arange(nb) // per_group
     period = timing[T_REFIPB] if refresh == REFRESH_PERBANK else timing[T_REFI]
 
     start = np.full(n, -1, np.int64)
@@ -95,15 +97,23 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
     qcap = 2 * size if buf_kind == BUF_READWRITE else size
     queue = np.empty((nb, qcap), np.int64)
     qlen = np.zeros(nb, np.int64)
+    dirty = np.ones(nb, np.bool_)  # the bank's cached scheduler choice is stale
+    cand_req = np.full(nb, -1, np.int64)
+    cand_cmd = np.full(nb, -1, np.int64)
+    stale = np.ones(nb, np.bool_)  # local_at needs recomputing
+    local_at = np.zeros(nb, np.int64)
+    floor_of = np.zeros(nb, np.int64)  # which channel-wide register also gates it
+    floors = np.zeros(4, np.int64)
     buffered, buf_r, buf_w = 0, 0, 0
     pending = np.empty(max(mat, 1), np.int64)  # known response times not yet returned
-    n_pending, returned = 0, 0
+    n_pending, returned, min_pending = 0, 0, _NEVER
     limit_active = arbiter != ARB_SIMPLE
     next_in, served, resp_ptr, last_resp, last_admit = 0, 0, 0, 0, -1
     write_mode, last_write = False, False
     in_refresh, refreshed = False, 0
     t = 0
     while served < n:
+        counters[EVENTS] += 1
         # -- admission, in trace order -------------------------------------------------
         while next_in < n:
             if not saturating and arrival[next_in] > t:
@@ -111,7 +121,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             if limit_active:
                 if last_admit >= t:
                     break
-                if next_in - returned >= mat:
+                if next_in - returned >= mat and min_pending <= t:  # count returned responses
+                    min_pending = _NEVER
                     i = 0
                     while i < n_pending:
                         if pending[i] <= t:
@@ -119,9 +130,10 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                             n_pending -= 1
                             pending[i] = pending[n_pending]
                         else:
+                            min_pending = min(min_pending, pending[i])
                             i += 1
-                    if next_in - returned >= mat:
-                        break
+                if next_in - returned >= mat:
+                    break
             b = bank[next_in]
             w = is_write[next_in]
             if buf_kind == BUF_BANKWISE and qlen[b] >= size:
@@ -132,6 +144,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                 break
             queue[b, qlen[b]] = next_in
             qlen[b] += 1
+            dirty[b] = True
             buffered += 1
             if w:
                 buf_w += 1
@@ -146,8 +159,10 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
         if drain_high > 0:
             if not write_mode and (buf_w > drain_high or (buf_r == 0 and buf_w > 0)):
                 write_mode = True
+                dirty.fill(True)
             elif write_mode and (buf_w < drain_low or buf_w == 0) and buf_r > 0:
                 write_mode = False
+                dirty.fill(True)
             only = 1 if write_mode else 0
 
         # -- refresh manager ----------------------------------------------------------------
@@ -188,42 +203,55 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
 
         # -- scheduler per bank, then the command multiplexer (oldest ready first) ---------
         if ready_cmd < 0 and not (in_refresh and refresh == REFRESH_ALLBANK):
+            floors[FLOOR_RD], floors[FLOOR_WR], floors[FLOOR_PRE] = any_rd, any_wr, any_pre
+            floors[FLOOR_ACT] = max(any_act, faw[faw_i] + t_faw)
+            blocked = target if in_refresh else -1
             for b in range(nb):
-                if qlen[b] == 0 or b == target and in_refresh:
-                    continue
-                chosen, first_hit, grp_hit = -1, -1, -1
-                for p in range(qlen[b]):
-                    r = queue[b, p]
-                    if only >= 0 and is_write[r] != (only == 1):
-                        continue
+                if dirty[b]:  # the bank's queue or state changed: choose again
+                    dirty[b] = False
+                    stale[b] = True
+                    chosen, first_hit, grp_hit = -1, -1, -1
+                    for p in range(qlen[b]):
+                        r = queue[b, p]
+                        if only >= 0 and is_write[r] != (only == 1):
+                            continue
+                        if chosen < 0:
+                            chosen = r
+                            if sched == SCHED_FIFO:
+                                break
+                        if open_row[b] == row[r]:
+                            if first_hit < 0:
+                                first_hit = r
+                            if grp_hit < 0 and is_write[r] == last_write:
+                                grp_hit = r
+                    if sched != SCHED_FIFO and first_hit >= 0 and (cap == 0
+                                                                  or hits_since_act[b] < cap):
+                        chosen = grp_hit if sched == SCHED_FRFCFS_GRP and grp_hit >= 0 \
+                            else first_hit
+                    cand_req[b] = chosen
                     if chosen < 0:
-                        chosen = r
-                        if sched == SCHED_FIFO:
-                            break
-                    if open_row[b] == row[r]:
-                        if first_hit < 0:
-                            first_hit = r
-                        if grp_hit < 0 and is_write[r] == last_write:
-                            grp_hit = r
-                if chosen < 0:
-                    continue
-                if sched != SCHED_FIFO and first_hit >= 0 and (cap == 0
-                                                              or hits_since_act[b] < cap):
-                    chosen = grp_hit if sched == SCHED_FRFCFS_GRP and grp_hit >= 0 else first_hit
-                g = b // per_group
-                if open_row[b] == row[chosen]:
-                    if is_write[chosen]:
-                        cmd, at = WR, max(bank_wr[b], group_wr[g], any_wr)
+                        cand_cmd[b] = -1
+                    elif open_row[b] == row[chosen]:
+                        cand_cmd[b] = WR if is_write[chosen] else RD
                     else:
-                        cmd, at = RD, max(bank_rd[b], group_rd[g], any_rd)
-                elif open_row[b] >= 0:
-                    cmd, at = PRE, max(bank_pre[b], any_pre)
-                else:
-                    cmd, at = ACT, max(bank_act[b], group_act[g], any_act,
-                                       faw[faw_i] + timing[T_FAW])
+                        cand_cmd[b] = PRE if open_row[b] >= 0 else ACT
+                if stale[b]:  # bank and bank-group registers of the cached command
+                    stale[b] = False
+                    g, cmd = group_of[b], cand_cmd[b]
+                    if cmd < 0:
+                        local_at[b], floor_of[b] = _NEVER, FLOOR_RD
+                    elif cmd == WR:
+                        local_at[b], floor_of[b] = max(bank_wr[b], group_wr[g]), FLOOR_WR
+                    elif cmd == RD:
+                        local_at[b], floor_of[b] = max(bank_rd[b], group_rd[g]), FLOOR_RD
+                    elif cmd == PRE:
+                        local_at[b], floor_of[b] = bank_pre[b], FLOOR_PRE
+                    else:
+                        local_at[b], floor_of[b] = max(bank_act[b], group_act[g]), FLOOR_ACT
+                at = max(local_at[b], floors[floor_of[b]])
                 if at <= t:
-                    if chosen < ready_req:
-                        ready_req, ready_cmd, ready_bank = chosen, cmd, b
+                    if cand_req[b] < ready_req and b != blocked:
+                        ready_req, ready_cmd, ready_bank = cand_req[b], cand_cmd[b], b
                 elif at < best_t:
                     best_t = at
 
@@ -232,8 +260,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             if next_in < n:
                 if limit_active:
                     nxt = min(nxt, t + 1) if last_admit >= t else nxt
-                    for i in range(n_pending):
-                        nxt = min(nxt, max(pending[i], t + 1))
+                    if next_in - returned >= mat:  # blocked: wait for a response
+                        nxt = min(nxt, max(min_pending, t + 1))
                 if not saturating:
                     nxt = min(nxt, max(arrival[next_in], t + 1))
             if refresh != REFRESH_NONE and not in_refresh:
@@ -243,6 +271,13 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
 
         # -- issue ------------------------------------------------------------------------
         b, cmd, r = ready_bank, ready_cmd, ready_req
+        if b >= 0:
+            dirty[b] = True
+            first = group_of[b] * per_group
+            for x in range(first, first + per_group):
+                stale[x] = True
+        else:
+            dirty.fill(True)
         if record:
             shown = row[r] if cmd in (ACT, RD, WR) else open_row[b] if b >= 0 else -1
             rec = _record(rec, n_rec, t, cmd, b, shown, r)
@@ -313,6 +348,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                 done[r] = t + t_rl + t_burst
             bank_pre[b] = max(bank_pre[b], t + to_pre)
             hits_since_act[b] += 1
+            if sched == SCHED_FRFCFS_GRP and write != last_write:
+                dirty.fill(True)
             last_write = write
             served += 1
             # page policy: close the row now (auto-precharge) or keep it open
@@ -341,12 +378,14 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                     if limit_active:
                         pending[n_pending] = last_resp
                         n_pending += 1
+                        min_pending = min(min_pending, last_resp)
                     resp_ptr += 1
             else:
                 resp[r] = done[r]
                 if limit_active:
                     pending[n_pending] = done[r]
                     n_pending += 1
+                    min_pending = min(min_pending, done[r])
         counters[cmd] += 1
         t += 1
 

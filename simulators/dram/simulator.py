@@ -92,15 +92,18 @@ class RunResult:
 
 class DRAMSimulator:
     """A DRAMSys-style channel: `evaluate(design, workload)` where the design is a dict of
-    DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`."""
+    DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`.
+    Options a design leaves out come from `base`."""
 
     metric_names = METRIC_NAMES
 
     def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
-                 mapping: AddressMapping | str | Path = "RoBaRaCoCh"):
+                 mapping: AddressMapping | str | Path = "RoBaRaCoCh",
+                 base: ControllerConfig = ControllerConfig()):
         self.spec = spec if isinstance(spec, MemSpec) else memspec(spec)
         self.mapping = mapping if isinstance(mapping, AddressMapping) \
             else address_mapping(mapping, self.spec)
+        self.base = base
         self._timing = timing_vector(self.spec)
         self._decoded: dict[int, tuple] = {}
 
@@ -117,7 +120,7 @@ class DRAMSimulator:
     def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
             record: bool = False) -> RunResult:
         config = design if isinstance(design, ControllerConfig) \
-            else ControllerConfig.from_dict(design)
+            else ControllerConfig.from_dict({**self.base.as_dict(), **design})
         arrival, bank, row, is_write = self._requests(workload)
         start, done, response, counters, commands = k.simulate(
             arrival, bank, row, is_write, self._timing,
