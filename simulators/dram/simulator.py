@@ -99,11 +99,11 @@ class DRAMSimulator:
 
     def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
                  mapping: AddressMapping | str | Path = "RoBaRaCoCh",
-                 base: ControllerConfig = ControllerConfig()):
+                 base: ControllerConfig | None = None):
         self.spec = spec if isinstance(spec, MemSpec) else memspec(spec)
         self.mapping = mapping if isinstance(mapping, AddressMapping) \
             else address_mapping(mapping, self.spec)
-        self.base = base
+        self.base = base or ControllerConfig()
         self._timing = timing_vector(self.spec)
         self._decoded: dict[int, tuple] = {}
 

@@ -56,7 +56,8 @@ def _make(addresses, writes, times) -> Trace:
 
 def read_stl(path: str | Path, clock_mhz: float = 1000.0) -> Trace:
     """A DRAMSys trace-player file: `cycle:<tab>read|write<tab>0xADDR[<tab>data]` with
-    cycles of a `clock_mhz` trace clock; `#` starts a comment."""
+    cycles of a `clock_mhz` trace clock; `#` starts a comment. A time earlier than the one
+    before it is sent at once (as DRAMSys' player does with time stamps in the past)."""
     addresses, writes, times = [], [], []
     for number, line in enumerate(Path(path).read_text().splitlines(), 1):
         line = line.split("#", 1)[0].strip()
@@ -73,7 +74,8 @@ def read_stl(path: str | Path, clock_mhz: float = 1000.0) -> Trace:
         except ValueError:
             raise InvalidArgumentError(f"{path} line {number}", line,
                                        "'cycle:<tab>read|write<tab>0xADDR'") from None
-    return _make(addresses, writes, times)
+    return _make(addresses, writes, np.maximum.accumulate(np.asarray(times, np.float64))
+                 if times else times)
 
 
 def read_ramulator(path: str | Path) -> Trace:
