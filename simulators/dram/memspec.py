@@ -137,7 +137,13 @@ def _cycles(ns: float, tck_ns: float, min_cycles: int = 0) -> int:
     return max(min_cycles, math.ceil(ns / tck_ns - 1e-9))
 
 
-_DDR4_TCK = 0.833  # DDR4-2400: tCK(avg) = 0.833 ns (JESD79-4 Table 'DDR4-2400 Speed Bins')
+def _interval(ns: float, tck_ns: float) -> int:
+    """An average refresh interval (a maximum) rounded down to whole cycles."""
+    return math.floor(ns / tck_ns + 1e-9)
+
+
+# DDR4-2400: 1200 MHz clock, tCK(avg) = 0.833 ns (JESD79-4 Table 'DDR4-2400 Speed Bins')
+_DDR4_TCK = 1 / 1.2
 
 DDR4_2400_X8_4GB = MemSpec(
     name="DDR4-2400",
@@ -152,7 +158,7 @@ DDR4_2400_X8_4GB = MemSpec(
     rl=16, wl=12, rcd=16, rp=16, rp_all=16,
     ras=_cycles(32.0, _DDR4_TCK), rc=_cycles(32.0, _DDR4_TCK) + 16,
     # 4 Gb: tRFC1 = 260 ns, tREFI = 7.8 us below 85 C (JESD79-4 Table 'Refresh parameters').
-    rfc=_cycles(260.0, _DDR4_TCK), refi=_cycles(7800.0, _DDR4_TCK),
+    rfc=_cycles(260.0, _DDR4_TCK), refi=_interval(7800.0, _DDR4_TCK),
     # JESD79-4 Table 'Timing Parameters by Speed Bin' (DDR4-2400, 1 KB page):
     # tCCD_S = 4 nCK; tCCD_L = max(5 nCK, 5 ns); tRRD_S = max(4 nCK, 3.3 ns);
     # tRRD_L = max(4 nCK, 4.9 ns); tFAW = max(20 nCK, 21 ns); tWR = 15 ns;
@@ -189,12 +195,12 @@ LPDDR4_3200_X16_8GB = MemSpec(
     rc=_cycles(42.0, _LP4_TCK, 3) + _cycles(21.0, _LP4_TCK, 4),
     # 8 Gb per channel: tRFCab = 280 ns, tRFCpb = 140 ns, tREFI = 3.904 us, tREFIpb =
     # tREFI / 8, tpbR2pbR = 90 ns (JESD209-4 Table 'Refresh requirement parameters').
-    rfc=_cycles(280.0, _LP4_TCK), refi=_cycles(3904.0, _LP4_TCK),
+    rfc=_cycles(280.0, _LP4_TCK), refi=_interval(3904.0, _LP4_TCK),
     ccd_s=8, ccd_l=8, rrd_s=_cycles(10.0, _LP4_TCK, 4), rrd_l=_cycles(10.0, _LP4_TCK, 4),
     faw=_cycles(40.0, _LP4_TCK), wr=_cycles(18.0, _LP4_TCK, 6),
     wtr_s=_cycles(10.0, _LP4_TCK, 8), wtr_l=_cycles(10.0, _LP4_TCK, 8),
     rtp=_cycles(7.5, _LP4_TCK, 8),
-    rfc_pb=_cycles(140.0, _LP4_TCK), refi_pb=_cycles(488.0, _LP4_TCK),
+    rfc_pb=_cycles(140.0, _LP4_TCK), refi_pb=_interval(488.0, _LP4_TCK),
     pbr2pbr=_cycles(90.0, _LP4_TCK), ppd=4, dqsck=_cycles(3.5, _LP4_TCK),
     # Currents of an 8 Gb x16 LPDDR4-3200 channel on VDD1 = 1.8 V and VDD2 = 1.1 V (JESD209-4
     # sec. 'IDD specification', values as DRAMSys ships in JEDEC_8Gb_LPDDR4-3200_16bit.json).
