@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +35,46 @@ from simulators.dram.traces import GENERATORS
 from simulators.errors import InvalidArgumentError
 
 
-def dram_space(spec: MemSpec) -> DesignSpace:
-    """The controller options as a design space; PerBank refresh where `spec` has it."""
+@dataclass(frozen=True)
+class PowerOfTwoWithDefault(PowerOfTwo):
+    preferred: int = 1
+
+    @property
+    def default(self) -> int:
+        return self.coerce(self.preferred)
+
+
+@dataclass(frozen=True)
+class IntRangeWithDefault(IntRange):
+    preferred: int = 0
+
+    @property
+    def default(self) -> int:
+        return self.coerce(self.preferred)
+
+
+def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
+    """The controller options as a design space, PerBank refresh where `spec` has it; each
+    option defaults to its value in `base` (DRAMSys' defaults unless given)."""
+    base = base or ControllerConfig()
     refresh = ("AllBank", "NoRefresh", "PerBank") if spec.has_per_bank_refresh \
         else ("AllBank", "NoRefresh")
-    return DesignSpace((  # the first choice of each option is its default (as DRAMSys')
-        Categorical("PagePolicy", PAGE_POLICIES),
-        Categorical("Scheduler", ("FrFcfs", *(s for s in SCHEDULERS if s != "FrFcfs"))),
-        Categorical("SchedulerBuffer", SCHEDULER_BUFFERS),
-        PowerOfTwo("RequestBufferSize", 1, 128),
-        Categorical("RespQueue", RESP_QUEUES),
-        Categorical("RefreshPolicy", refresh),
-        IntRange("RefreshMaxPostponed", 1, 8),
-        IntRange("RefreshMaxPulledin", 1, 8),
-        Categorical("Arbiter", ARBITERS),
-        PowerOfTwo("MaxActiveTransactions", 1, 128),
+
+    def categorical(name: str, values: tuple[str, ...]) -> Categorical:
+        first = getattr(base, name)  # a categorical parameter defaults to its first value
+        return Categorical(name, (first, *(v for v in values if v != first)))
+
+    return DesignSpace((
+        categorical("PagePolicy", PAGE_POLICIES),
+        categorical("Scheduler", SCHEDULERS),
+        categorical("SchedulerBuffer", SCHEDULER_BUFFERS),
+        PowerOfTwoWithDefault("RequestBufferSize", 1, 128, base.RequestBufferSize),
+        categorical("RespQueue", RESP_QUEUES),
+        categorical("RefreshPolicy", refresh),
+        IntRangeWithDefault("RefreshMaxPostponed", 0, 8, 1, base.RefreshMaxPostponed),
+        IntRangeWithDefault("RefreshMaxPulledin", 0, 8, 1, base.RefreshMaxPulledin),
+        categorical("Arbiter", ARBITERS),
+        PowerOfTwoWithDefault("MaxActiveTransactions", 1, 128, base.MaxActiveTransactions),
     ))
 
 
@@ -67,6 +93,9 @@ DEFAULT_METRICS = ("latency_ns", "power_mw", "energy_pj", "bandwidth_gbps")
 # DDR4-2400): 54 of 1,000 random designs (seed 1) meet it all, counted by sampling.
 DEFAULT_BUDGET = {"latency_ns": 300.0, "power_mw": 760.0, "energy_pj": 2.42e8,
                   "bandwidth_gbps": 2.0}
+DEFAULTS = {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh", "mcconfig": None,
+            "mode": "timestamped"}
+# Arguments given explicitly override a preset's.
 PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
                               "mcconfig": RAMULATOR_DDR4, "mode": "saturating"}}
 
@@ -92,11 +121,11 @@ def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requ
 
 
 def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
-                  mode: str = "timestamped", n_requests: int = 10_000, trace_seed: int = 0,
+                  mode: str | None = None, n_requests: int = 10_000, trace_seed: int = 0,
                   read_fraction: float = 0.7, interval_ns: float = 4.0,
                   trace_format: str | None = None, clock_mhz: float = 1000.0,
-                  memspec: str | Path | MemSpec = "DDR4-2400",
-                  mapping: str | Path = "RoBaRaCoCh",
+                  memspec: str | Path | MemSpec | None = None,
+                  mapping: str | Path | None = None,
                   mcconfig: str | Path | ControllerConfig | None = None,
                   preset: str | None = None,
                   reward: str = "target", metrics: Sequence[str] = DEFAULT_METRICS,
@@ -117,7 +146,8 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     `MultiDiscrete` over the 10 controller options (`dram_space`): PagePolicy (4),
     Scheduler (3), SchedulerBuffer (3), RequestBufferSize (1..128, powers of two),
     RespQueue (2), RefreshPolicy (2, or 3 with PerBank on LPDDR4), RefreshMaxPostponed
-    (1..8), RefreshMaxPulledin (1..8), Arbiter (3), MaxActiveTransactions (1..128).
+    (0..8), RefreshMaxPulledin (0..8), Arbiter (3), MaxActiveTransactions (1..128). Each
+    option defaults to its `mcconfig` value (DRAMSys' defaults without one).
 
     ## Observation Space
     `Box(0, 1)`: the normalized design, then each goal metric as x / (x + target).
@@ -134,24 +164,26 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     |---|---|
     | `workload` | a generator name (streaming, random, strided, hotset, mixed, cloud), a |
     | | `.stl` or Ramulator trace file, a `Trace` or a `DRAMWorkload` |
-    | `mode` | `timestamped` (requests arrive at trace times) or `saturating` |
+    | `mode` | `timestamped` (requests arrive at trace times, default) or `saturating` |
     | `n_requests`, `trace_seed`, `read_fraction`, `interval_ns` | for generated traces |
     | `trace_format`, `clock_mhz` | for trace files (`stl` or `ramulator`; the .stl clock) |
-    | `memspec` | `DDR4-2400`, `LPDDR4-3200` or a DRAMSys memspec JSON file |
-    | `mapping` | a bit-slice name (`RoBaRaCoCh`, ...) or a DRAMSys address-mapping JSON file |
+    | `memspec` | `DDR4-2400` (default), `LPDDR4-3200` or a DRAMSys memspec JSON file |
+    | `mapping` | a bit-slice name (default `RoBaRaCoCh`) or a DRAMSys address-mapping JSON |
     | `mcconfig` | DRAMSys mcconfig JSON (or `ControllerConfig`): options outside the space |
-    | `preset` | `ramulator-ddr4`: Ramulator's DDR4 setup (sets memspec, mapping, mcconfig, mode) |
+    | `preset` | `ramulator-ddr4`: Ramulator's DDR4 setup (memspec, mapping, mcconfig, |
+    | | saturating mode); explicit arguments override it |
     | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | the objective |
     | `env_mode`, `max_steps` | `one_shot` or `sequential`; steps per episode |
 
     ## Version History
     * v0: initial version.
     """
-    if preset is not None:
-        if preset not in PRESETS:
-            raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
-        memspec, mapping = PRESETS[preset]["memspec"], PRESETS[preset]["mapping"]
-        mcconfig, mode = PRESETS[preset]["mcconfig"], PRESETS[preset]["mode"]
+    if preset is not None and preset not in PRESETS:
+        raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
+    chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig, "mode": mode}
+    settings = {**DEFAULTS, **PRESETS.get(preset, {}),
+                **{k: v for k, v in chosen.items() if v is not None}}
+    memspec, mapping, mcconfig, mode = (settings[k] for k in chosen)
     spec = memspec if isinstance(memspec, MemSpec) else load_memspec(memspec)
     base = mcconfig if isinstance(mcconfig, ControllerConfig) else \
         read_mcconfig(mcconfig) if mcconfig is not None else ControllerConfig()
@@ -169,7 +201,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     objective = make_objective(reward, metrics, simulator.metric_names, targets=targets,
                                limits=limits, weights=weights, references=references,
                                quality=quality)
-    return DesignEnv(dram_space(spec), simulator, trace, objective, mode=env_mode,
+    return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=env_mode,
                      max_steps=max_steps, render_mode=render_mode)
 
 

@@ -46,7 +46,8 @@ def test_issue_value_sets():
     space = dram_space(DDR4_2400_X8_4GB)
     assert space["RequestBufferSize"].choices == (1, 2, 4, 8, 16, 32, 64, 128)
     assert space["MaxActiveTransactions"].choices == (1, 2, 4, 8, 16, 32, 64, 128)
-    assert space["RefreshMaxPostponed"].choices == tuple(range(1, 9))
+    # 0..8: DRAMSys' own configs (fr_fcfs.json) and Ramulator's timing use 0
+    assert space["RefreshMaxPostponed"].choices == tuple(range(0, 9))
     assert len(space["PagePolicy"].choices) == 4 and len(space["Arbiter"].choices) == 3
 
 
@@ -92,3 +93,36 @@ def test_dramsys_files_drive_the_env():
     assert info["valid"]
     assert info["metrics"]["rd_count"] + info["metrics"]["wr_count"] == len(trace)
     assert np.isfinite(list(info["metrics"].values())).all()
+
+
+def _cli(capsys, *argv):
+    from agents.cli import main
+    code = main(["eval", *argv])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_evaluates_a_trace_file_with_dram_options(tmp_path, capsys):
+    import json
+    path = tmp_path / "t.trace"
+    path.write_text("".join(f"0x{i * 4096:x} {'W' if i % 2 else 'R'}\n" for i in range(200)))
+    code, out, _ = _cli(capsys, "archgym/DRAM-v0", "--trace", str(path), "--trace-format",
+                        "ramulator", "--memspec", "LPDDR4-3200", "--mode", "saturating",
+                        "--design", '{"PagePolicy": "Closed"}', "--json")
+    result = json.loads(out)
+    assert code == 0 and result["design"]["PagePolicy"] == "Closed"
+    assert result["metrics"]["rd_count"] == 100 and result["metrics"]["wr_count"] == 100
+    assert result["metrics"]["act_count"] == 200  # closed page: every access activates
+
+
+def test_cli_ramulator_preset_and_clear_errors(capsys):
+    import json
+    code, out, _ = _cli(capsys, "archgym/DRAM-v0", "--dram-preset", "ramulator-ddr4",
+                        "--env-args", '{"n_requests": 300}', "--json")
+    design = json.loads(out)["design"]
+    assert code == 0 and design["SchedulerBuffer"] == "ReadWrite"
+    assert design["RequestBufferSize"] == 32 and design["RefreshMaxPostponed"] == 0
+    code, _, err = _cli(capsys, "archgym/DRAM-v0", "--memspec", "DDR9")
+    assert code == 2 and err.count("\n") == 1 and "memspec" in err
+    code, _, err = _cli(capsys, "archgym/Systolic-v0", "--mode", "saturating")
+    assert code == 2 and "only with archgym/DRAM-v0" in err

@@ -7,9 +7,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from simulators.dram import (DDR4_2400_X8_4GB, LPDDR4_3200_X16_8GB, ControllerConfig,
-                             DRAMSimulator, DRAMWorkload, address_mapping, bit_slice, generate,
-                             memspec, read_mcconfig, read_memspec, read_trace)
+from simulators.dram import (
+    DDR4_2400_X8_4GB,
+    LPDDR4_3200_X16_8GB,
+    ControllerConfig,
+    DRAMSimulator,
+    DRAMWorkload,
+    address_mapping,
+    bit_slice,
+    generate,
+    memspec,
+    read_mcconfig,
+    read_memspec,
+    read_trace,
+)
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import read_address_mapping
 from simulators.dram.simulator import config_vector
