@@ -56,6 +56,16 @@ def _record(rec, count, t, kind, bank, row, request):
 
 
 @njit(cache=True)
+def _touch(touched, n_touched, is_touched, b):
+    """Queue bank b for the scheduler's refresh of cached choices; the new queue length."""
+    if is_touched[b]:
+        return n_touched
+    is_touched[b] = True
+    touched[n_touched] = b
+    return n_touched + 1
+
+
+@njit(cache=True)
 def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C901
     """Returns (start, done, response, counters, commands[:count]); `commands` rows are
     (cycle, command, bank, row, request) when `record`, else empty."""
@@ -101,6 +111,9 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
     cand_req = np.full(nb, -1, np.int64)
     cand_cmd = np.full(nb, -1, np.int64)
     stale = np.ones(nb, np.bool_)  # local_at needs recomputing
+    touched = np.arange(nb)  # the banks with dirty or stale set
+    is_touched = np.ones(nb, np.bool_)
+    n_touched = nb
     local_at = np.zeros(nb, np.int64)
     floor_of = np.zeros(nb, np.int64)  # which channel-wide register also gates it
     floors = np.zeros(4, np.int64)
@@ -145,6 +158,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             queue[b, qlen[b]] = next_in
             qlen[b] += 1
             dirty[b] = True
+            n_touched = _touch(touched, n_touched, is_touched, b)
             buffered += 1
             if w:
                 buf_w += 1
@@ -160,9 +174,13 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             if not write_mode and (buf_w > drain_high or (buf_r == 0 and buf_w > 0)):
                 write_mode = True
                 dirty.fill(True)
+                for x in range(nb):
+                    n_touched = _touch(touched, n_touched, is_touched, x)
             elif write_mode and (buf_w < drain_low or buf_w == 0) and buf_r > 0:
                 write_mode = False
                 dirty.fill(True)
+                for x in range(nb):
+                    n_touched = _touch(touched, n_touched, is_touched, x)
             only = 1 if write_mode else 0
 
         # -- refresh manager ----------------------------------------------------------------
@@ -206,7 +224,9 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             floors[FLOOR_RD], floors[FLOOR_WR], floors[FLOOR_PRE] = any_rd, any_wr, any_pre
             floors[FLOOR_ACT] = max(any_act, faw[faw_i] + t_faw)
             blocked = target if in_refresh else -1
-            for b in range(nb):
+            for i in range(n_touched):  # banks whose cached choice or timing is stale
+                b = touched[i]
+                is_touched[b] = False
                 if dirty[b]:  # the bank's queue or state changed: choose again
                     dirty[b] = False
                     stale[b] = True
@@ -248,6 +268,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                         local_at[b], floor_of[b] = bank_pre[b], FLOOR_PRE
                     else:
                         local_at[b], floor_of[b] = max(bank_act[b], group_act[g]), FLOOR_ACT
+            n_touched = 0
+            for b in range(nb):
                 at = max(local_at[b], floors[floor_of[b]])
                 if at <= t:
                     if cand_req[b] < ready_req and b != blocked:
@@ -276,8 +298,11 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             first = group_of[b] * per_group
             for x in range(first, first + per_group):
                 stale[x] = True
+                n_touched = _touch(touched, n_touched, is_touched, x)
         else:
             dirty.fill(True)
+            for x in range(nb):
+                n_touched = _touch(touched, n_touched, is_touched, x)
         if record:
             shown = row[r] if cmd in (ACT, RD, WR) else open_row[b] if b >= 0 else -1
             rec = _record(rec, n_rec, t, cmd, b, shown, r)
@@ -350,6 +375,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             hits_since_act[b] += 1
             if sched == SCHED_FRFCFS_GRP and write != last_write:
                 dirty.fill(True)
+                for x in range(nb):
+                    n_touched = _touch(touched, n_touched, is_touched, x)
             last_write = write
             served += 1
             # page policy: close the row now (auto-precharge) or keep it open
