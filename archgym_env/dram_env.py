@@ -127,7 +127,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
                   memspec: str | Path | MemSpec | None = None,
                   mapping: str | Path | None = None,
                   mcconfig: str | Path | ControllerConfig | None = None,
-                  preset: str | None = None,
+                  preset: str | None = None, channels: int = 1,
                   reward: str = "target", metrics: Sequence[str] = DEFAULT_METRICS,
                   targets: Mapping[str, float] | None = None,
                   limits: Mapping[str, float] | None = None,
@@ -170,6 +170,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     | `memspec` | `DDR4-2400` (default), `LPDDR4-3200` or a DRAMSys memspec JSON file |
     | `mapping` | a bit-slice name (default `RoBaRaCoCh`) or a DRAMSys address-mapping JSON |
     | `mcconfig` | DRAMSys mcconfig JSON (or `ControllerConfig`): options outside the space |
+    | `channels` | channels interleaved by the mapping's Ch bits (a power of two, default 1) |
     | `preset` | `ramulator-ddr4`: Ramulator's DDR4 setup (memspec, mapping, mcconfig, |
     | | saturating mode); explicit arguments override it |
     | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | the objective |
@@ -187,7 +188,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     spec = memspec if isinstance(memspec, MemSpec) else load_memspec(memspec)
     base = mcconfig if isinstance(mcconfig, ControllerConfig) else \
         read_mcconfig(mcconfig) if mcconfig is not None else ControllerConfig()
-    simulator = DRAMSimulator(spec, mapping, base)
+    simulator = DRAMSimulator(spec, mapping, base, channels)
     trace = dram_workload(workload, mode, n_requests, trace_seed, read_fraction, interval_ns,
                           trace_format, clock_mhz, spec.access_bytes)
     budget = {m: DEFAULT_BUDGET[m] for m in metrics if m in DEFAULT_BUDGET}

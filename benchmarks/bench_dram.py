@@ -37,11 +37,11 @@ def main() -> None:
     print(f"DRAM kernel, DDR4-2400, FR-FCFS open page, saturating, {args.requests:,} requests")
     for kind in ("streaming", "random"):
         trace = generate(kind, args.requests, seed=0, read_fraction=0.7)
-        arrays = sim._requests(DRAMWorkload(trace, "saturating"))
+        arrays = sim.kernel_inputs(DRAMWorkload(trace, "saturating"))[:4]
         sliced = tuple(a[:args.python_requests] for a in arrays)
-        k.simulate(*sliced, sim._timing, config, False)  # compile (or load the cache) first
-        compiled = requests_per_second(k.simulate, arrays, sim._timing, config, repeats=3)
-        python = requests_per_second(k.simulate.py_func, sliced, sim._timing, config, 1)
+        k.simulate(*sliced, sim.timing, config, False)  # compile (or load the cache) first
+        compiled = requests_per_second(k.simulate, arrays, sim.timing, config, repeats=3)
+        python = requests_per_second(k.simulate.py_func, sliced, sim.timing, config, 1)
         print(f"  {kind:9s}: numba {compiled / 1e6:6.2f} M requests/s, pure Python "
               f"{python / 1e3:6.1f} k requests/s ({args.python_requests:,}-request slice), "
               f"{compiled / python:6.0f}x")

@@ -24,7 +24,7 @@ from simulators.dram.config import (
 from simulators.dram.energy import energy
 from simulators.dram.memspec import MemSpec, memspec
 from simulators.dram.traces import DRAMWorkload
-from simulators.errors import InvalidDesignError
+from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 METRIC_NAMES = (
     "latency_ns", "latency_cycles", "read_latency_p50_ns", "read_latency_p95_ns",
@@ -77,55 +77,83 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
 @dataclass(frozen=True, eq=False)
 class RunResult:
     """Per-request cycles (start: arrival or admission; done: last data beat; response: back
-    to the requester), command counters indexed by `kernel` constants, and the command trace
-    (cycle, command, bank, row, request) when recorded."""
+    to the requester), command counters indexed by `kernel` constants summed over channels
+    (END_CYCLE: the last channel's), and the command trace (cycle, command, bank, row,
+    request) with each command's channel, when recorded."""
 
     start: np.ndarray
     done: np.ndarray
     response: np.ndarray
     counters: np.ndarray
     commands: np.ndarray
+    command_channel: np.ndarray
+    channel: np.ndarray
     bank: np.ndarray
     row: np.ndarray
     is_write: np.ndarray
 
 
 class DRAMSimulator:
-    """A DRAMSys-style channel: `evaluate(design, workload)` where the design is a dict of
+    """DRAMSys-style channels: `evaluate(design, workload)` where the design is a dict of
     DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`.
-    Options a design leaves out come from `base`."""
+    Options a design leaves out come from `base`. With `channels` > 1 the mapping's channel
+    bits interleave addresses over independent channels, each with its own controller."""
 
     metric_names = METRIC_NAMES
 
     def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
                  mapping: AddressMapping | str | Path = "RoBaRaCoCh",
-                 base: ControllerConfig | None = None):
+                 base: ControllerConfig | None = None, channels: int = 1):
         self.spec = spec if isinstance(spec, MemSpec) else memspec(spec)
         self.mapping = mapping if isinstance(mapping, AddressMapping) \
-            else address_mapping(mapping, self.spec)
+            else address_mapping(mapping, self.spec, channels)
+        if self.mapping.channels != channels:
+            raise InvalidArgumentError("channels", channels,
+                                       f"{self.mapping.channels}, as the mapping selects")
+        self.channels = channels
         self.base = base or ControllerConfig()
-        self._timing = timing_vector(self.spec)
+        self.timing = timing_vector(self.spec)
         self._decoded: dict[int, tuple] = {}
 
-    def _requests(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
+    def kernel_inputs(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
+        """(arrival cycle, bank, row, write flag, channel) per request, decoded once per trace."""
         key = id(workload.trace)
         if key not in self._decoded:  # keep the trace alive so its id is not reused
             trace = workload.trace
             bank, row = self.mapping.decode(trace.address, self.spec)
             arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
             self._decoded = {key: (trace, arrival, bank, row,
-                                   np.ascontiguousarray(trace.is_write))}
+                                   np.ascontiguousarray(trace.is_write),
+                                   self.mapping.channel(trace.address))}
         return self._decoded[key][1:]
 
     def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
             record: bool = False) -> RunResult:
         config = design if isinstance(design, ControllerConfig) \
             else ControllerConfig.from_dict({**self.base.as_dict(), **design})
-        arrival, bank, row, is_write = self._requests(workload)
-        start, done, response, counters, commands = k.simulate(
-            arrival, bank, row, is_write, self._timing,
-            config_vector(config, self.spec, workload.mode == "saturating"), record)
-        return RunResult(start, done, response, counters, commands, bank, row, is_write)
+        arrival, bank, row, is_write, channel = self.kernel_inputs(workload)
+        vector = config_vector(config, self.spec, workload.mode == "saturating")
+        n = len(arrival)
+        start, done, response = (np.zeros(n, np.int64) for _ in range(3))
+        counters = np.zeros(k.N_COUNTERS, np.int64)
+        commands, command_channel = [np.zeros((0, 5), np.int64)], [np.zeros(0, np.int64)]
+        for c in range(self.channels):
+            mine = np.flatnonzero(channel == c) if self.channels > 1 else slice(None)
+            if self.channels > 1 and len(mine) == 0:
+                continue
+            s, d, r, counts, cmds = k.simulate(arrival[mine], bank[mine], row[mine],
+                                                is_write[mine], self.timing, vector, record)
+            start[mine], done[mine], response[mine] = s, d, r
+            end = max(counters[k.END_CYCLE], counts[k.END_CYCLE])
+            counters += counts
+            counters[k.END_CYCLE] = end
+            if record and self.channels > 1:  # request numbers of the whole trace
+                cmds = cmds.copy()
+                cmds[:, 4] = np.where(cmds[:, 4] >= 0, mine[np.maximum(cmds[:, 4], 0)], -1)
+            commands.append(cmds)
+            command_channel.append(np.full(len(cmds), c, np.int64))
+        return RunResult(start, done, response, counters, np.concatenate(commands),
+                         np.concatenate(command_channel), channel, bank, row, is_write)
 
     def metrics(self, result: RunResult) -> Metrics:
         """The metrics of one run, units in their names."""
@@ -135,8 +163,8 @@ class DRAMSimulator:
         cycles = max(int(c[k.END_CYCLE]), 1)
         time_ns = cycles * spec.tck_ns
         n_rd, n_wr = int(c[k.RD] + c[k.RDA]), int(c[k.WR] + c[k.WRA])
-        e = energy(spec, int(c[k.ACT]), n_rd, n_wr, int(c[k.REF]), int(c[k.REFPB]), cycles,
-                   int(c[k.ACTIVE_BANK_CYCLES]))
+        e = energy(spec, int(c[k.ACT]), n_rd, n_wr, int(c[k.REF]), int(c[k.REFPB]),
+                   cycles * self.channels, int(c[k.ACTIVE_BANK_CYCLES]))
         read_ns = reads * spec.tck_ns if len(reads) else np.zeros(1)
         hits, misses, conflicts = int(c[k.HITS]), int(c[k.MISSES]), int(c[k.CONFLICTS])
         return {

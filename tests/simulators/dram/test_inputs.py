@@ -79,6 +79,11 @@ def test_bit_slice_fields_stack_from_the_least_significant_bit():
     assert row[0] == 77 and bank[0] == (5 % 4) * 4 + 5 // 4
     with pytest.raises(InvalidArgumentError, match="RoBaRaCoCh"):
         bit_slice("RoRoCo", DDR4_2400_X8_4GB)
+    # Bg lowest above the burst: the bank-group-interleaved mapping the bandwidth test spells out
+    from tests.simulators.dram.test_kernel import DDR4_BG_INTERLEAVED
+    assert bit_slice("RoBaCoBg", DDR4_2400_X8_4GB) == DDR4_BG_INTERLEAVED
+    two = bit_slice("RoBaRaCoCh", LPDDR4_3200_X16_8GB, channels=2)
+    assert two.channel_bits == (5,) and two.column_bits == (1, 2, 3, 4, *range(6, 12))
 
 
 @needs_data
@@ -147,10 +152,10 @@ def test_generators_are_seeded_and_shaped_as_named():
 def test_compiled_kernel_equals_its_python_execution(design):
     sim = DRAMSimulator()
     wl = DRAMWorkload(generate("mixed", 300, seed=2, read_fraction=0.6, interval_ns=1.0))
-    arrays = sim._requests(wl)
+    arrays = sim.kernel_inputs(wl)[:4]
     config = config_vector(ControllerConfig.from_dict(design), sim.spec, False)
-    compiled = k.simulate(*arrays, sim._timing, config, True)
-    python = k.simulate.py_func(*arrays, sim._timing, config, True)
+    compiled = k.simulate(*arrays, sim.timing, config, True)
+    python = k.simulate.py_func(*arrays, sim.timing, config, True)
     assert all(np.array_equal(c, p) for c, p in zip(compiled, python, strict=True))
 
 

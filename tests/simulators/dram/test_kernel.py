@@ -29,6 +29,7 @@ from simulators.dram.config import (
     SCHEDULER_BUFFERS,
     SCHEDULERS,
 )
+from simulators.errors import InvalidArgumentError
 from tests.simulators.dram.checker import check_commands
 
 SPECS = (DDR4_2400_X8_4GB, LPDDR4_3200_X16_8GB)
@@ -344,3 +345,26 @@ def test_controller_config_round_trips_and_rejects_unknown_options():
         ControllerConfig.from_dict({"Schedular": "Fifo"})
     with pytest.raises(InvalidDesignError, match="PagePolicy"):
         ControllerConfig(PagePolicy="Half")
+
+
+def test_two_interleaved_channels_double_streaming_bandwidth():
+    spec = LPDDR4_3200_X16_8GB
+    trace = generate("streaming", 8000, line_bytes=spec.access_bytes)
+    one = DRAMSimulator(spec)
+    two = DRAMSimulator(spec, "RoBaRaCoCh", channels=2)  # channel bit right above the burst
+    wl = DRAMWorkload(trace, "saturating")
+    m1, result = one.evaluate(NO_REFRESH, wl), two.run(NO_REFRESH, wl, record=True)
+    m2 = two.metrics(result)
+    assert m2["bandwidth_gbps"] == pytest.approx(2 * m1["bandwidth_gbps"], rel=0.02)
+    assert np.bincount(result.channel).tolist() == [4000, 4000]
+    assert m2["power_mw"] == pytest.approx(2 * m1["power_mw"], rel=0.05)
+    for c in (0, 1):  # each channel's commands are legal on their own
+        mine = np.flatnonzero(result.channel == c)
+        local = np.full(len(trace), -1)
+        local[mine] = np.arange(len(mine))
+        cmds = result.commands[result.command_channel == c].copy()
+        cmds[:, 4] = np.where(cmds[:, 4] >= 0, local[cmds[:, 4]], -1)
+        assert check_commands(cmds, spec, result.bank[mine], result.row[mine],
+                              result.is_write[mine]) == []
+    with pytest.raises(InvalidArgumentError, match="channels"):
+        DRAMSimulator(spec, "RoBaCo", channels=2)
