@@ -20,12 +20,15 @@ ARBITERS = ("Simple", "Fifo", "Reorder")
 CHOICES = {"PagePolicy": PAGE_POLICIES, "Scheduler": SCHEDULERS,
            "SchedulerBuffer": SCHEDULER_BUFFERS, "RespQueue": RESP_QUEUES,
            "RefreshPolicy": REFRESH_POLICIES, "Arbiter": ARBITERS}
-# DRAMSys options that do not change a single-channel, no-power-down timing model.
-IGNORED_MCCONFIG = ("CmdMux", "PowerDownPolicy", "RefreshManagement", "PowerDownTimeout",
-                    "ThinkDelayFw", "ThinkDelayBw", "PhyDelayFw", "PhyDelayBw",
-                    "BlockingReadDelay", "BlockingWriteDelay", "CheckTLM2Protocol",
-                    "ECCControllerMode",
-                    "HighWatermark", "LowWatermark")
+# DRAMSys options the model takes only at the value it simulates: the oldest-first
+# command multiplexer, no power-down, no refresh management (row-hammer counters).
+FIXED_MCCONFIG = {"CmdMux": "Oldest", "PowerDownPolicy": "NoPowerDown",
+                  "RefreshManagement": False}
+# DRAMSys options about its SystemC plumbing (delays, protocol checks, ECC) or another
+# scheduler's watermarks: no effect on this timing model.
+IGNORED_MCCONFIG = ("PowerDownTimeout", "ThinkDelayFw", "ThinkDelayBw", "PhyDelayFw",
+                    "PhyDelayBw", "BlockingReadDelay", "BlockingWriteDelay",
+                    "CheckTLM2Protocol", "ECCControllerMode", "HighWatermark", "LowWatermark")
 
 
 @dataclass(frozen=True)
@@ -69,7 +72,11 @@ class ControllerConfig:
         known = {f.name for f in fields(cls)}
         kwargs = {}
         for key, value in values.items():
-            if key in known:
+            if key in FIXED_MCCONFIG:
+                if value != FIXED_MCCONFIG[key]:
+                    raise InvalidDesignError(key, value, f"{FIXED_MCCONFIG[key]} (the value "
+                                             "this model simulates)")
+            elif key in known:
                 kwargs[key] = int(value) if isinstance(value, float) and value.is_integer() \
                     and key not in ("WriteDrainHigh", "WriteDrainLow") else value
             elif key not in IGNORED_MCCONFIG:

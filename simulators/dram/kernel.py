@@ -65,7 +65,7 @@ def _touch(touched, n_touched, is_touched, b):
     return n_touched + 1
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C901
     """Returns (start, done, response, counters, commands[:count]); `commands` rows are
     (cycle, command, bank, row, request) when `record`, else empty."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -193,4 +195,9 @@ class DRAMSimulator:
 
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
                        workload: DRAMWorkload) -> list[Metrics]:
-        return [self.evaluate(d, workload) for d in designs]
+        """One thread per core: the kernel releases the GIL."""
+        self.kernel_inputs(workload)  # decode once, before the threads share it
+        if len(designs) < 2:
+            return [self.evaluate(d, workload) for d in designs]
+        with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
+            return list(pool.map(lambda d: self.evaluate(d, workload), designs))

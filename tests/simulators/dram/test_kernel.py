@@ -337,7 +337,18 @@ def test_saturating_mode_ignores_trace_times():
     assert timed["total_time_ns"] >= 499 * 1000.0
 
 
+def test_simulator_protocol_and_threaded_batches():
+    from simulators.base import Simulator
+    assert isinstance(SIM, Simulator)
+    wl = DRAMWorkload(generate("mixed", 500, seed=1))
+    designs = [{"PagePolicy": p} for p in ("Open", "Closed", "OpenAdaptive")]
+    assert SIM.evaluate_batch(designs, wl) == [SIM.evaluate(d, wl) for d in designs]
+
+
 def test_controller_config_round_trips_and_rejects_unknown_options():
+    from simulators.errors import InvalidDesignError
+    with pytest.raises(InvalidDesignError, match="CmdMux"):
+        ControllerConfig.from_dict({"CmdMux": "Strict"})
     config = ControllerConfig.from_dict({"Scheduler": "Fifo", "CmdMux": "Oldest"})
     assert config.Scheduler == "Fifo" and ControllerConfig.from_dict(config.as_dict()) == config
     from simulators.errors import InvalidDesignError
