@@ -14,6 +14,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from agents.cli_dram import add_dram_eval_options, dram_env_args
 from agents.distributed import start_ray
 from agents.experiment import agent_names, plot_if_available, run_experiment
 from agents.sweep import BACKENDS, load_sweep, run_sweep
@@ -67,7 +68,8 @@ def cmd_envs(args) -> None:
 
 
 def cmd_eval(args) -> None:
-    env = make(args.env_id, **_json_object("--env-args", args.env_args)).unwrapped
+    env = make(args.env_id, **dram_env_args(args, _json_object("--env-args", args.env_args)))
+    env = env.unwrapped
     design = env.space.complete(_json_object("--design", args.design))
     reward, info = env.evaluate_batch([design])[0]
     result = {"env_id": args.env_id, "design": design, "metrics": info["metrics"],
@@ -206,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--design", default="{}", help="JSON object of parameter values")
     ev.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     ev.add_argument("--json", action="store_true")
+    add_dram_eval_options(ev)
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")

@@ -22,6 +22,10 @@ ENVIRONMENTS = {
         "archgym_env.systolic_env:make_systolic_env",
         "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)",
         "archgym_env.systolic_env:make_systolic_vector_env"),
+    "archgym/DRAM-v0": EnvEntry(
+        "archgym_env.dram_env:make_dram_env",
+        "DRAMSys-style DRAM memory controller (page policy, scheduler, buffers, refresh)",
+        "archgym_env.dram_env:make_dram_vector_env"),
 }
 
 

@@ -1,0 +1,39 @@
+"""The DRAM options of `archgym eval`: trace, memspec, mcconfig, injection mode, preset."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from archgym_env.dram_env import PRESETS
+from simulators.dram.traces import INJECTION_MODES, TRACE_FORMATS
+from simulators.errors import InvalidArgumentError
+
+DRAM_ENV = "archgym/DRAM-v0"
+# option dest -> make_dram_env argument
+OPTIONS = {"trace": "workload", "trace_format": "trace_format", "memspec": "memspec",
+           "mcconfig": "mcconfig", "mode": "mode", "dram_preset": "preset"}
+
+
+def add_dram_eval_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group(f"{DRAM_ENV} options")
+    group.add_argument("--trace", help="a DRAMSys .stl or Ramulator trace file")
+    group.add_argument("--trace-format", choices=TRACE_FORMATS,
+                       help="trace file format (default: from the suffix, .stl or ramulator)")
+    group.add_argument("--memspec", help="DDR4-2400, LPDDR4-3200 or a DRAMSys memspec .json")
+    group.add_argument("--mcconfig", help="a DRAMSys mcconfig .json (options outside the design)")
+    group.add_argument("--mode", choices=INJECTION_MODES, help="request injection")
+    group.add_argument("--dram-preset", choices=sorted(PRESETS),
+                       help="ramulator-ddr4: DDR4-2400R x8, FR-FCFS capped at 16 hits, open "
+                            "page, RoBaRaCoCh, 32-entry queues, drain 0.8/0.2, saturating")
+
+
+def dram_env_args(args: argparse.Namespace, env_args: dict[str, Any]) -> dict[str, Any]:
+    """`env_args` plus the DRAM options given on the command line (DRAM-v0 only)."""
+    given = {OPTIONS[dest]: value for dest in OPTIONS
+             if (value := getattr(args, dest, None)) is not None}
+    if given and args.env_id != DRAM_ENV:
+        raise InvalidArgumentError("--" + next(d for d in OPTIONS if getattr(args, d, None)
+                                               is not None).replace("_", "-"),
+                                   args.env_id, f"only with {DRAM_ENV}")
+    return {**env_args, **given}

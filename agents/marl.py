@@ -1,0 +1,187 @@
+"""Multi-agent PPO on a `MultiAgentDesignEnv`, built from Stable-Baselines3's PPO.
+
+Three trainers, each agent owning a group of design parameters:
+
+- `ippo`: independent PPO, one SB3 PPO (actor and critic) per agent;
+- `ippo` with `share_parameters=True`: one SB3 PPO acts for every agent, its observation
+  extended by the agent's one-hot id and its action read by equal bins into each agent's
+  choices (agents are its parallel "environments" in one rollout buffer);
+- `mappo`: per-agent actors with one centralized critic (Yu et al., "The Surprising
+  Effectiveness of PPO in Cooperative Multi-Agent Games", NeurIPS 2022): the critic sees
+  the global state (the joint design and its metrics, which every agent observes here),
+  is fitted to the team return, and gives every actor its advantage.
+
+Every joint evaluation goes through a `Recorder`, so the results store, the budget and
+resume behave as for single-agent runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch as th
+from gymnasium import spaces
+from stable_baselines3 import PPO
+from stable_baselines3.common.torch_layers import create_mlp
+from stable_baselines3.common.utils import configure_logger, obs_as_tensor
+
+from agents.recorder import Recorder, RunResult
+from agents.store import ResultsStore
+from archgym_env.multi_agent import MultiAgentDesignEnv
+from simulators.errors import InvalidArgumentError
+
+MARL_AGENTS = ("ippo", "mappo")
+PPO_DEFAULTS = {"n_steps": 32, "batch_size": 32, "n_epochs": 10, "learning_rate": 3e-4,
+                "gamma": 0.99, "ent_coef": 0.01}
+
+
+def _ppo(observation_space: spaces.Space, action_space: spaces.Space, n_envs: int, seed: int,
+         log_dir: Path | None, name: str, args: Mapping[str, Any]) -> PPO:
+    """An SB3 PPO set up for rollouts this module collects itself."""
+    try:
+        model = PPO("MlpPolicy", None, seed=seed, _init_setup_model=False, **args)
+    except TypeError as error:
+        raise InvalidArgumentError("agent args", sorted(args), str(error)) from None
+    model.observation_space, model.action_space, model.n_envs = (
+        observation_space, action_space, n_envs)
+    model._setup_model()
+    model.set_logger(configure_logger(0, str(log_dir) if log_dir else None, name))
+    return model
+
+
+class _Learners:
+    """The PPO models and how each agent's action and observation map onto them."""
+
+    def __init__(self, env: MultiAgentDesignEnv, algorithm: str, share: bool, seed: int,
+                 log_dir: Path | None, args: Mapping[str, Any]):
+        self.env, self.share, self.agents = env, share, list(env.possible_agents)
+        observation = env.observation_space(self.agents[0])
+        if share:
+            widths = [len(env.action_space(a).nvec) for a in self.agents]
+            choices = max(int(env.action_space(a).nvec.max()) for a in self.agents)
+            shared_obs = spaces.Box(-1.0, 1.0, (observation.shape[0] + len(self.agents),),
+                                    np.float32)
+            self.models = {"shared": _ppo(shared_obs, spaces.MultiDiscrete(
+                [choices] * max(widths)), len(self.agents), seed, log_dir, "shared", args)}
+        else:
+            vf_coef = {"vf_coef": 0.0} if algorithm == "mappo" else {}
+            self.models = {a: _ppo(observation, env.action_space(a), 1, seed + i, log_dir, a,
+                                   {**args, **vf_coef}) for i, a in enumerate(self.agents)}
+        self.critic = None
+        if algorithm == "mappo":
+            th.manual_seed(seed)
+            self.critic = th.nn.Sequential(*create_mlp(observation.shape[0], 1, [64, 64]))
+            self.critic_optimizer = th.optim.Adam(self.critic.parameters(),
+                                                  lr=args.get("learning_rate", 3e-4))
+
+    def inputs(self, obs: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Per model, its observation batch (rows are the agents it acts for)."""
+        if not self.share:
+            return {a: obs[a][None, :] for a in self.agents}
+        ids = np.eye(len(self.agents), dtype=np.float32)
+        return {"shared": np.hstack([np.stack([obs[a] for a in self.agents]), ids])}
+
+    def act(self, inputs: Mapping[str, np.ndarray]):
+        """(model outputs per model, the agents' actions)."""
+        outputs = {}
+        for name, model in self.models.items():
+            with th.no_grad():
+                outputs[name] = model.policy(obs_as_tensor(inputs[name], model.device))
+        if not self.share:
+            return outputs, {a: outputs[a][0].numpy()[0] for a in self.agents}
+        raw = outputs["shared"][0].numpy()
+        choices = self.models["shared"].action_space.nvec[0]
+        actions = {}
+        for row, agent in enumerate(self.agents):
+            nvec = self.env.action_space(agent).nvec
+            actions[agent] = raw[row, : len(nvec)] * nvec // choices
+        return outputs, actions
+
+    def values(self, inputs: Mapping[str, np.ndarray]) -> dict[str, th.Tensor]:
+        with th.no_grad():
+            if self.critic is not None:
+                central = self.critic(th.as_tensor(next(iter(inputs.values())))).flatten()
+                return {name: central for name in self.models}
+            return {name: model.policy.predict_values(obs_as_tensor(inputs[name], model.device))
+                    .flatten() for name, model in self.models.items()}
+
+
+def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, seed: int = 0,
+                      share_parameters: bool = False, algo_args: Mapping[str, Any] | None = None,
+                      store: ResultsStore | None = None, meta: Mapping[str, Any] | None = None,
+                      log_dir: str | Path | None = None, progress: bool = True) -> RunResult:
+    """Train `ippo` or `mappo` on `env` until `budget` joint designs are evaluated."""
+    if algorithm not in MARL_AGENTS:
+        raise InvalidArgumentError("agent", algorithm, ", ".join(MARL_AGENTS))
+    if algorithm == "mappo" and share_parameters:
+        raise InvalidArgumentError("share_parameters", True, "False for mappo (per-agent "
+                                                             "actors around one critic)")
+    args = {**PPO_DEFAULTS, **(algo_args or {})}
+    log_dir = Path(log_dir) if log_dir else None
+    learners = _Learners(env, algorithm, share_parameters, seed, log_dir, args)
+    meta = {"agent": algorithm, "seed": seed, **(meta or {}),
+            "agent_args": {**args, "share_parameters": share_parameters,
+                           "groups": {a: list(g) for a, g in env.groups.items()}}}
+    n_steps = args["n_steps"]
+    with Recorder(env.env, budget, store, meta, progress) as recorder:
+        obs, _ = env.reset(seed=seed)
+        starts = np.ones(1, dtype=np.float32)
+        while recorder.remaining:
+            for model in learners.models.values():
+                model.rollout_buffer.reset()
+            for _ in range(n_steps):
+                inputs = learners.inputs(obs)
+                outputs, actions = learners.act(inputs)
+                start = time.perf_counter()
+                next_obs, rewards, terms, truncs, infos = env.step(actions)
+                info = infos[learners.agents[0]]
+                recorder.observed(rewards[learners.agents[0]], info, time.perf_counter() - start)
+                done = terms[learners.agents[0]] or truncs[learners.agents[0]]
+                if truncs[learners.agents[0]] and not terms[learners.agents[0]]:
+                    bootstrap = learners.values(learners.inputs(next_obs))
+                else:
+                    bootstrap = None
+                central = learners.values(inputs) if learners.critic is not None else None
+                for name, model in learners.models.items():
+                    agents = learners.agents if learners.share else [name]
+                    reward = np.array([rewards[a] for a in agents], dtype=np.float32)
+                    if bootstrap is not None:
+                        reward = reward + args["gamma"] * bootstrap[name].numpy()
+                    values = central[name] if central else outputs[name][1].flatten()
+                    model.rollout_buffer.add(inputs[name], outputs[name][0].numpy(), reward,
+                                             np.repeat(starts, len(agents)), values,
+                                             outputs[name][2])
+                starts = np.array([float(done)], dtype=np.float32)
+                obs = env.reset()[0] if done else next_obs
+                if not recorder.remaining:
+                    break
+            if not recorder.remaining:
+                break  # the budget ended mid-rollout: nothing left to learn for
+            last = learners.values(learners.inputs(obs))
+            for name, model in learners.models.items():
+                model.rollout_buffer.compute_returns_and_advantage(
+                    last[name], np.repeat(starts, model.n_envs))
+                model._current_progress_remaining = recorder.remaining / budget
+                model.train()
+            if learners.critic is not None:
+                buffer = next(iter(learners.models.values())).rollout_buffer
+                _fit_critic(learners, buffer.observations.reshape(n_steps, -1),
+                            buffer.returns.reshape(-1), args["n_epochs"])
+    return recorder.result()
+
+
+def _fit_critic(learners: _Learners, inputs: np.ndarray, returns: np.ndarray,
+                epochs: int) -> None:
+    """Regress the centralized critic on the team's returns (the same for every agent)."""
+    x = th.as_tensor(inputs, dtype=th.float32)
+    y = th.as_tensor(returns, dtype=th.float32)
+    for _ in range(epochs):
+        loss = th.nn.functional.mse_loss(learners.critic(x).flatten(), y)
+        learners.critic_optimizer.zero_grad()
+        loss.backward()
+        learners.critic_optimizer.step()
+

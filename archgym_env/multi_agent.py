@@ -1,0 +1,147 @@
+"""A PettingZoo `ParallelEnv` over any one-shot `DesignEnv`: each agent owns a group of
+design parameters, all agents see the same observation and share the team reward."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from archgym_env.env import DesignEnv
+from archgym_env.space import DesignSpace
+from simulators.errors import InvalidArgumentError
+
+AGENT_REWARDS = ("team", "difference")
+
+
+def per_parameter(space: DesignSpace) -> dict[str, tuple[str, ...]]:
+    """One agent per parameter, named after it."""
+    return {name: (name,) for name in space.names}
+
+
+def check_grouping(space: DesignSpace, groups: Mapping[str, Sequence[str]]) -> None:
+    """InvalidArgumentError unless the groups partition the space's parameters."""
+    owned = [p for params in groups.values() for p in params]
+    unknown = [p for p in owned if p not in space.names]
+    if unknown:
+        raise InvalidArgumentError("grouping parameter", unknown[0], ", ".join(space.names))
+    if sorted(owned) != sorted(space.names) or not all(groups.values()):
+        missing = sorted(set(space.names) - set(owned))
+        raise InvalidArgumentError("grouping", {k: list(v) for k, v in groups.items()},
+                                   "non-empty groups owning every parameter exactly once"
+                                   + (f" (unowned: {', '.join(missing)})" if missing else ""))
+
+
+class MultiAgentDesignEnv(ParallelEnv):
+    """Several agents design one point of a `DesignEnv` together.
+
+    ## Description
+    Agent `a` owns the parameters `groups[a]`; each step every agent picks values for its
+    own parameters, the joint design is evaluated once by the wrapped one-shot `DesignEnv`,
+    and all agents observe the result (the parameter grouping of Krishnan et al.,
+    "Multi-Agent Reinforcement Learning for Microprocessor Design Space Exploration", 2022).
+
+    ## Action Space
+    Per agent, `MultiDiscrete` over the choice counts of its parameters, in group order.
+
+    ## Observation Space
+    Per agent, the wrapped environment's observation (design, then squashed goal metrics).
+
+    ## Rewards
+    `team`: every agent gets the wrapped environment's reward. `difference`: agent a gets
+    the team reward minus the reward of the same design with a's parameters at their
+    defaults (Wolpert and Tumer's difference reward; one extra evaluation per agent, batched).
+
+    ## Episode End
+    As the wrapped environment: after one step when its `max_steps` is 1.
+
+    ## Arguments
+    | argument | meaning |
+    |---|---|
+    | `env` | a `DesignEnv` in `one_shot` mode |
+    | `groups` | agent name -> parameter names; together they must own every parameter once |
+    | `agent_reward` | `team` or `difference` |
+    """
+
+    metadata = {"name": "archgym_multi_agent_v0", "render_modes": []}
+
+    def __init__(self, env: DesignEnv, groups: Mapping[str, Sequence[str]],
+                 agent_reward: str = "team"):
+        if env.mode != "one_shot":
+            raise InvalidArgumentError("mode", env.mode, "one_shot for the multi-agent env")
+        if agent_reward not in AGENT_REWARDS:
+            raise InvalidArgumentError("agent_reward", agent_reward, ", ".join(AGENT_REWARDS))
+        check_grouping(env.space, groups)
+        self.env, self.agent_reward = env, agent_reward
+        self.groups = {agent: tuple(params) for agent, params in groups.items()}
+        self.possible_agents = list(self.groups)
+        self.agents: list[str] = []
+        position = {name: i for i, name in enumerate(env.space.names)}
+        self._columns = {a: np.array([position[p] for p in ps]) for a, ps in self.groups.items()}
+        self._action_spaces = {a: spaces.MultiDiscrete(env.space.nvec[c])
+                               for a, c in self._columns.items()}
+        self._default = env.space.to_index(env.space.default_design())
+
+    def observation_space(self, agent: str) -> spaces.Space:
+        return self.env.observation_space
+
+    def action_space(self, agent: str) -> spaces.Space:
+        return self._action_spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict | None = None):
+        obs, info = self.env.reset(seed=seed, options=options)
+        if seed is not None:
+            for i, agent in enumerate(self.possible_agents):
+                self._action_spaces[agent].seed(seed + i)
+        self.agents = list(self.possible_agents)
+        return {a: obs.copy() for a in self.agents}, {a: dict(info) for a in self.agents}
+
+    def joint_index(self, actions: Mapping[str, Any]) -> np.ndarray:
+        """The wrapped env's action: every agent's choices placed in their columns."""
+        missing = [a for a in self.agents if a not in actions]
+        if missing:
+            raise InvalidArgumentError("actions", sorted(actions), f"an action for {missing[0]}")
+        index = self._default.copy()
+        for agent in self.agents:
+            action = np.asarray(actions[agent], dtype=np.int64).reshape(-1)
+            if not self._action_spaces[agent].contains(action):
+                raise InvalidArgumentError(f"action of {agent}", action.tolist(),
+                                           f"choice indices below "
+                                           f"{self._action_spaces[agent].nvec.tolist()}")
+            index[self._columns[agent]] = action
+        return index
+
+    def step(self, actions: Mapping[str, Any]):
+        if not self.agents:
+            raise InvalidArgumentError("step", "after the episode ended", "call reset() first")
+        index = self.joint_index(actions)
+        obs, reward, terminated, truncated, info = self.env.step(index)
+        rewards = {a: float(reward) for a in self.agents}
+        if self.agent_reward == "difference" and info["valid"]:
+            counterfactuals = []
+            for agent in self.agents:
+                alone = index.copy()
+                alone[self._columns[agent]] = self._default[self._columns[agent]]
+                counterfactuals.append(self.env.space.from_index(alone))
+            # evaluated without touching the episode's archive or evaluation count
+            archive, count = self.env.archive, self.env.evaluations
+            self.env.archive = self.env.objective.new_archive()
+            results = self.env.evaluate_batch(counterfactuals)
+            self.env.archive, self.env.evaluations = archive, count
+            rewards = {a: float(reward - r) for a, (r, _) in zip(self.agents, results,
+                                                                  strict=True)}
+        agents = list(self.agents)
+        if terminated or truncated:
+            self.agents = []
+        return ({a: obs.copy() for a in agents}, rewards,
+                {a: bool(terminated) for a in agents}, {a: bool(truncated) for a in agents},
+                {a: dict(info) for a in agents})
+
+    def render(self):
+        return self.env.render()
+
+    def close(self):
+        self.env.close()

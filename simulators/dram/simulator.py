@@ -1,0 +1,203 @@
+"""`DRAMSimulator`: one memory channel, controller config as the design, a trace as workload."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from simulators.base import Metrics
+from simulators.dram import kernel as k
+from simulators.dram.addressmap import AddressMapping, address_mapping
+from simulators.dram.config import (
+    ARBITERS,
+    PAGE_POLICIES,
+    REFRESH_POLICIES,
+    SCHEDULER_BUFFERS,
+    SCHEDULERS,
+    ControllerConfig,
+)
+from simulators.dram.energy import energy
+from simulators.dram.memspec import MemSpec, memspec
+from simulators.dram.traces import DRAMWorkload
+from simulators.errors import InvalidArgumentError, InvalidDesignError
+
+METRIC_NAMES = (
+    "latency_ns", "latency_cycles", "read_latency_p50_ns", "read_latency_p95_ns",
+    "read_latency_p99_ns", "write_latency_ns", "bandwidth_gbps", "power_mw", "energy_pj",
+    "total_cycles", "total_time_ns", "row_hits", "row_misses", "row_conflicts", "row_hit_rate",
+    "act_count", "pre_count", "rd_count", "wr_count", "refresh_count",
+)
+
+
+def timing_vector(spec: MemSpec) -> np.ndarray:
+    """The kernel's timing vector (cycles) for `spec`."""
+    t = np.zeros(k.N_TIMING, np.int64)
+    t[k.T_RL], t[k.T_WL], t[k.T_BURST] = spec.rl, spec.wl, spec.burst_cycles
+    t[k.T_RCD], t[k.T_RP], t[k.T_RPAB] = spec.rcd, spec.rp, spec.rp_all
+    t[k.T_RAS], t[k.T_RC], t[k.T_RFC], t[k.T_REFI] = spec.ras, spec.rc, spec.rfc, spec.refi
+    t[k.T_RFCPB], t[k.T_REFIPB], t[k.T_PBR2PBR] = spec.rfc_pb, max(spec.refi_pb, 1), spec.pbr2pbr
+    t[k.T_CCD_S], t[k.T_CCD_L] = max(spec.ccd_s, spec.burst_cycles), max(spec.ccd_l,
+                                                                         spec.burst_cycles)
+    t[k.T_RRD_S], t[k.T_RRD_L], t[k.T_FAW] = spec.rrd_s, spec.rrd_l, spec.faw
+    t[k.T_RD2PRE], t[k.T_WR2PRE], t[k.T_RD2WR] = spec.rd_to_pre, spec.wr_to_pre, spec.rd_to_wr
+    t[k.T_WR2RD_S], t[k.T_WR2RD_L] = spec.wr_to_rd(False), spec.wr_to_rd(True)
+    t[k.T_PPD] = spec.ppd
+    return t
+
+
+def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> np.ndarray:
+    """The kernel's config vector; PerBank refresh only where the standard has it."""
+    if config.RefreshPolicy == "PerBank" and not spec.has_per_bank_refresh:
+        raise InvalidDesignError("RefreshPolicy", "PerBank",
+                                 f"NoRefresh, AllBank ({spec.standard} has no per-bank refresh)")
+    c = np.zeros(k.N_CONFIG, np.int64)
+    c[k.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
+    c[k.C_SCHED] = SCHEDULERS.index(config.Scheduler)
+    c[k.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
+    c[k.C_BUFSIZE] = config.RequestBufferSize
+    c[k.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
+    c[k.C_REFRESH] = REFRESH_POLICIES.index(config.RefreshPolicy)
+    c[k.C_POSTPONE], c[k.C_PULLIN] = config.RefreshMaxPostponed, config.RefreshMaxPulledin
+    c[k.C_ARBITER] = ARBITERS.index(config.Arbiter)
+    c[k.C_MAT] = config.MaxActiveTransactions
+    c[k.C_HIT_CAP] = config.RowHitCap
+    if config.WriteDrainHigh > 0:
+        c[k.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
+        c[k.C_DRAIN_LOW] = math.ceil(config.WriteDrainLow * config.RequestBufferSize)
+    c[k.C_SATURATING] = saturating
+    c[k.C_BANKS], c[k.C_GROUPS] = spec.banks, spec.bank_groups
+    return c
+
+
+@dataclass(frozen=True, eq=False)
+class RunResult:
+    """Per-request cycles (start: arrival or admission; done: last data beat; response: back
+    to the requester), command counters indexed by `kernel` constants summed over channels
+    (END_CYCLE: the last channel's), and the command trace (cycle, command, bank, row,
+    request) with each command's channel, when recorded."""
+
+    start: np.ndarray
+    done: np.ndarray
+    response: np.ndarray
+    counters: np.ndarray
+    commands: np.ndarray
+    command_channel: np.ndarray
+    channel: np.ndarray
+    bank: np.ndarray
+    row: np.ndarray
+    is_write: np.ndarray
+
+
+class DRAMSimulator:
+    """DRAMSys-style channels: `evaluate(design, workload)` where the design is a dict of
+    DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`.
+    Options a design leaves out come from `base`. With `channels` > 1 the mapping's channel
+    bits interleave addresses over independent channels, each with its own controller."""
+
+    metric_names = METRIC_NAMES
+
+    def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
+                 mapping: AddressMapping | str | Path = "RoBaRaCoCh",
+                 base: ControllerConfig | None = None, channels: int = 1):
+        self.spec = spec if isinstance(spec, MemSpec) else memspec(spec)
+        self.mapping = mapping if isinstance(mapping, AddressMapping) \
+            else address_mapping(mapping, self.spec, channels)
+        if self.mapping.channels != channels:
+            raise InvalidArgumentError("channels", channels,
+                                       f"{self.mapping.channels}, as the mapping selects")
+        self.channels = channels
+        self.base = base or ControllerConfig()
+        self.timing = timing_vector(self.spec)
+        self._decoded: dict[int, tuple] = {}
+
+    def kernel_inputs(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
+        """(arrival cycle, bank, row, write flag, channel) per request, decoded once per trace."""
+        key = id(workload.trace)
+        if key not in self._decoded:  # keep the trace alive so its id is not reused
+            trace = workload.trace
+            bank, row = self.mapping.decode(trace.address, self.spec)
+            arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
+            self._decoded = {key: (trace, arrival, bank, row,
+                                   np.ascontiguousarray(trace.is_write),
+                                   self.mapping.channel(trace.address))}
+        return self._decoded[key][1:]
+
+    def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
+            record: bool = False) -> RunResult:
+        config = design if isinstance(design, ControllerConfig) \
+            else ControllerConfig.from_dict({**self.base.as_dict(), **design})
+        arrival, bank, row, is_write, channel = self.kernel_inputs(workload)
+        vector = config_vector(config, self.spec, workload.mode == "saturating")
+        n = len(arrival)
+        start, done, response = (np.zeros(n, np.int64) for _ in range(3))
+        counters = np.zeros(k.N_COUNTERS, np.int64)
+        commands, command_channel = [np.zeros((0, 5), np.int64)], [np.zeros(0, np.int64)]
+        for c in range(self.channels):
+            mine = np.flatnonzero(channel == c) if self.channels > 1 else slice(None)
+            if self.channels > 1 and len(mine) == 0:
+                continue
+            s, d, r, counts, cmds = k.simulate(arrival[mine], bank[mine], row[mine],
+                                                is_write[mine], self.timing, vector, record)
+            start[mine], done[mine], response[mine] = s, d, r
+            end = max(counters[k.END_CYCLE], counts[k.END_CYCLE])
+            counters += counts
+            counters[k.END_CYCLE] = end
+            if record and self.channels > 1:  # request numbers of the whole trace
+                cmds = cmds.copy()
+                cmds[:, 4] = np.where(cmds[:, 4] >= 0, mine[np.maximum(cmds[:, 4], 0)], -1)
+            commands.append(cmds)
+            command_channel.append(np.full(len(cmds), c, np.int64))
+        return RunResult(start, done, response, counters, np.concatenate(commands),
+                         np.concatenate(command_channel), channel, bank, row, is_write)
+
+    def metrics(self, result: RunResult) -> Metrics:
+        """The metrics of one run, units in their names."""
+        spec, c = self.spec, result.counters
+        latency = result.response - result.start
+        reads, writes = latency[~result.is_write], latency[result.is_write]
+        cycles = max(int(c[k.END_CYCLE]), 1)
+        time_ns = cycles * spec.tck_ns
+        n_rd, n_wr = int(c[k.RD] + c[k.RDA]), int(c[k.WR] + c[k.WRA])
+        e = energy(spec, int(c[k.ACT]), n_rd, n_wr, int(c[k.REF]), int(c[k.REFPB]),
+                   cycles * self.channels, int(c[k.ACTIVE_BANK_CYCLES]))
+        read_ns = reads * spec.tck_ns if len(reads) else np.zeros(1)
+        hits, misses, conflicts = int(c[k.HITS]), int(c[k.MISSES]), int(c[k.CONFLICTS])
+        return {
+            "latency_ns": float(read_ns.mean()),
+            "latency_cycles": float(reads.mean()) if len(reads) else 0.0,
+            "read_latency_p50_ns": float(np.percentile(read_ns, 50)),
+            "read_latency_p95_ns": float(np.percentile(read_ns, 95)),
+            "read_latency_p99_ns": float(np.percentile(read_ns, 99)),
+            "write_latency_ns": float(writes.mean() * spec.tck_ns) if len(writes) else 0.0,
+            "bandwidth_gbps": (n_rd + n_wr) * spec.access_bytes / time_ns,
+            "power_mw": e.total_pj / time_ns,
+            "energy_pj": e.total_pj,
+            "total_cycles": float(cycles),
+            "total_time_ns": time_ns,
+            "row_hits": float(hits), "row_misses": float(misses),
+            "row_conflicts": float(conflicts),
+            "row_hit_rate": hits / max(hits + misses + conflicts, 1),
+            "act_count": float(c[k.ACT]),
+            "pre_count": float(c[k.PRE] + c[k.PREA] + c[k.RDA] + c[k.WRA]),
+            "rd_count": float(n_rd), "wr_count": float(n_wr),
+            "refresh_count": float(c[k.REF] + c[k.REFPB]),
+        }
+
+    def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
+        return self.metrics(self.run(design, workload))
+
+    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
+                       workload: DRAMWorkload) -> list[Metrics]:
+        """One thread per core: the kernel releases the GIL."""
+        self.kernel_inputs(workload)  # decode once, before the threads share it
+        if len(designs) < 2:
+            return [self.evaluate(d, workload) for d in designs]
+        with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
+            return list(pool.map(lambda d: self.evaluate(d, workload), designs))

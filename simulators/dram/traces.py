@@ -1,0 +1,152 @@
+"""Memory traces: DRAMSys `.stl` and Ramulator files, and seeded generators."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from simulators.errors import InvalidArgumentError
+
+INJECTION_MODES = ("timestamped", "saturating")
+TRACE_FORMATS = ("stl", "ramulator")
+GENERATORS = ("streaming", "random", "strided", "hotset", "mixed", "cloud")
+
+
+@dataclass(frozen=True, eq=False)
+class Trace:
+    """Requests in arrival order: byte address, write flag, arrival time (ns)."""
+
+    address: np.ndarray  # uint64
+    is_write: np.ndarray  # bool
+    arrival_ns: np.ndarray  # float64, non-decreasing
+
+    def __post_init__(self):
+        n = len(self.address)
+        if n == 0 or len(self.is_write) != n or len(self.arrival_ns) != n:
+            raise InvalidArgumentError("trace", n, "a non-empty trace with one address, "
+                                       "direction and time per request")
+        if np.any(np.diff(self.arrival_ns) < 0) or np.any(self.arrival_ns < 0):
+            raise InvalidArgumentError("trace times", "decreasing or negative",
+                                       "non-decreasing times >= 0")
+
+    def __len__(self) -> int:
+        return len(self.address)
+
+
+@dataclass(frozen=True)
+class DRAMWorkload:
+    """A trace and how it is injected: at its times (`timestamped`) or whenever the
+    controller has room (`saturating`, Ramulator's DRAM mode)."""
+
+    trace: Trace
+    mode: str = "timestamped"
+    name: str = "trace"
+
+    def __post_init__(self):
+        if self.mode not in INJECTION_MODES:
+            raise InvalidArgumentError("mode", self.mode, ", ".join(INJECTION_MODES))
+
+
+def _make(addresses, writes, times) -> Trace:
+    return Trace(np.asarray(addresses, dtype=np.uint64), np.asarray(writes, dtype=bool),
+                 np.asarray(times, dtype=np.float64))
+
+
+def read_stl(path: str | Path, clock_mhz: float = 1000.0) -> Trace:
+    """A DRAMSys trace-player file: `cycle:<tab>read|write<tab>0xADDR[<tab>data]` with
+    cycles of a `clock_mhz` trace clock; `#` starts a comment. A time earlier than the one
+    before it is sent at once (as DRAMSys' player does with time stamps in the past)."""
+    addresses, writes, times = [], [], []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            stamp, rest = line.split(":", 1)
+            command, address = rest.split()[:2]
+            if command.lower() not in ("read", "write"):
+                raise ValueError(command)
+            times.append(float(stamp) * 1e3 / clock_mhz)
+            writes.append(command.lower() == "write")
+            addresses.append(int(address, 16))
+        except ValueError:
+            raise InvalidArgumentError(f"{path} line {number}", line,
+                                       "'cycle:<tab>read|write<tab>0xADDR'") from None
+    return _make(addresses, writes, np.maximum.accumulate(np.asarray(times, np.float64))
+                 if times else times)
+
+
+def read_ramulator(path: str | Path) -> Trace:
+    """A Ramulator DRAM-mode trace: `0xADDR R|W` per line; every request at time 0."""
+    addresses, writes = [], []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            if len(parts) != 2 or parts[1] not in ("R", "W"):
+                raise ValueError(line)
+            addresses.append(int(parts[0], 16))
+            writes.append(parts[1] == "W")
+        except ValueError:
+            raise InvalidArgumentError(f"{path} line {number}", line, "'0xADDR R|W'") from None
+    return _make(addresses, writes, np.zeros(len(addresses)))
+
+
+def read_trace(path: str | Path, trace_format: str | None = None,
+               clock_mhz: float = 1000.0) -> Trace:
+    """A trace file; the format defaults from the suffix (`.stl`, else Ramulator)."""
+    trace_format = trace_format or ("stl" if str(path).endswith(".stl") else "ramulator")
+    if trace_format not in TRACE_FORMATS:
+        raise InvalidArgumentError("trace format", trace_format, ", ".join(TRACE_FORMATS))
+    return read_stl(path, clock_mhz) if trace_format == "stl" else read_ramulator(path)
+
+
+def generate(kind: str, n_requests: int = 10_000, seed: int = 0, read_fraction: float = 1.0,
+             interval_ns: float = 2.0, footprint_bytes: int = 1 << 30, line_bytes: int = 64,
+             stride_bytes: int = 4096, hot_lines: int = 1024, hot_fraction: float = 0.9) -> Trace:
+    """A seeded synthetic trace.
+
+    kinds: `streaming` (consecutive lines), `random` (uniform over the footprint), `strided`
+    (every `stride_bytes`), `hotset` (`hot_fraction` of requests to `hot_lines` lines, the rest
+    random), `mixed` (half streaming, half random, interleaved in runs), `cloud` (bursts of
+    streaming and random runs separated by idle gaps, with exponential inter-arrival times).
+    Requests are reads with probability `read_fraction`; without bursts they arrive every
+    `interval_ns`.
+    """
+    if kind not in GENERATORS:
+        raise InvalidArgumentError("trace kind", kind, ", ".join(GENERATORS))
+    if not (isinstance(n_requests, int) and n_requests >= 1):
+        raise InvalidArgumentError("n_requests", n_requests, "an integer >= 1")
+    if not 0.0 <= read_fraction <= 1.0:
+        raise InvalidArgumentError("read_fraction", read_fraction, "a fraction in [0, 1]")
+    rng = np.random.default_rng(seed)
+    lines = max(footprint_bytes // line_bytes, 1)
+    index = np.arange(n_requests, dtype=np.int64)
+    times = index * float(interval_ns)
+    if kind == "streaming":
+        line = index % lines
+    elif kind == "random":
+        line = rng.integers(0, lines, n_requests)
+    elif kind == "strided":
+        line = (index * max(stride_bytes // line_bytes, 1)) % lines
+    elif kind == "hotset":
+        hot = rng.integers(0, lines, max(hot_lines, 1))
+        line = np.where(rng.random(n_requests) < hot_fraction,
+                        hot[rng.integers(0, len(hot), n_requests)],
+                        rng.integers(0, lines, n_requests))
+    else:
+        run = 64  # requests per run of one access pattern
+        run_id = index // run
+        coin = rng.random(run_id[-1] + 1)[run_id] < 0.5
+        streaming = (run_id % 2 == 0) if kind == "mixed" else coin
+        base = rng.integers(0, lines, run_id[-1] + 1)[run_id]
+        line = np.where(streaming, (base + index % run) % lines, rng.integers(0, lines, n_requests))
+        if kind == "cloud":  # bursts: busy runs at 4x the rate, idle gaps of ~8 runs' time
+            gaps = rng.exponential(interval_ns / 4, n_requests)
+            idle = (index % run == 0) * rng.exponential(8 * run * interval_ns, n_requests)
+            times = np.cumsum(gaps + idle) - gaps[0] - idle[0]
+    writes = rng.random(n_requests) >= read_fraction
+    return _make(line.astype(np.uint64) * np.uint64(line_bytes), writes, times)
