@@ -246,8 +246,7 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
                            np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
                            lv.mesh_x, lv.mesh_y] for lv in levels], dtype=np.float64)
     mac_energy = problem.macs * arch.mac.energy_pj
-    _count(batch.temporal.astype(np.float64), batch.spatial_x.astype(np.float64),
-           batch.spatial_y.astype(np.float64), batch.permutation.astype(np.int64), keep,
+    _count(batch.temporal, batch.spatial_x, batch.spatial_y, batch.permutation, keep,
            np.array([problem.Hstride, problem.Wstride, problem.Hdilation, problem.Wdilation],
                     dtype=np.float64),
            np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,

@@ -21,6 +21,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from simulators.accelerator.analysis import OBJECTIVES, LayerResult, analyze, analyze_batch
 from simulators.accelerator.architecture import DIMS, Architecture, dim_index
@@ -112,8 +113,8 @@ class Mapper:
     """Search mappings for minimum `objective` (energy, cycles, edp or dram_words)."""
 
     def __init__(self, arch: Architecture, template: str | None = None,
-                 objective: str = "energy", budget: int = 2000, seed: int = 0,
-                 local_search_rounds: int = 2, elites: int = 16, neighbours: int = 16):
+                 objective: str = "energy", budget: int = 1000, seed: int = 0,
+                 local_search_rounds: int = 10, elites: int = 8, neighbours: int = 32):
         if template is not None and template not in TEMPLATES:
             raise InvalidArgumentError("template", template, ", ".join(TEMPLATES))
         if objective not in OBJECTIVES:
@@ -196,18 +197,8 @@ class Mapper:
         # Per-mapping level weights: from "everything at DRAM" to "everything inside".
         weights = rng.random((n, L)) ** 2
         weights[:, 0] += rng.random(n)
-        rows = np.arange(n)
-        for d in range(7):
-            values, where = np.unique(remaining[:, d], return_inverse=True)
-            table = _prime_table(values)
-            primes = table[where]
-            probs = weights * allowed[d]
-            probs[probs.sum(axis=1) == 0, 0] = 1.0
-            cdf = np.cumsum(probs, axis=1)
-            for j in range(primes.shape[1]):
-                u = rng.random(n) * cdf[:, -1]
-                lvl = np.minimum((cdf < u[:, None]).sum(axis=1), L - 1)
-                t[rows, lvl, d] *= primes[:, j]
+        depth = max(1, int(remaining.max()).bit_length())  # enough draws for every prime
+        _assign_primes(remaining, weights, allowed, rng.random((n, 7, depth)), t)
         keys = rng.random((n, L, 7)) + self.order_key[None]
         perm = np.argsort(keys, axis=2, kind="stable")
         keep = self.arch.forced_keep()[None] | (self.free_keep[None]
@@ -219,16 +210,15 @@ class Mapper:
         n, L = batch.temporal.shape[:2]
         rows = np.arange(n)
         t = batch.temporal.copy()
-        d = rng.integers(0, 7, n)
-        src = rng.integers(0, L, n)
-        dst = rng.integers(0, L, n)
-        f = t[rows, src, d]
-        values, where = np.unique(f, return_inverse=True)
-        p = _prime_table(values)[where, 0]
-        ok = (p > 1) & (self.fixed[src, d] == 0) & (self.fixed[dst, d] == 0)
-        p = np.where(ok, p, 1)
-        t[rows, src, d] //= p
-        t[rows, dst, d] *= p
+        movable = (self.fixed == 0)[None]
+        for moves in (1.0, 0.5):  # one prime moved, a second one half of the time
+            pick = np.argmax(rng.random((n, L * 7)) * ((t > 1) & movable).reshape(n, -1), axis=1)
+            src, d = pick // 7, pick % 7
+            dst = np.argmax(rng.random((n, L)) * movable[0, :, d], axis=1)
+            values, where = np.unique(t[rows, src, d], return_inverse=True)
+            p = np.where(rng.random(n) < moves, _prime_table(values)[where, 0], 1)
+            t[rows, src, d] //= p
+            t[rows, dst, d] *= p
         perm = batch.permutation.copy()
         lvl = rng.integers(0, L, n)
         i, j = rng.integers(0, 7, n), rng.integers(0, 7, n)
@@ -246,25 +236,27 @@ class Mapper:
         """The best mapping of one layer under the objective."""
         problem = as_problem(layer)
         rng = np.random.default_rng(self.seed)
-        batch = self.sample(problem, self.budget, rng)
-        result = analyze_batch(problem, self.arch, batch)
+        pool = self.sample(problem, self.budget, rng)
+        result = analyze_batch(problem, self.arch, pool)
         score = result.objective(self.objective)
-        evaluated, n_valid = len(batch), int(result.valid.sum())
+        evaluated, n_valid = len(pool), int(result.valid.sum())
         for _ in range(self.local_search_rounds):
-            order = np.argsort(score, kind="stable")[:self.elites]
-            order = order[np.isfinite(score[order])]
-            if not len(order):
+            elite = np.argsort(score, kind="stable")[:self.elites]
+            elite = elite[np.isfinite(score[elite])]
+            if not len(elite):
                 break
-            children = self.mutate(batch.take(np.repeat(order, self.neighbours)), rng)
+            pool, score = pool.take(elite), score[elite]
+            children = self.mutate(pool.take(np.repeat(np.arange(len(elite)),
+                                                       self.neighbours)), rng)
             child_result = analyze_batch(problem, self.arch, children)
-            batch = MappingBatch.concat([batch, children])
+            pool = MappingBatch.concat([pool, children])
             score = np.concatenate([score, child_result.objective(self.objective)])
             evaluated += len(children)
             n_valid += int(child_result.valid.sum())
         if not np.isfinite(score).any():
             return MapperResult(None, evaluated, n_valid)
         best = int(np.argmin(score))
-        return MapperResult(analyze(problem, self.arch, batch[best]), evaluated, n_valid)
+        return MapperResult(analyze(problem, self.arch, pool[best]), evaluated, n_valid)
 
     def map_network(self, network: Network | Layer | list[Layer]) -> NetworkResult:
         """Map every layer; totals add layer by layer (inf where a layer has no mapping)."""
@@ -289,6 +281,35 @@ def _layers(network) -> list[Layer]:
         return list(network)
     raise InvalidArgumentError("workload", type(network).__name__,
                                "a Network, a Layer or a list of Layers")
+
+
+@njit(cache=True)
+def _assign_primes(remaining, weights, allowed, uniform, t):
+    """Send each prime factor of remaining[b, d] to a level drawn from weights[b] over the
+    levels allowed for d (level 0 if none is), multiplying it into t[b, level, d]."""
+    n, L = weights.shape
+    cdf = np.empty(L)
+    for b in range(n):
+        for d in range(7):
+            total = 0.0
+            for lvl in range(L):
+                total += weights[b, lvl] * allowed[d, lvl]
+                cdf[lvl] = total
+            value, p, j = remaining[b, d], 2, 0
+            while value > 1:
+                if p * p > value:
+                    p = value
+                if value % p:
+                    p += 1
+                    continue
+                value //= p
+                lvl = 0
+                if total > 0:
+                    u = uniform[b, d, j] * total
+                    while lvl < L - 1 and cdf[lvl] < u:
+                        lvl += 1
+                t[b, lvl, d] *= p
+                j += 1
 
 
 def _prime_table(values: np.ndarray) -> np.ndarray:
