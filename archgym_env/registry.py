@@ -22,6 +22,14 @@ ENVIRONMENTS = {
         "archgym_env.systolic_env:make_systolic_env",
         "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)",
         "archgym_env.systolic_env:make_systolic_vector_env"),
+    "archgym/Accelerator-v0": EnvEntry(
+        "archgym_env.accelerator_env:make_accelerator_env",
+        "Timeloop-class spatial accelerator (PE mesh, scratchpads, buffer, bandwidths, "
+        "dataflow, precision); every layer mapped by the mapper"),
+    "archgym/Mapping-v0": EnvEntry(
+        "archgym_env.mapping_env:make_mapping_env",
+        "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
+        "bypass); MAESTRO directives and Timeloop mapping YAML accepted"),
 }
 
 

@@ -8,15 +8,11 @@ arch.yaml files) with the sizes of the papers they model.
 
 from __future__ import annotations
 
-from simulators.accelerator.architecture import Architecture, LevelConstraints, MacUnit
-from simulators.accelerator.technology import mac_area_mm2, mac_energy_pj, technology_level
+from simulators.accelerator.architecture import Architecture, LevelConstraints
+from simulators.accelerator.technology import mac_unit, technology_level
 from simulators.errors import InvalidArgumentError
 
 DRAM_ONLY = ("Weights", "Inputs", "Outputs")
-
-
-def _mac(bits: int) -> MacUnit:
-    return MacUnit(mac_energy_pj(bits), mac_area_mm2(bits), bits)
 
 
 def _keep(*kept: str) -> dict:
@@ -42,7 +38,7 @@ def eyeriss_like() -> Architecture:
         technology_level("ifmap_spad", 12, bits, bits, **_keep("Inputs")),
         technology_level("weights_spad", 224, bits, bits, **_keep("Weights")),
         technology_level("psum_spad", 24, bits, bits, **_keep("Outputs")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 def simba_like() -> Architecture:
@@ -60,7 +56,7 @@ def simba_like() -> Architecture:
         technology_level("PEAccuBuffer", 384 * 8 // 24, 24, bits, mesh_y=8,
                          constraints=_spatial("", "C", "PQRSMN"), **_keep("Outputs")),
         technology_level("PEWeightRegs", 1, bits, bits, **_keep("Weights")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 def _simple(name: str, stationary: str) -> Architecture:
@@ -76,7 +72,7 @@ def _simple(name: str, stationary: str) -> Architecture:
         technology_level("weight_reg", 1, bits, bits, **_keep("Weights")),
         technology_level("input_activation_reg", 1, bits, bits, **_keep("Inputs")),
         technology_level("output_activation_reg", 1, bits, bits, **_keep("Outputs")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 def simple_output_stationary() -> Architecture:
@@ -100,7 +96,7 @@ def nvdla_like() -> Architecture:
         technology_level("CACC", 1024, 32, bits, mesh_x=64, constraints=_spatial("C", ""),
                          **_keep("Outputs")),
         technology_level("weight_reg", 1, bits, bits, **_keep("Weights")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 def shidiannao_like() -> Architecture:
@@ -116,7 +112,7 @@ def shidiannao_like() -> Architecture:
                          constraints=_spatial("Q", "P"), **_keep("Outputs")),
         technology_level("input_reg", 1, bits, bits, **_keep("Inputs")),
         technology_level("output_reg", 1, bits, bits, **_keep("Outputs")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 def tpu_like() -> Architecture:
@@ -136,7 +132,7 @@ def tpu_like() -> Architecture:
         technology_level("Accumulators", 4096, 32, bits, mesh_x=256,
                          constraints=_spatial("C", ""), **_keep("Outputs")),
         technology_level("weight_reg", 1, bits, bits, **_keep("Weights")),
-    ), _mac(bits))
+    ), mac_unit(bits))
 
 
 PRESETS = {f.__name__: f for f in (

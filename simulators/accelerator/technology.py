@@ -10,7 +10,7 @@ trend CACTI gives and Accelergy's SRAM plug-ins use).
 
 from __future__ import annotations
 
-from simulators.accelerator.architecture import StorageLevel
+from simulators.accelerator.architecture import MacUnit, StorageLevel
 from simulators.errors import InvalidArgumentError
 from simulators.systolic import (
     DRAM_ENERGY_PJ_PER_BIT,
@@ -84,3 +84,8 @@ def technology_level(name: str, size_words: int | None, word_bits: int, mac_bits
                         read_energy_pj=energy, write_energy_pj=energy, update_energy_pj=energy,
                         network_energy_pj=noc, area_mm2=storage_area_mm2(size_words, word_bits),
                         **kwargs)
+
+
+def mac_unit(bits: int) -> MacUnit:
+    """A MAC priced by these tables."""
+    return MacUnit(mac_energy_pj(bits), mac_area_mm2(bits), bits)
