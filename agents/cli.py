@@ -13,11 +13,14 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from agents.cli_accelerator import ENV_ID as ACCELERATOR_ENV
+from agents.cli_accelerator import eval_command as accelerator_eval
 from agents.loop import RunResult, run
 from agents.registry import AGENTS, make_agent
 from agents.store import ResultsStore
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
+from simulators.accelerator.presets import PRESETS
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 console = Console(width=max(Console().width, 150))
@@ -66,6 +69,8 @@ def cmd_envs(args) -> None:
 
 
 def cmd_eval(args) -> None:
+    if accelerator_eval(args, console):
+        return
     env = make(args.env_id, **_json_object("--env-args", args.env_args)).unwrapped
     design = env.space.complete(_json_object("--design", args.design))
     reward, info = env.evaluate_batch([design])[0]
@@ -169,6 +174,16 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--design", default="{}", help="JSON object of parameter values")
     ev.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     ev.add_argument("--json", action="store_true")
+    acc = ev.add_argument_group(f"{ACCELERATOR_ENV} (map a workload on an architecture)")
+    acc.add_argument("--timeloop-arch", help="Timeloop v0.4 arch.yaml")
+    acc.add_argument("--ert", help="Accelergy ERT_summary.yaml for --timeloop-arch")
+    acc.add_argument("--preset", choices=sorted(PRESETS), help="a preset architecture")
+    acc.add_argument("--layer", help='JSON layer in Timeloop dimensions, e.g. {"M": 64, "C": 3}')
+    acc.add_argument("--timeloop-problem", help="Timeloop problem YAML")
+    acc.add_argument("--network", help="built-in network name or FILE.onnx")
+    acc.add_argument("--objective", choices=("energy", "cycles", "edp"),
+                     help="what the mapper minimizes (default energy)")
+    acc.add_argument("--timeloop-mapping", help="Timeloop mapping YAML to evaluate (no search)")
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")

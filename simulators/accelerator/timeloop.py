@@ -174,7 +174,8 @@ def load_arch(source: str | Path | MappingABC,
     for lv in levels:
         c = lv.pop("constraints")
         built.append(StorageLevel(constraints=LevelConstraints(**c), **lv))
-    return TimeloopArch(Architecture(top.get("name", "timeloop"), tuple(built), mac), containers)
+    name = Path(source).parent.name if isinstance(source, str | Path) else "timeloop"
+    return TimeloopArch(Architecture(name, tuple(built), mac), containers)
 
 
 def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
