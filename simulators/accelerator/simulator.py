@@ -18,7 +18,7 @@ from typing import Any
 
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import DATASPACES, DIMS, Architecture
-from simulators.accelerator.mapper import TEMPLATES, Mapper, divisors
+from simulators.accelerator.mapper import TEMPLATES, Mapper, divisors, prime_factors
 from simulators.accelerator.mapping import Mapping, Problem, as_problem
 from simulators.accelerator.technology import mac_unit, technology_level
 from simulators.base import Design, Metrics
@@ -115,18 +115,20 @@ class MappingSimulator:
 
     def parameters(self) -> list[tuple[str, tuple]]:
         L = len(self.arch.levels)
+        # Tilings run from everything at DRAM (choice 0) to everything innermost.
+        inwardness = lambda f: sum(i * math.log(x) for i, x in enumerate(f))  # noqa: E731
         params: list[tuple[str, tuple]] = [
-            (f"{d}.tiling", tuple("/".join(map(str, f)) for f in ordered_factorizations(b, L)))
+            (f"{d}.tiling", tuple("/".join(map(str, f)) for f in
+                                  sorted(ordered_factorizations(b, L), key=inwardness)))
             for d, b in zip(DIMS, self.problem.bounds, strict=True) if b > 1]
-        factor_choices = sorted({f for b in self.problem.bounds for f in divisors(b)})
         for lvl, lv in enumerate(self.arch.levels):
             for axis in ("x", "y"):
                 mesh = getattr(lv, f"mesh_{axis}")
                 if mesh > 1:
                     allowed = getattr(lv.constraints, f"spatial_{axis}")
                     params.append((f"{lv.name}.{axis}_dim", ("-",) + tuple(allowed)))
-                    params.append((f"{lv.name}.{axis}_factor",
-                                   tuple(f for f in factor_choices if f <= mesh)))
+                    most = max(len(self._spatial_factors(d, mesh)) for d in allowed)
+                    params.append((f"{lv.name}.{axis}_factor", tuple(range(most))))
             params.append((f"{lv.name}.order", ORDERS))
             forced = set(lv.keep) | set(lv.bypass)
             if lvl > 0:
@@ -134,10 +136,14 @@ class MappingSimulator:
                            for ds in DATASPACES if ds not in forced]
         return params
 
+    def _spatial_factors(self, dim: str, mesh: int) -> list[int]:
+        """The parallel factors of `dim` a fan-out of `mesh` can take (choice i: the i-th)."""
+        return [f for f in divisors(self.problem.bound(dim)) if f <= mesh]
+
     def to_mapping(self, design: Design) -> Mapping | str:
         """The mapping a design names, or why it names none. A dimension's tiling lists its
-        temporal factors from DRAM inward; a spatial factor comes out of the outermost of
-        them that it divides."""
+        temporal factors from DRAM inward; a spatial factor (the i-th divisor of the bound
+        that fits the fan-out) takes its primes out of the outermost of them."""
         L = len(self.arch.levels)
         temporal = [[1] * 7 for _ in range(L)]
         sx, sy = [[1] * 7 for _ in range(L)], [[1] * 7 for _ in range(L)]
@@ -151,11 +157,15 @@ class MappingSimulator:
                 dim = design.get(f"{lv.name}.{axis}_dim", "-")
                 if dim == "-":
                     continue
-                i, f = DIMS.index(dim), int(design[f"{lv.name}.{axis}_factor"])
-                source = next((j for j in range(L) if temporal[j][i] % f == 0), None)
-                if source is None:
-                    return f"spatial factor {f} of {dim} divides none of its temporal factors"
-                temporal[source][i] //= f
+                i = DIMS.index(dim)
+                choices = self._spatial_factors(dim, getattr(lv, f"mesh_{axis}"))
+                f = choices[min(int(design[f"{lv.name}.{axis}_factor"]), len(choices) - 1)]
+                for p in prime_factors(f):  # out of the outermost temporal factors first
+                    source = next((j for j in range(L) if temporal[j][i] % p == 0), None)
+                    if source is None:
+                        return (f"spatial factor {f} of {dim} does not divide what the other "
+                                f"spatial factors leave of {self.problem.bound(dim)}")
+                    temporal[source][i] //= p
                 target[lvl][i] *= f
             inner = TEMPLATES[design.get(f"{lv.name}.order", ORDERS[0])].inner
             perm.append(tuple(d for d in DIMS if d not in inner) + tuple(reversed(inner)))
