@@ -9,15 +9,19 @@ array below the innermost level is the last consumer of every data space):
 * refetches R: how many times the tile is brought in, from the temporal loops above the
   consumer, outermost first. Loops below the innermost loop that indexes x (with a factor
   above 1) leave the tile in place (temporal reuse, stationarity); every loop from that one
-  outward multiplies. The MAC reads its operands on every one of its cycles.
+  outward multiplies. When that innermost loop slides an input window (P, Q, R or S),
+  consecutive input tiles overlap and only the new rows or columns are fetched (Timeloop's
+  tile deltas). The MAC reads its operands on every one of its cycles.
 * parent: the nearest outer level that keeps x. It serves G words per refetch and
   instance, the footprint over the consumer's tile widened by the spatial loops between
   them: data that a spatial loop does not index is multicast (read once), and partial sums
   that a spatial loop does not index are reduced spatially (written once).
 * Weights and Inputs: parent reads R*G, consumer fills R*F (totals over instances).
-  Outputs: each residency ends with a writeback (consumer reads R*F, parent updates R*G);
-  every residency after the first of a distinct output tile (D of them) reloads the
-  partial sums (parent reads (R-D)*G, consumer fills (R-D)*F).
+  Outputs, as Timeloop counts them: each residency fills the consumer (R*F, a reload or a
+  zero start) and ends with a writeback that the parent takes as an update (R*G); every
+  residency after the first of a distinct output tile (D of them) reloads the partial
+  sums, which the parent reads ((R-D)*G). The MAC reads a partial sum on every cycle but
+  the first of each output and updates it on every cycle.
 
 Cycles are the larger of the compute cycles (product of all temporal factors) and each
 level's bandwidth-bound cycles (per-instance words over words per cycle). Energy is
@@ -58,6 +62,26 @@ def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float
 
 
 @njit(cache=True)
+def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd: float) -> float:
+    """Share of an input tile fetched per step when the loop that changes it runs over d
+    with factor f: consecutive windows along P/R (or Q/S) overlap, only the new rows (or
+    columns) come in, as Timeloop's tile deltas give."""
+    if f <= 1.0 or d < 3:
+        return 1.0
+    if d == 3 or d == 5:
+        p, r, stride, dilation = e[3], e[5], hs, hd
+    else:
+        p, r, stride, dilation = e[4], e[6], ws, wd
+    # Only a gap-free window shifts into a gap-free window; strided or dilated windows
+    # with holes are refetched whole (their footprint is a bounding box).
+    if not ((dilation == 1.0 or r == 1.0) and (p == 1.0 or stride <= (r - 1) * dilation + 1)):
+        return 1.0
+    extent = (p - 1) * stride + (r - 1) * dilation + 1
+    shift = p * stride if d == 3 or d == 4 else r * dilation
+    return (1.0 + (f - 1.0) * min(extent, shift) / extent) / f
+
+
+@njit(cache=True)
 def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
            compute_cycles, cycles, energy, macs, reason):
@@ -79,6 +103,8 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
     e = np.empty(7)
     run = np.empty(3)
     trail = np.empty(3)
+    slide_d = np.zeros(L + 1, dtype=np.int64)  # the loop that last changed the input tile
+    slide_f = np.ones(L + 1)
     for b in range(B):
         down[:] = 0.0
         kept_words[:] = 0.0
@@ -89,7 +115,9 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
         total = 1.0
         run[:] = 1.0
         trail[:] = 1.0
+        last_d, last_f = 0, 1.0
         for lvl in range(L):
+            slide_d[lvl], slide_f[lvl] = last_d, last_f
             fan = 1.0
             for d in range(7):
                 fan *= s[b, lvl, d]
@@ -106,6 +134,8 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
                     if rel[d, x] and f > 1.0:
                         run[x] *= trail[x] * f
                         trail[x] = 1.0
+                        if x == 1:
+                            last_d, last_f = d, f
                     else:
                         trail[x] *= f
             for x in range(3):
@@ -126,13 +156,15 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
                 r = refetch[lvl, x]
                 reload = r - distinct[lvl, x]
                 own = used[lvl] * (_footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0)
+                if x == 1 and lvl < L:
+                    served *= _fresh(e, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+                    own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
                 if x == 2:
                     reads[b, parent, x] += served * reload
                     updates[b, parent, x] += served * r
                     down[parent, x] += served * (reload + r)
                     if lvl < L:
-                        fills[b, lvl, x] += own * reload
-                        reads[b, lvl, x] += own * r
+                        fills[b, lvl, x] += own * r
                 else:
                     reads[b, parent, x] += served * r
                     down[parent, x] += served * r

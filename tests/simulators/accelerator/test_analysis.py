@@ -112,9 +112,10 @@ def test_spatial_multicast_and_reduction():
     assert dram(m, "Inputs", "reads") == 4 * 8
     assert m.levels["buffer"]["Inputs"]["fills"] == 4 * 4 * 8
     c = analyze(layer, arch, gemm_mapping({"M": 4, "P": 8}, {}, "MP", sx=factors(C=4)))
-    # Four partial sums of each output meet in the adder tree: one DRAM update each.
+    # Four partial sums of each output meet in the adder tree: one DRAM update each, while
+    # each of the four PE buffers starts (fills) its own partial sum of every output.
     assert dram(c, "Outputs", "updates") == 4 * 8
-    assert c.levels["buffer"]["Outputs"]["reads"] == 4 * 4 * 8
+    assert c.levels["buffer"]["Outputs"]["fills"] == 4 * 4 * 8
     assert c.utilization == pytest.approx(1.0) and m.utilization == pytest.approx(1.0)
 
 

@@ -1,0 +1,90 @@
+"""The analysis against Timeloop's own reference outputs.
+
+Source: Accelergy-Project/timeloop-accelergy-exercises, exercises/timeloop/,
+ref-output/*/timeloop-model.stats.txt and timeloop-model.map.txt (Timeloop v0.4 model runs
+with a fixed mapping). Counts there are per instance; here they are totals over instances.
+"""
+
+import pytest
+
+from simulators.accelerator.analysis import analyze
+from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
+from simulators.accelerator.mapping import Mapping
+from simulators.workloads import Layer
+
+ONE = (1,) * 7
+ALL = (True, True, True)
+
+
+def factors(**kw):
+    return tuple(kw.get(d, 1) for d in DIMS)
+
+
+def level(name, words, pj, **kw):
+    return StorageLevel(name, words, read_energy_pj=pj, write_energy_pj=pj, update_energy_pj=pj,
+                        **kw)
+
+
+def counts(result, name):
+    return {ds: (v["reads"], v["fills"], v["updates"]) for ds, v in result.levels[name].items()}
+
+
+def test_conv1d_two_level_weight_stationary():
+    """01-model-conv1d-2level, ref-output/ws: P=16, R=3; MainMemory loops R3, Buffer P16.
+
+    Inputs leave MainMemory 18 times, not 48: the R loop slides a 16-wide window by one."""
+    arch = Architecture("2level", (level("MainMemory", None, 39.88 / 8),
+                                   level("Buffer", 64, 0.42)), MacUnit(0.6))
+    mapping = Mapping((factors(R=3), factors(P=16)), (DIMS, DIMS), (ONE, ONE), (ONE, ONE),
+                      (ALL, ALL))
+    r = analyze(Layer("conv1d", M=1, C=1, P=16, R=3), arch, mapping)
+    assert counts(r, "MainMemory") == {"Weights": (3, 0, 0), "Inputs": (18, 0, 0),
+                                       "Outputs": (0, 0, 16)}
+    assert counts(r, "Buffer") == {"Weights": (48, 3, 0), "Inputs": (48, 18, 0),
+                                   "Outputs": (32, 16, 48)}
+    # Buffer energies (block size 1, 0.42 pJ per access): 21.42, 27.72, 40.32 pJ.
+    buffer = r.levels["Buffer"]
+    assert [buffer[ds]["energy_pj"] for ds in ("Weights", "Inputs", "Outputs")] == \
+        pytest.approx([21.42, 27.72, 40.32])
+    assert r.cycles == 48 and r.utilization == 1.0
+
+
+SPATIAL = Architecture("3levelspatial", (
+    level("MainMemory", None, 64.0),
+    level("GlobalBuffer", 262144, 102.86 / 32, mesh_x=16),
+    level("RegisterFile", 64, 0.42),
+), MacUnit(0.6))
+LAYER = Layer("conv1d+oc+ic", M=32, C=32, P=16, R=3)
+
+
+@pytest.mark.parametrize("case, glb, order, spatial, expected", [
+    # 04-model-conv1d+oc-3levelspatial, ref-output/kp: GlobalBuffer C32 K2 R3, K16 across
+    # meshX (output channels in parallel: inputs multicast to the 16 register files).
+    ("kp", factors(C=32, M=2, R=3), "CMR", factors(M=16), {
+        "MainMemory": {"Weights": (3072, 0, 0), "Inputs": (576, 0, 0), "Outputs": (0, 0, 512)},
+        "GlobalBuffer": {"Weights": (3072, 3072, 0), "Inputs": (1152, 576, 0),
+                         "Outputs": (15872, 512, 16384)},
+        "RegisterFile": {"Weights": (16 * 3072, 16 * 192, 0), "Inputs": (16 * 3072, 16 * 1152, 0),
+                         "Outputs": (16 * 3040, 16 * 1024, 16 * 3072)}}),
+    # ref-output/cp: GlobalBuffer C2 K32 R3, C16 across meshX (input channels in parallel:
+    # partial sums of the 16 register files reduced on the way up).
+    ("cp", factors(C=2, M=32, R=3), "CMR", factors(C=16), {
+        "MainMemory": {"Weights": (3072, 0, 0), "Inputs": (576, 0, 0), "Outputs": (0, 0, 512)},
+        "GlobalBuffer": {"Weights": (3072, 3072, 0), "Inputs": (18432, 576, 0),
+                         "Outputs": (512, 512, 1024)},
+        "RegisterFile": {"Weights": (16 * 3072, 16 * 192, 0), "Inputs": (16 * 3072, 16 * 1152, 0),
+                         "Outputs": (16 * 2560, 16 * 1024, 16 * 3072)}}),
+])
+def test_conv1d_three_level_spatial(case, glb, order, spatial, expected):
+    perm = tuple(d for d in DIMS if d not in order) + tuple(order)
+    mapping = Mapping((ONE, glb, factors(P=16)), (DIMS, perm, DIMS), (ONE, spatial, ONE),
+                      (ONE, ONE, ONE), (ALL, ALL, ALL))
+    r = analyze(LAYER, SPATIAL, mapping)
+    assert r.valid, case
+    for name, per_ds in expected.items():
+        assert counts(r, name) == per_ds, (case, name)
+    # Timeloop: 3072 cycles, all 16 MACs busy; RegisterFile energy (0.42 pJ per access).
+    assert r.cycles == 3072 and r.utilization == 1.0
+    rf_total = sum(v["energy_pj"] for v in r.levels["RegisterFile"].values())
+    rf_timeloop = {"kp": 21934.08 + 28385.28 + 47953.92, "cp": 21934.08 + 28385.28 + 44728.32}
+    assert rf_total == pytest.approx(rf_timeloop[case])
