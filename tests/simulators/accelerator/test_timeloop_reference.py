@@ -2,14 +2,18 @@
 
 Source: Accelergy-Project/timeloop-accelergy-exercises, exercises/timeloop/,
 ref-output/*/timeloop-model.stats.txt and timeloop-model.map.txt (Timeloop v0.4 model runs
-with a fixed mapping). Counts there are per instance; here they are totals over instances.
+with a fixed mapping), and baseline_designs/example_designs/ (mapper runs). Counts there
+are per instance; here they are totals over instances.
 """
+
+from pathlib import Path
 
 import pytest
 
 from simulators.accelerator.analysis import analyze
 from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
 from simulators.accelerator.mapping import Mapping
+from simulators.accelerator.timeloop import load_arch
 from simulators.workloads import Layer
 
 ONE = (1,) * 7
@@ -88,3 +92,34 @@ def test_conv1d_three_level_spatial(case, glb, order, spatial, expected):
     rf_total = sum(v["energy_pj"] for v in r.levels["RegisterFile"].values())
     rf_timeloop = {"kp": 21934.08 + 28385.28 + 47953.92, "cp": 21934.08 + 28385.28 + 44728.32}
     assert rf_total == pytest.approx(rf_timeloop[case])
+
+
+DATA = Path(__file__).parents[3] / ".." / "shared" / "data" / "timeloop"
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="shared Timeloop examples absent")
+def test_alexnet_conv1_on_simple_output_stationary():
+    """baseline_designs/example_designs/simple_output_stationary/example_AlexNet_layer1_outputs:
+    the mapping Timeloop's mapper chose (timeloop-mapper.map.txt) and its stats: network
+    ingresses DRAM -> shared_glb (Weights 34848, Inputs 173655, Outputs 290400) and
+    shared_glb -> pe_spad (Weights 871200, Inputs 6588450 at multicast 16), 2196150 cycles,
+    utilization 0.19, 105415200 MACCs."""
+    d = DATA / "simple_output_stationary"
+    arch = load_arch(d / "arch.yaml", d / "ERT_summary.yaml").architecture
+    layer = Layer("alexnet.conv1", M=96, C=3, P=55, Q=55, R=11, S=11, Hstride=4, Wstride=4)
+    kept = lambda *ds: tuple(x in ds for x in ("Weights", "Inputs", "Outputs"))  # noqa: E731
+    order = lambda inner: tuple(d for d in DIMS if d not in inner) + tuple(inner)  # noqa: E731
+    mapping = Mapping(
+        (factors(Q=5, P=5), factors(M=6), factors(S=11, R=11), factors(Q=11, P=11), ONE, ONE),
+        (order("QP"), DIMS, order("SR"), order("QP"), DIMS, DIMS),
+        (ONE, factors(C=3), ONE, ONE, ONE, ONE), (ONE, factors(M=16), ONE, ONE, ONE, ONE),
+        (ALL, kept("Weights", "Inputs"), kept("Outputs"), kept("Weights"), kept("Inputs"),
+         kept("Outputs")))
+    r = analyze(layer, arch, mapping)
+    assert r.valid and r.macs == 105415200
+    assert counts(r, "DRAM")["Weights"][0] == 34848
+    assert counts(r, "DRAM")["Inputs"][0] == pytest.approx(173655)
+    assert counts(r, "DRAM")["Outputs"] == (0, 0, 290400)
+    assert counts(r, "shared_glb")["Weights"][0] == 871200
+    assert counts(r, "shared_glb")["Inputs"][0] == pytest.approx(6588450)
+    assert r.cycles == 2196150 and r.utilization == pytest.approx(0.1875)
