@@ -123,3 +123,37 @@ def test_alexnet_conv1_on_simple_output_stationary():
     assert counts(r, "shared_glb")["Weights"][0] == 871200
     assert counts(r, "shared_glb")["Inputs"][0] == pytest.approx(6588450)
     assert r.cycles == 2196150 and r.utilization == pytest.approx(0.1875)
+
+
+def test_alexnet_conv1_row_stationary_on_eyeriss():
+    """baseline_designs/example_designs/eyeriss_like/example_AlexNet_layer1_outputs/
+    timeloop-mapper.stats.txt: the levels as its SPECS list them (a 14-wide shared_glb
+    fan-out, a 12-high DummyBuffer fan-out, 12/192/16-word spads) and the mapping its
+    MAPPING sections give (DRAM Q55 C3; shared_glb P55, M12 across X; S11 across Y;
+    weights_spad R11; psum_spad M8). Per-instance counts there, times 132 used PEs here."""
+    lv = lambda name, size, **kw: level(name, size, 1.0, **kw)  # noqa: E731
+    arch = Architecture("eyeriss", (
+        lv("DRAM", None),
+        lv("shared_glb", 65536, mesh_x=14, keep=("Inputs", "Outputs"), bypass=("Weights",)),
+        lv("DummyBuffer", 16, mesh_y=12, bypass=("Weights", "Inputs", "Outputs")),
+        lv("ifmap_spad", 12, keep=("Inputs",), bypass=("Weights", "Outputs")),
+        lv("weights_spad", 192, keep=("Weights",), bypass=("Inputs", "Outputs")),
+        lv("psum_spad", 16, keep=("Outputs",), bypass=("Weights", "Inputs")),
+    ), MacUnit(2.2))
+    layer = Layer("alexnet.conv1", M=96, C=3, P=55, Q=55, R=11, S=11, Hstride=4, Wstride=4)
+    kept = lambda *ds: tuple(x in ds for x in ("Weights", "Inputs", "Outputs"))  # noqa: E731
+    mapping = Mapping(
+        (factors(Q=55, C=3), factors(P=55), ONE, ONE, factors(R=11), factors(M=8)),
+        (("N", "M", "P", "R", "S", "Q", "C"), DIMS, DIMS, DIMS, DIMS, DIMS),
+        (ONE, factors(M=12), ONE, ONE, ONE, ONE), (ONE, ONE, factors(S=11), ONE, ONE, ONE),
+        (ALL, kept("Inputs", "Outputs"), kept(), kept("Inputs"), kept("Weights"),
+         kept("Outputs")))
+    r = analyze(layer, arch, mapping)
+    assert r.valid and r.cycles == 798600 and r.utilization == pytest.approx(132 / 168)
+    assert counts(r, "DRAM") == {"Weights": (1916640, 0, 0), "Inputs": (412005, 0, 0),
+                                 "Outputs": (0, 0, 290400)}
+    glb = counts(r, "shared_glb")
+    assert glb["Inputs"] == (412005, 412005, 0) and glb["Outputs"] == (580800, 290400, 871200)
+    assert counts(r, "ifmap_spad")["Inputs"] == (132 * 798600, 132 * 37455, 0)
+    assert counts(r, "weights_spad")["Weights"] == (132 * 798600, 132 * 14520, 0)
+    assert counts(r, "psum_spad")["Outputs"] == (132 * 774400, 132 * 72600, 132 * 798600)
