@@ -4,7 +4,8 @@ Run: python benchmarks/bench_accelerator.py [--mappings N] [--zigzag-python PATH
 
 1. Mapping evaluations per second: `analyze_batch` on N random mappings of one ResNet-18
    layer vs `analyze` called once per mapping (baseline), both in this run.
-2. Mapper time per layer and for all of ResNet-18 (one core: the kernels are serial).
+2. Mapper time per layer search and for all of ResNet-18 (one core: the kernels are
+   serial; layers of the same shape are searched once).
 3. ZigZag (`zigzag-dse` on PyPI, an analytic DSE framework) as the baseline mapper where it
    is installed, in its own environment (it is not an ArchGym dependency): its bundled
    tpu_like accelerator and mapping on the same layers, against this mapper on the same
@@ -111,9 +112,11 @@ def mapper_times(arch: Architecture, template: str | None) -> None:
     start = time.perf_counter()
     result = mapper.map_network(net)
     seconds = time.perf_counter() - start
-    evaluated = sum(r.evaluated for _, r in result.layers)
-    print(f"mapper on {arch.name}: ResNet-18 ({len(net.layers)} layers, {evaluated:,} mappings "
-          f"evaluated) in {seconds:.3f} s, {seconds / len(net.layers) * 1e3:.1f} ms per layer, "
+    searches = {id(r): r for _, r in result.layers}.values()  # same-shape layers share one
+    evaluated = sum(r.evaluated for r in searches)
+    print(f"mapper on {arch.name}: ResNet-18 ({len(net.layers)} layers, {len(searches)} distinct "
+          f"shapes searched, {evaluated:,} mappings evaluated) in {seconds:.3f} s, "
+          f"{seconds / len(searches) * 1e3:.1f} ms per search, "
           f"{result.energy_pj / result.macs:.3f} pJ/MAC, utilization {result.utilization:.3f}")
 
 

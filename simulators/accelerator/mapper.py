@@ -17,6 +17,7 @@ set is the same for any buffer sizes: a larger buffer only adds valid candidates
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -259,9 +260,16 @@ class Mapper:
         return MapperResult(analyze(problem, self.arch, pool[best]), evaluated, n_valid)
 
     def map_network(self, network: Network | Layer | list[Layer]) -> NetworkResult:
-        """Map every layer; totals add layer by layer (inf where a layer has no mapping)."""
+        """Map every layer; totals add layer by layer (inf where a layer has no mapping).
+        Layers of the same shape are searched once (the search is deterministic)."""
         layers = _layers(network)
-        results = tuple((layer, self.search(layer)) for layer in layers)
+        found: dict[Problem, MapperResult] = {}
+        for layer in layers:
+            shape = dataclasses.replace(Problem.from_layer(layer), name="")
+            if shape not in found:
+                found[shape] = self.search(shape)
+        results = tuple((layer, found[dataclasses.replace(Problem.from_layer(layer), name="")])
+                        for layer in layers)
         done = [r.best for _, r in results if r.best is not None]
         ok = len(done) == len(results)
         cycles = sum(b.cycles for b in done) if ok else math.inf
