@@ -14,6 +14,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from agents.cli_accelerator import accelerator_eval, add_accelerator_eval_options
 from agents.cli_dram import add_dram_eval_options, dram_env_args
 from agents.distributed import start_ray
 from agents.experiment import agent_names, plot_if_available, run_experiment
@@ -68,6 +69,8 @@ def cmd_envs(args) -> None:
 
 
 def cmd_eval(args) -> None:
+    if accelerator_eval(args, console):
+        return
     env = make(args.env_id, **dram_env_args(args, _json_object("--env-args", args.env_args)))
     env = env.unwrapped
     design = env.space.complete(_json_object("--design", args.design))
@@ -209,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     ev.add_argument("--json", action="store_true")
     add_dram_eval_options(ev)
+    add_accelerator_eval_options(ev)
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")

@@ -26,6 +26,14 @@ ENVIRONMENTS = {
         "archgym_env.dram_env:make_dram_env",
         "DRAMSys-style DRAM memory controller (page policy, scheduler, buffers, refresh)",
         "archgym_env.dram_env:make_dram_vector_env"),
+    "archgym/Accelerator-v0": EnvEntry(
+        "archgym_env.accelerator_env:make_accelerator_env",
+        "Timeloop-class spatial accelerator (PE mesh, scratchpads, buffer, bandwidths, "
+        "dataflow, precision); every layer mapped by the mapper"),
+    "archgym/Mapping-v0": EnvEntry(
+        "archgym_env.mapping_env:make_mapping_env",
+        "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
+        "bypass); MAESTRO directives and Timeloop mapping YAML accepted"),
 }
 
 

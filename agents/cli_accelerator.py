@@ -1,0 +1,184 @@
+"""`archgym eval archgym/Accelerator-v0` with Timeloop files, presets, layers and networks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from archgym_env.registry import make
+from simulators.accelerator.analysis import LayerResult, analyze
+from simulators.accelerator.architecture import Architecture
+from simulators.accelerator.mapper import Mapper
+from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
+from simulators.accelerator.simulator import build_architecture
+from simulators.accelerator.timeloop import TimeloopArch, load_arch, load_mapping, load_problem
+from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.workloads import Layer, Network, network
+
+ENV_ID = "archgym/Accelerator-v0"
+OPTIONS = ("timeloop_arch", "preset", "layer", "timeloop_problem", "network",
+           "timeloop_mapping", "objective")
+
+
+def add_accelerator_eval_options(parser: argparse.ArgumentParser) -> None:
+    acc = parser.add_argument_group(f"{ENV_ID} (map a workload on an architecture)")
+    acc.add_argument("--timeloop-arch", help="Timeloop v0.4 arch.yaml")
+    acc.add_argument("--ert", help="Accelergy ERT_summary.yaml for --timeloop-arch")
+    acc.add_argument("--preset", choices=sorted(PRESETS), help="a preset architecture")
+    acc.add_argument("--layer", help='JSON layer in Timeloop dimensions, e.g. {"M": 64, "C": 3}')
+    acc.add_argument("--timeloop-problem", help="Timeloop problem YAML")
+    acc.add_argument("--network", help="built-in network name or FILE.onnx")
+    acc.add_argument("--objective", choices=("energy", "cycles", "edp"),
+                     help="what the mapper minimizes (default energy)")
+    acc.add_argument("--timeloop-mapping", help="Timeloop mapping YAML to evaluate (no search)")
+
+
+def accelerator_eval(args, console: Console) -> bool:
+    """Run `archgym eval` when it names the accelerator with any of its options; False if
+    it does not (the generic design evaluation then runs)."""
+    given = [o for o in OPTIONS if getattr(args, o, None) is not None]
+    if given and args.env_id != ENV_ID:
+        raise InvalidArgumentError("--" + given[0].replace("_", "-"), args.env_id,
+                                   f"only with {ENV_ID}")
+    if not given:
+        return False
+    result = evaluate(args)
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print_result(result, console)
+    return True
+
+
+def _architecture(args) -> tuple[TimeloopArch, str | None]:
+    """The architecture and its dataflow template (None: its own constraints)."""
+    if args.timeloop_arch and args.preset:
+        raise InvalidArgumentError("--preset", args.preset, "not together with --timeloop-arch")
+    if args.ert and not args.timeloop_arch:
+        raise InvalidArgumentError("--ert", args.ert, "only with --timeloop-arch")
+    if args.timeloop_arch:
+        return load_arch(args.timeloop_arch, args.ert), None
+    if args.preset:
+        return _as_timeloop(preset(args.preset)), PRESET_TEMPLATES[args.preset]
+    env = make(ENV_ID).unwrapped
+    design = env.space.complete(json.loads(args.design))
+    return _as_timeloop(build_architecture(design)), design["dataflow"]
+
+
+def _as_timeloop(arch: Architecture) -> TimeloopArch:
+    """Mapping YAML spatial targets for a non-Timeloop architecture: inter_<level>_spatial."""
+    return TimeloopArch(arch, {
+        lv.name: (i, tuple(a for a in ("x", "y") if getattr(lv, f"mesh_{a}") > 1))
+        for i, lv in enumerate(arch.levels) if lv.fanout > 1})
+
+
+def _layer_from_json(text: str) -> Layer:
+    try:
+        dims = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InvalidArgumentError("--layer", text, f"a JSON object ({error.msg})") from None
+    if not isinstance(dims, dict):
+        raise InvalidArgumentError("--layer", text, "a JSON object of Timeloop dimensions")
+    allowed = {"name", "N", "M", "C", "P", "Q", "R", "S", "Hstride", "Wstride", "Hdilation",
+               "Wdilation", "groups"}
+    unknown = set(dims) - allowed
+    if unknown or "M" not in dims or "C" not in dims:
+        raise InvalidArgumentError("--layer", text, "M, C and optionally "
+                                   + ", ".join(sorted(allowed - {"M", "C"})))
+    return Layer(**{"name": "layer", **dims})
+
+
+def _network(spec: str) -> Network:
+    if spec.endswith(".onnx"):
+        try:
+            from simulators.onnx_import import load_onnx
+        except ImportError:
+            raise ArchGymError("--network FILE.onnx needs simulators.onnx_import and the onnx "
+                               "extra (pip install archgym[onnx])") from None
+        if not Path(spec).is_file():
+            raise InvalidArgumentError("--network", spec, "an existing .onnx file")
+        return load_onnx(spec)
+    return network(spec)
+
+
+def _workload(args) -> Layer | Network:
+    given = [o for o in ("layer", "timeloop_problem", "network") if getattr(args, o)]
+    if len(given) > 1:
+        raise InvalidArgumentError("--" + given[1].replace("_", "-"), getattr(args, given[1]),
+                                   "one of --layer, --timeloop-problem, --network")
+    if args.layer:
+        return _layer_from_json(args.layer)
+    if args.timeloop_problem:
+        return load_problem(args.timeloop_problem, Path(args.timeloop_problem).stem)
+    return _network(args.network or "resnet18")
+
+
+def _layer_summary(layer: Layer, result: LayerResult, arch: Architecture) -> dict[str, Any]:
+    return {"layer": layer.name, "valid": result.valid, "reason": result.reason,
+            "cycles": result.cycles, "utilization": result.utilization,
+            "energy_pj": result.energy_pj, "energy_pj_per_level": result.level_energy_pj(),
+            "mac_energy_pj": result.mac_energy_pj, "energy_per_mac_pj":
+                result.energy_per_mac_pj, "edp": result.edp, "area_mm2": result.area_mm2,
+            "mapping": result.mapping.to_text(arch)}
+
+
+def evaluate(args) -> dict[str, Any]:
+    """The result `archgym eval` prints for the accelerator options."""
+    spec, template = _architecture(args)
+    arch = spec.architecture
+    workload = _workload(args)
+    objective = args.objective or "energy"
+    if args.timeloop_mapping:
+        if not isinstance(workload, Layer):
+            raise InvalidArgumentError("--timeloop-mapping", args.timeloop_mapping,
+                                       "with one layer (--layer or --timeloop-problem)")
+        result = analyze(workload, arch, load_mapping(args.timeloop_mapping, spec))
+        return {"architecture": arch.name, "workload": workload.name, "searched": False,
+                **_layer_summary(workload, result, arch)}
+    mapper = Mapper(arch, template=template, objective=objective)
+    layers = [workload] if isinstance(workload, Layer) else list(workload.layers)
+    done = mapper.map_network(layers)
+    missing = [layer.name for layer, r in done.layers if r.best is None]
+    if missing:
+        raise ArchGymError(f"no valid mapping of {missing[0]} on {arch.name} "
+                           f"(template {template}); the layer does not fit its buffers")
+    per_layer = [_layer_summary(layer, r.best, arch) for layer, r in done.layers]
+    levels = {name: sum(p["energy_pj_per_level"][name] for p in per_layer)
+              for name in arch.level_names}
+    summary = {"architecture": arch.name, "workload": getattr(workload, "name", "layer"),
+               "searched": True, "objective": objective, "template": template,
+               "cycles": done.cycles, "utilization": done.utilization,
+               "energy_pj": done.energy_pj, "energy_pj_per_level": levels,
+               "mac_energy_pj": sum(p["mac_energy_pj"] for p in per_layer),
+               "energy_per_mac_pj": done.energy_pj / done.macs, "edp": done.edp,
+               "area_mm2": done.area_mm2, "macs": done.macs}
+    if isinstance(workload, Layer):
+        summary["mapping"] = per_layer[0]["mapping"]
+    else:
+        summary["layers"] = per_layer
+    return summary
+
+
+def print_result(result: dict[str, Any], console: Console) -> None:
+    table = Table("metric", "value", title=f"{result['architecture']} on {result['workload']}")
+    for key in ("valid", "reason", "cycles", "utilization", "energy_pj", "energy_per_mac_pj",
+                "edp", "area_mm2"):
+        if key in result:
+            value = result[key]
+            table.add_row(key, f"{value:.6g}" if isinstance(value, float) else str(value))
+    for level, energy in result["energy_pj_per_level"].items():
+        table.add_row(escape(f"energy_pj[{level}]"), f"{energy:.6g}")
+    table.add_row(escape("energy_pj[MACs]"), f"{result['mac_energy_pj']:.6g}")
+    console.print(table)
+    if "mapping" in result:
+        console.print(result["mapping"], markup=False, highlight=False)
+    for layer in result.get("layers", []):
+        console.print(f"{layer['layer']}: {layer['cycles']:.6g} cycles, "
+                      f"{layer['energy_pj']:.6g} pJ, utilization {layer['utilization']:.3f}",
+                      markup=False, highlight=False)

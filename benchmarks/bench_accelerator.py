@@ -1,0 +1,170 @@
+"""Accelerator model speed: vectorized mapping evaluation and the mapper, against baselines.
+
+Run: python benchmarks/bench_accelerator.py [--mappings N] [--zigzag-python PATH]
+
+1. Mapping evaluations per second: `analyze_batch` on N random mappings of one ResNet-18
+   layer vs `analyze` called once per mapping (baseline), both in this run.
+2. Mapper time per layer search and for all of ResNet-18 (one core: the kernels are
+   serial; layers of the same shape are searched once).
+3. ZigZag (`zigzag-dse` on PyPI, an analytic DSE framework) as the baseline mapper where it
+   is installed, in its own environment (it is not an ArchGym dependency): its bundled
+   tpu_like accelerator and mapping on the same layers, against this mapper on the same
+   accelerator written as an ArchGym Architecture. The two cost models differ; the ratio
+   of seconds per layer is what is compared.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from simulators.accelerator.analysis import analyze, analyze_batch
+from simulators.accelerator.architecture import (
+    Architecture,
+    LevelConstraints,
+    MacUnit,
+    StorageLevel,
+)
+from simulators.accelerator.mapper import Mapper
+from simulators.accelerator.mapping import Problem
+from simulators.accelerator.presets import preset
+from simulators.workloads import resnet18
+
+ZIGZAG_LAYERS = ("conv1", "layer1.0.conv1", "layer3.0.conv2")
+ZIGZAG_RUNNER = r'''
+import json, logging, os, sys, time
+logging.disable(logging.CRITICAL)
+import zigzag
+from zigzag.api import get_hardware_performance_zigzag
+root = os.path.dirname(zigzag.__file__)
+out = []
+for i, l in enumerate(json.loads(sys.argv[1])):
+    layer = [{"id": 0, "name": l["name"], "operator_type": "Conv",
+              "equation": "O[b][k][oy][ox]+=W[k][c][fy][fx]*I[b][c][iy][ix]",
+              "dimension_relations": [f"ix={l['stride']}*ox+1*fx", f"iy={l['stride']}*oy+1*fy"],
+              "loop_dims": ["B", "K", "C", "OY", "OX", "FY", "FX"],
+              "loop_sizes": [l["N"], l["M"], l["C"], l["P"], l["Q"], l["R"], l["S"]],
+              "operand_precision": {"W": 8, "I": 8, "O": 16, "O_final": 8},
+              "operand_source": {"I": 0}}]
+    start = time.perf_counter()
+    energy, cycles, _ = get_hardware_performance_zigzag(
+        layer, f"{root}/inputs/hardware/tpu_like.yaml", f"{root}/inputs/mapping/tpu_like.yaml",
+        opt="energy", dump_folder=os.path.join(sys.argv[2], str(i)),
+        loma_show_progress_bar=False)
+    out.append({"layer": l["name"], "seconds": time.perf_counter() - start,
+                "energy_pj": energy, "cycles": cycles})
+print(json.dumps(out))
+'''
+
+
+def zigzag_tpu_like() -> Architecture:
+    """ZigZag's inputs/hardware/tpu_like.yaml: a 32 x 32 array (K across D1, C across D2),
+    a 128 B weight register file and a 2 B output register per MAC, a 2 MB SRAM for inputs
+    and outputs, DRAM; per-word energies from its r_cost/w_cost over the port width."""
+    return Architecture("zigzag_tpu_like", (
+        StorageLevel("dram", None, read_energy_pj=700 / 8, write_energy_pj=750 / 8,
+                     update_energy_pj=750 / 8, read_bandwidth=8, write_bandwidth=8),
+        StorageLevel("sram_2MB", 2 * 1024 * 1024, mesh_x=32, mesh_y=32,
+                     read_energy_pj=416.16 / 256, write_energy_pj=378.4 / 256,
+                     update_energy_pj=378.4 / 256, keep=("Inputs", "Outputs"),
+                     bypass=("Weights",),
+                     constraints=LevelConstraints(spatial_x=("M",), spatial_y=("C",))),
+        StorageLevel("rf_128B", 128, read_energy_pj=0.095, write_energy_pj=0.095,
+                     update_energy_pj=0.095, keep=("Weights",), bypass=("Inputs", "Outputs")),
+        StorageLevel("rf_2B", 1, word_bits=16, read_energy_pj=0.021, write_energy_pj=0.021,
+                     update_energy_pj=0.021, keep=("Outputs",), bypass=("Weights", "Inputs")),
+    ), MacUnit(energy_pj=0.04))
+
+
+def evaluations_per_second(n: int) -> None:
+    arch = preset("eyeriss_like")
+    layer = next(x for x in resnet18().layers if x.name == "layer1.0.conv1")
+    problem = Problem.from_layer(layer)
+    batch = Mapper(arch).sample(problem, n, np.random.default_rng(0))
+    analyze_batch(problem, arch, batch.take(np.arange(10)))  # load the compiled kernel
+    start = time.perf_counter()
+    result = analyze_batch(problem, arch, batch)
+    vectorized = n / (time.perf_counter() - start)
+    single = min(n, 2000)
+    start = time.perf_counter()
+    for i in range(single):
+        analyze(problem, arch, batch[i])
+    one_at_a_time = single / (time.perf_counter() - start)
+    print(f"mapping evaluations, {layer.name} on eyeriss_like ({int(result.valid.sum())} of "
+          f"{n} valid)")
+    print(f"  analyze, one at a time: {one_at_a_time:12,.0f} mappings/s (baseline)")
+    print(f"  analyze_batch         : {vectorized:12,.0f} mappings/s "
+          f"({vectorized / one_at_a_time:.0f}x baseline)")
+
+
+def mapper_times(arch: Architecture, template: str | None) -> None:
+    net = resnet18()
+    mapper = Mapper(arch, template=template)
+    mapper.search(net.layers[0])  # warm up
+    start = time.perf_counter()
+    result = mapper.map_network(net)
+    seconds = time.perf_counter() - start
+    searches = {id(r): r for _, r in result.layers}.values()  # same-shape layers share one
+    evaluated = sum(r.evaluated for r in searches)
+    print(f"mapper on {arch.name}: ResNet-18 ({len(net.layers)} layers, {len(searches)} distinct "
+          f"shapes searched, {evaluated:,} mappings evaluated) in {seconds:.3f} s, "
+          f"{seconds / len(searches) * 1e3:.1f} ms per search, "
+          f"{result.energy_pj / result.macs:.3f} pJ/MAC, utilization {result.utilization:.3f}")
+
+
+def zigzag_comparison(python: str, names: tuple[str, ...]) -> None:
+    layers = [x for x in resnet18().layers if x.name in names]
+    payload = json.dumps([{"name": x.name, "N": x.N, "M": x.M, "C": x.C, "P": x.P, "Q": x.Q,
+                           "R": x.R, "S": x.S, "stride": x.Hstride} for x in layers])
+    with tempfile.TemporaryDirectory() as out:
+        proc = subprocess.run([python, "-c", ZIGZAG_RUNNER, payload, out], capture_output=True,
+                              text=True, cwd=out)
+    if proc.returncode:
+        print(f"zigzag: failed ({proc.stderr.strip().splitlines()[-1:]})")
+        return
+    zz = {r["layer"]: r for r in json.loads(proc.stdout.strip().splitlines()[-1])}
+    arch = zigzag_tpu_like()
+    mapper = Mapper(arch)
+    mapper.search(layers[0])  # warm up
+    print("mapper vs ZigZag (LOMA, its tpu_like 32x32 accelerator), energy-optimal mapping:")
+    ratios = []
+    for layer in layers:
+        start = time.perf_counter()
+        best = mapper.search(layer).best
+        ours = time.perf_counter() - start
+        theirs = zz[layer.name]["seconds"]
+        ratios.append(theirs / ours)
+        print(f"  {layer.name:16s} zigzag {theirs:7.2f} s ({zz[layer.name]['energy_pj']:.3g} pJ,"
+              f" {zz[layer.name]['cycles']:.3g} cycles) | archgym {ours * 1e3:6.1f} ms "
+              f"({best.energy_pj:.3g} pJ, {best.cycles:.3g} cycles) | {theirs / ours:6.0f}x")
+    print(f"  geometric mean speed-up: {np.exp(np.mean(np.log(ratios))):.0f}x")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mappings", type=int, default=100_000)
+    default_zz = os.environ.get("ARCHGYM_ZIGZAG_PYTHON", "/tmp/zz-venv/bin/python")
+    parser.add_argument("--zigzag-python", default=default_zz,
+                        help="a Python with zigzag-dse installed (skipped if absent)")
+    args = parser.parse_args()
+    evaluations_per_second(args.mappings)
+    mapper_times(preset("eyeriss_like"), "eyeriss_like")
+    mapper_times(zigzag_tpu_like(), None)
+    if Path(args.zigzag_python).is_file():
+        zigzag_comparison(args.zigzag_python, ZIGZAG_LAYERS)
+    else:
+        print(f"zigzag: no Python at {args.zigzag_python}; pip install zigzag-dse in a separate "
+              "venv and pass --zigzag-python")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

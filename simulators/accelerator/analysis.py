@@ -1,0 +1,334 @@
+"""Vectorized Timeloop-style analysis of many mappings of one layer on one architecture.
+
+Access counting (per data space x, per level that keeps x, called a consumer; the MAC
+array below the innermost level is the last consumer of every data space):
+
+* tile F: the footprint of x over every loop at or below the consumer (its own temporal
+  and spatial loops and all inner ones). Inputs use the sliding-window extent
+  (P-1)*Hstride + (R-1)*Hdilation + 1 (same for Q, S).
+* refetches R: how many times the tile is brought in, from the temporal loops above the
+  consumer, outermost first. Loops below the innermost loop that indexes x (with a factor
+  above 1) leave the tile in place (temporal reuse, stationarity); every loop from that one
+  outward multiplies. When that innermost loop slides an input window (P, Q, R or S),
+  consecutive input tiles overlap and only the new rows or columns are fetched (Timeloop's
+  tile deltas). The MAC reads its operands on every one of its cycles.
+* parent: the nearest outer level that keeps x. It serves G words per refetch and
+  instance, the footprint over the consumer's tile widened by the spatial loops between
+  them: data that a spatial loop does not index is multicast (read once), and partial sums
+  that a spatial loop does not index are reduced spatially (written once).
+* Weights and Inputs: parent reads R*G, consumer fills R*F (totals over instances).
+  Outputs, as Timeloop counts them: each residency fills the consumer (R*F, a reload or a
+  zero start) and ends with a writeback that the parent takes as an update (R*G); every
+  residency after the first of a distinct output tile (D of them) reloads the partial
+  sums, which the parent reads ((R-D)*G). The MAC reads a partial sum on every cycle but
+  the first of each output and updates it on every cycle.
+
+Cycles are the larger of the compute cycles (product of all temporal factors) and each
+level's bandwidth-bound cycles (per-instance words over words per cycle). Energy is
+accesses times per-word energies plus MACs times the MAC energy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from simulators.accelerator.architecture import DATASPACES, RELEVANT, Architecture
+from simulators.accelerator.mapping import Mapping, MappingBatch, Problem, as_problem
+from simulators.errors import InvalidArgumentError
+from simulators.workloads import Layer
+
+REASONS = (
+    "valid",
+    "factors do not multiply to the layer's bounds",
+    "spatial factors exceed the meshX fan-out",
+    "spatial factors exceed the meshY fan-out",
+    "a level keeps a data space its architecture bypasses, or bypasses one it must keep",
+    "a tile does not fit a level's capacity",
+)
+
+
+@njit(cache=True)
+def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float) -> float:
+    """Words of data space x spanned by loop extents e (in DIMS order)."""
+    n, m, c, p, q, r, s = e[0], e[1], e[2], e[3], e[4], e[5], e[6]
+    if x == 0:
+        return m * c * r * s
+    if x == 1:
+        return n * c * ((p - 1) * hs + (r - 1) * hd + 1) * ((q - 1) * ws + (s - 1) * wd + 1)
+    return n * m * p * q
+
+
+@njit(cache=True)
+def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd: float) -> float:
+    """Share of an input tile fetched per step when the loop that changes it runs over d
+    with factor f: consecutive windows along P/R (or Q/S) overlap, only the new rows (or
+    columns) come in, as Timeloop's tile deltas give."""
+    if f <= 1.0 or d < 3:
+        return 1.0
+    if d == 3 or d == 5:
+        p, r, stride, dilation = e[3], e[5], hs, hd
+    else:
+        p, r, stride, dilation = e[4], e[6], ws, wd
+    # Only a gap-free window shifts into a gap-free window; strided or dilated windows
+    # with holes are refetched whole (their footprint is a bounding box).
+    if not ((dilation == 1.0 or r == 1.0) and (p == 1.0 or stride <= (r - 1) * dilation + 1)):
+        return 1.0
+    extent = (p - 1) * stride + (r - 1) * dilation + 1
+    shift = p * stride if d == 3 or d == 4 else r * dilation
+    return (1.0 + (f - 1.0) * min(extent, shift) / extent) / f
+
+
+@njit(cache=True)
+def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
+           capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
+           compute_cycles, cycles, energy, macs, reason):
+    """Fill counts, cycles, energy and validity of every mapping (see the module docstring).
+
+    per_level rows: read, write, update, network energy per word; read and write
+    bandwidth (inf: unbounded); meshX; meshY.
+    """
+    B, L, _ = t.shape
+    hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
+    s = sx * sy
+    down = np.zeros((L, 3))
+    kept_words = np.zeros(L)
+    ext = np.ones((L + 1, 7))
+    sp = np.ones((L + 1, 7))
+    used = np.ones(L + 1)
+    refetch = np.ones((L + 1, 3))
+    distinct = np.ones((L + 1, 3))
+    e = np.empty(7)
+    run = np.empty(3)
+    trail = np.empty(3)
+    slide_d = np.zeros(L + 1, dtype=np.int64)  # the loop that last changed the input tile
+    slide_f = np.ones(L + 1)
+    for b in range(B):
+        down[:] = 0.0
+        kept_words[:] = 0.0
+        for lvl in range(L - 1, -1, -1):
+            for d in range(7):
+                ext[lvl, d] = ext[lvl + 1, d] * t[b, lvl, d] * s[b, lvl, d]
+                sp[lvl, d] = sp[lvl + 1, d] * s[b, lvl, d]
+        total = 1.0
+        run[:] = 1.0
+        trail[:] = 1.0
+        last_d, last_f = 0, 1.0
+        for lvl in range(L):
+            slide_d[lvl], slide_f[lvl] = last_d, last_f
+            fan = 1.0
+            for d in range(7):
+                fan *= s[b, lvl, d]
+            used[lvl + 1] = used[lvl] * fan
+            for x in range(3):
+                refetch[lvl, x] = run[x]
+                if keep[b, lvl, x]:
+                    kept_words[lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
+            for j in range(7):
+                d = perm[b, lvl, j]
+                f = t[b, lvl, d]
+                total *= f
+                for x in range(3):
+                    if rel[d, x] and f > 1.0:
+                        run[x] *= trail[x] * f
+                        trail[x] = 1.0
+                        if x == 1:
+                            last_d, last_f = d, f
+                    else:
+                        trail[x] *= f
+            for x in range(3):
+                rel_f = 1.0
+                for d in range(7):
+                    if rel[d, x]:
+                        rel_f *= t[b, lvl, d]
+                distinct[lvl + 1, x] = distinct[lvl, x] * rel_f
+        for x in range(3):
+            refetch[L, x] = total
+            parent = 0
+            for lvl in range(1, L + 1):
+                if lvl < L and not keep[b, lvl, x]:
+                    continue
+                for d in range(7):
+                    e[d] = ext[lvl, d] * sp[parent, d] / sp[lvl, d]
+                served = used[parent] * _footprint(e, x, hs, ws, hd, wd)
+                r = refetch[lvl, x]
+                reload = r - distinct[lvl, x]
+                own = used[lvl] * (_footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0)
+                if x == 1 and lvl < L:
+                    served *= _fresh(e, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+                    own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+                if x == 2:
+                    reads[b, parent, x] += served * reload
+                    updates[b, parent, x] += served * r
+                    down[parent, x] += served * (reload + r)
+                    if lvl < L:
+                        fills[b, lvl, x] += own * r
+                else:
+                    reads[b, parent, x] += served * r
+                    down[parent, x] += served * r
+                    if lvl < L:
+                        fills[b, lvl, x] += own * r
+                if lvl < L:
+                    parent = lvl
+        # Validity, first failing rule wins (codes index REASONS).
+        code = 0
+        for lvl in range(L - 1, -1, -1):
+            fx, fy = 1.0, 1.0
+            for d in range(7):
+                fx *= sx[b, lvl, d]
+                fy *= sy[b, lvl, d]
+            if kept_words[lvl] > capacity[lvl]:
+                code = 5
+            for x in range(3):
+                if (keep[b, lvl, x] and forced_bypass[lvl, x]) or \
+                        (forced_keep[lvl, x] and not keep[b, lvl, x]):
+                    code = 4
+            if fy > per_level[lvl, 7]:
+                code = 3
+            if fx > per_level[lvl, 6]:
+                code = 2
+        product = 1.0
+        for d in range(7):
+            if ext[0, d] != bounds[d]:
+                code = 1
+            product *= ext[0, d]
+        reason[b] = code
+        # Cycles: compute, or the slowest level's per-instance bandwidth.
+        c = total * groups
+        total_pj = mac_energy
+        for lvl in range(L):
+            r_words, w_words = 0.0, 0.0
+            for x in range(3):
+                rd, fl, up = reads[b, lvl, x] * groups, fills[b, lvl, x] * groups, \
+                    updates[b, lvl, x] * groups
+                reads[b, lvl, x], fills[b, lvl, x], updates[b, lvl, x] = rd, fl, up
+                r_words += rd
+                w_words += fl + up
+                level_energy[b, lvl, x] = (rd * per_level[lvl, 0] + fl * per_level[lvl, 1]
+                                           + up * per_level[lvl, 2]
+                                           + down[lvl, x] * groups * per_level[lvl, 3])
+                total_pj += level_energy[b, lvl, x]
+            c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
+                    np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
+        compute_cycles[b] = total * groups
+        cycles[b] = c
+        energy[b] = total_pj
+        macs[b] = product * groups
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """Arrays over B mappings; counts are totals over instances and groups, in words."""
+
+    valid: np.ndarray          # (B,) bool
+    reason: np.ndarray         # (B,) index into REASONS
+    reads: np.ndarray          # (B, L, 3)
+    fills: np.ndarray          # (B, L, 3)
+    updates: np.ndarray        # (B, L, 3)
+    compute_cycles: np.ndarray
+    cycles: np.ndarray
+    utilization: np.ndarray
+    level_energy_pj: np.ndarray  # (B, L, 3) storage and network energy per data space
+    mac_energy_pj: float
+    energy_pj: np.ndarray
+    macs: np.ndarray
+    area_mm2: float
+
+    @property
+    def edp(self) -> np.ndarray:
+        """Energy-delay product in pJ * cycles."""
+        return self.energy_pj * self.cycles
+
+    @property
+    def dram_words(self) -> np.ndarray:
+        return (self.reads[:, 0] + self.fills[:, 0] + self.updates[:, 0]).sum(axis=1)
+
+    def objective(self, name: str) -> np.ndarray:
+        """The value to minimize; +inf for invalid mappings."""
+        values = {"energy": lambda: self.energy_pj, "cycles": lambda: self.cycles,
+                  "edp": lambda: self.edp, "dram_words": lambda: self.dram_words}
+        if name not in values:
+            raise InvalidArgumentError("objective", name, ", ".join(OBJECTIVES))
+        return np.where(self.valid, values[name](), np.inf)
+
+
+OBJECTIVES = ("energy", "cycles", "edp", "dram_words")
+
+
+def analyze_batch(problem: Problem | Layer, arch: Architecture,
+                  batch: MappingBatch) -> BatchResult:
+    """Validity, access counts, cycles and energy of every mapping in `batch`."""
+    problem = as_problem(problem)
+    L = len(arch.levels)
+    if batch.temporal.shape[1:] != (L, 7):
+        raise InvalidArgumentError("mapping levels", batch.temporal.shape[1],
+                                   f"{L} (the levels of {arch.name})")
+    B = len(batch)
+    keep = batch.keep.copy()
+    keep[:, 0] = True
+    reads, fills, updates, level_energy = (np.zeros((B, L, 3)) for _ in range(4))
+    compute_cycles, cycles, energy, macs = (np.zeros(B) for _ in range(4))
+    reason = np.zeros(B, dtype=np.int64)
+    levels = arch.levels
+    per_level = np.array([[lv.read_energy_pj, lv.write_energy_pj, lv.update_energy_pj,
+                           lv.network_energy_pj,
+                           np.inf if lv.read_bandwidth is None else lv.read_bandwidth,
+                           np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
+                           lv.mesh_x, lv.mesh_y] for lv in levels], dtype=np.float64)
+    mac_energy = problem.macs * arch.mac.energy_pj
+    _count(batch.temporal, batch.spatial_x, batch.spatial_y, batch.permutation, keep,
+           np.array([problem.Hstride, problem.Wstride, problem.Hdilation, problem.Wdilation],
+                    dtype=np.float64),
+           np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,
+           RELEVANT, per_level, arch.capacity_words(), arch.forced_keep(), arch.forced_bypass(),
+           reads, fills, updates, level_energy, compute_cycles, cycles, energy, macs, reason)
+    return BatchResult(reason == 0, reason, reads, fills, updates, compute_cycles, cycles,
+                       macs / (cycles * arch.num_macs), level_energy, mac_energy, energy, macs,
+                       arch.area_mm2)
+
+
+@dataclass(frozen=True)
+class LayerResult:
+    """One mapping's evaluation, with the per-level breakdown."""
+
+    valid: bool
+    reason: str
+    cycles: float
+    compute_cycles: float
+    utilization: float
+    energy_pj: float
+    mac_energy_pj: float
+    area_mm2: float
+    macs: float
+    levels: dict[str, dict[str, dict[str, float]]]
+    mapping: Mapping
+
+    @property
+    def edp(self) -> float:
+        return self.energy_pj * self.cycles
+
+    @property
+    def energy_per_mac_pj(self) -> float:
+        return self.energy_pj / self.macs
+
+    def level_energy_pj(self) -> dict[str, float]:
+        return {name: sum(ds["energy_pj"] for ds in per.values())
+                for name, per in self.levels.items()}
+
+
+def analyze(problem: Problem | Layer, arch: Architecture, mapping: Mapping) -> LayerResult:
+    """Evaluate one mapping; invalid mappings come back with valid=False and the reason."""
+    mapping.check_levels(arch)
+    res = analyze_batch(problem, arch, MappingBatch.from_mappings([mapping]))
+    levels = {
+        lv.name: {ds: {"reads": float(res.reads[0, i, x]), "fills": float(res.fills[0, i, x]),
+                       "updates": float(res.updates[0, i, x]),
+                       "energy_pj": float(res.level_energy_pj[0, i, x])}
+                  for x, ds in enumerate(DATASPACES)}
+        for i, lv in enumerate(arch.levels)}
+    return LayerResult(bool(res.valid[0]), REASONS[int(res.reason[0])], float(res.cycles[0]),
+                       float(res.compute_cycles[0]), float(res.utilization[0]),
+                       float(res.energy_pj[0]), float(res.mac_energy_pj), float(res.area_mm2),
+                       float(res.macs[0]), levels, mapping)

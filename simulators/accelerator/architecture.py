@@ -1,0 +1,203 @@
+"""Accelerator architectures: an ordered hierarchy of storage levels from DRAM inward.
+
+Level 0 is the outermost (DRAM); each level may fan out spatially (meshX x meshY copies
+of everything below it). The MAC array sits below the innermost level. Dimension names
+follow Timeloop's CNN problem shape (N, M, C, P, Q, R, S).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulators.errors import InvalidArgumentError
+
+DIMS = ("N", "M", "C", "P", "Q", "R", "S")
+DATASPACES = ("Weights", "Inputs", "Outputs")
+# RELEVANT[d, x]: dimension d indexes data space x (Weights[m,c,r,s], Inputs[n,c,h,w],
+# Outputs[n,m,p,q]; P/R index Inputs through h = p*Hstride + r*Hdilation, Q/S through w).
+RELEVANT = np.array([
+    # W  I  O
+    [0, 1, 1],  # N
+    [1, 0, 1],  # M
+    [1, 1, 0],  # C
+    [0, 1, 1],  # P
+    [0, 1, 1],  # Q
+    [1, 1, 0],  # R
+    [1, 1, 0],  # S
+], dtype=bool)
+
+
+def dim_index(name: str, owner: str = "dimension") -> int:
+    if name not in DIMS:
+        raise InvalidArgumentError(owner, name, ", ".join(DIMS))
+    return DIMS.index(name)
+
+
+def dataspace_index(name: str, owner: str = "dataspace") -> int:
+    if name not in DATASPACES:
+        raise InvalidArgumentError(owner, name, ", ".join(DATASPACES))
+    return DATASPACES.index(name)
+
+
+@dataclass(frozen=True)
+class LevelConstraints:
+    """Mapping constraints of one level, as in Timeloop's `constraints` block.
+
+    temporal_factors / spatial_factors: fixed factors per dimension (1 forbids the loop).
+    temporal_permutation: dimensions placed innermost at this level, innermost first.
+    spatial_x / spatial_y: dimensions allowed on each axis of the fan-out below the level.
+    """
+
+    temporal_factors: tuple[tuple[str, int], ...] = ()
+    temporal_permutation: tuple[str, ...] = ()
+    spatial_factors: tuple[tuple[str, int], ...] = ()
+    spatial_x: tuple[str, ...] = DIMS
+    spatial_y: tuple[str, ...] = DIMS
+
+    def __post_init__(self):
+        for owner, pairs in (("temporal factors", self.temporal_factors),
+                             ("spatial factors", self.spatial_factors)):
+            for name, value in pairs:
+                dim_index(name, owner)
+                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                    raise InvalidArgumentError(f"{owner} {name}", value, "a positive integer")
+        for owner, dims in (("temporal permutation", self.temporal_permutation),
+                            ("spatial_x", self.spatial_x), ("spatial_y", self.spatial_y)):
+            for name in dims:
+                dim_index(name, owner)
+
+
+@dataclass(frozen=True)
+class StorageLevel:
+    """One storage level (per instance), with its fan-out below and per-word energies.
+
+    size_words: capacity in words (None: unbounded, as DRAM). Bandwidths are words per
+    cycle per instance (None: unbounded). `keep` data spaces must stay here, `bypass` ones
+    must skip it; the mapping decides the rest. Energies are pJ per word accessed;
+    `network_energy_pj` is paid per word sent through the fan-out below.
+    """
+
+    name: str
+    size_words: int | None
+    word_bits: int = 8
+    read_bandwidth: float | None = None
+    write_bandwidth: float | None = None
+    keep: tuple[str, ...] = ()
+    bypass: tuple[str, ...] = ()
+    mesh_x: int = 1
+    mesh_y: int = 1
+    read_energy_pj: float = 0.0
+    write_energy_pj: float = 0.0
+    update_energy_pj: float = 0.0
+    network_energy_pj: float = 0.0
+    area_mm2: float = 0.0
+    constraints: LevelConstraints = field(default_factory=LevelConstraints)
+
+    def __post_init__(self):
+        if self.size_words is not None and (not isinstance(self.size_words, int)
+                                            or self.size_words < 1):
+            raise InvalidArgumentError(f"{self.name}.size_words", self.size_words,
+                                       "a positive integer or None (unbounded)")
+        for name in ("mesh_x", "mesh_y", "word_bits"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InvalidArgumentError(f"{self.name}.{name}", value, "a positive integer")
+        for name in ("read_bandwidth", "write_bandwidth"):
+            value = getattr(self, name)
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InvalidArgumentError(f"{self.name}.{name}", value,
+                                           "a positive number or None (unbounded)")
+        for name in ("read_energy_pj", "write_energy_pj", "update_energy_pj",
+                     "network_energy_pj", "area_mm2"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise InvalidArgumentError(f"{self.name}.{name}", value, "a number >= 0")
+        for owner in ("keep", "bypass"):
+            for ds in getattr(self, owner):
+                dataspace_index(ds, f"{self.name}.{owner}")
+        both = set(self.keep) & set(self.bypass)
+        if both:
+            raise InvalidArgumentError(f"{self.name}.keep", sorted(both),
+                                       "data spaces not also bypassed")
+
+    @property
+    def fanout(self) -> int:
+        return self.mesh_x * self.mesh_y
+
+
+@dataclass(frozen=True)
+class MacUnit:
+    """The arithmetic at the bottom of the hierarchy: one MAC per cycle per unit."""
+
+    energy_pj: float
+    area_mm2: float = 0.0
+    precision_bits: int = 8
+
+    def __post_init__(self):
+        if not (math.isfinite(self.energy_pj) and self.energy_pj >= 0):
+            raise InvalidArgumentError("mac.energy_pj", self.energy_pj, "a number >= 0")
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """Storage levels outermost (DRAM) first, then the MAC unit below the innermost level."""
+
+    name: str
+    levels: tuple[StorageLevel, ...]
+    mac: MacUnit
+
+    def __post_init__(self):
+        object.__setattr__(self, "levels", tuple(self.levels))
+        if not self.levels:
+            raise InvalidArgumentError("levels", [], "at least one storage level (DRAM)")
+        names = [lv.name for lv in self.levels]
+        if len(set(names)) != len(names):
+            raise InvalidArgumentError("level names", names, "distinct names")
+        if self.levels[0].bypass or self.levels[0].size_words is not None:
+            raise InvalidArgumentError(f"{names[0]}", "bounded or bypassing",
+                                       "an outermost level (DRAM) that keeps every data space "
+                                       "with size_words=None")
+
+    @property
+    def level_names(self) -> tuple[str, ...]:
+        return tuple(lv.name for lv in self.levels)
+
+    def level_index(self, name: str) -> int:
+        if name not in self.level_names:
+            raise InvalidArgumentError("level", name, ", ".join(self.level_names))
+        return self.level_names.index(name)
+
+    @property
+    def instances(self) -> tuple[int, ...]:
+        """Copies of each level: the product of the fan-outs above it."""
+        out, n = [], 1
+        for lv in self.levels:
+            out.append(n)
+            n *= lv.fanout
+        return tuple(out)
+
+    @property
+    def num_macs(self) -> int:
+        return math.prod(lv.fanout for lv in self.levels)
+
+    @property
+    def area_mm2(self) -> float:
+        return (sum(lv.area_mm2 * n for lv, n in zip(self.levels, self.instances, strict=True))
+                + self.mac.area_mm2 * self.num_macs)
+
+    # Arrays the vectorized analysis reads, one row per level.
+    def capacity_words(self) -> np.ndarray:
+        return np.array([np.inf if lv.size_words is None else lv.size_words
+                         for lv in self.levels])
+
+    def forced_keep(self) -> np.ndarray:
+        """(L, 3) masks: True where a level must keep a data space (DRAM keeps all)."""
+        mask = np.array([[ds in lv.keep for ds in DATASPACES] for lv in self.levels])
+        mask[0] = True
+        return mask
+
+    def forced_bypass(self) -> np.ndarray:
+        return np.array([[ds in lv.bypass for ds in DATASPACES] for lv in self.levels])

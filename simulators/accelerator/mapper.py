@@ -1,0 +1,353 @@
+"""Mapper: search the mappings of a layer on an architecture, deterministic per seed.
+
+1. Spatial: enumerate every assignment of divisors to the dimensions allowed on each
+   fan-out axis (the architecture's constraints intersected with the dataflow template),
+   pruned to the maximal ones (no allowed dimension could be unrolled further).
+2. Temporal: sample `budget` mappings; each picks a spatial assignment and sends every
+   prime factor of the remaining bounds to a temporal level, with level weights drawn per
+   mapping so that tile sizes vary from tiny to huge. Loop orders follow the template's
+   stationarity (its dims innermost, at every level) and the architecture's permutation
+   constraints; the rest is random. Free keep/bypass choices are random.
+3. Local search: for `local_search_rounds` rounds, mutate the best valid mappings (move a
+   prime factor between levels, swap two loops, flip a free bypass).
+
+Stages 1-2 never look at buffer capacities, so with `local_search_rounds=0` the candidate
+set is the same for any buffer sizes: a larger buffer only adds valid candidates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from simulators.accelerator.analysis import OBJECTIVES, LayerResult, analyze, analyze_batch
+from simulators.accelerator.architecture import DIMS, Architecture, dim_index
+from simulators.accelerator.mapping import MappingBatch, Problem, as_problem
+from simulators.errors import InvalidArgumentError
+from simulators.workloads import Layer, Network
+
+
+@dataclass(frozen=True)
+class Template:
+    """A dataflow: dimensions unrolled on meshX and meshY, and loop dimensions kept
+    innermost at every level (innermost first), which fixes what stays stationary."""
+
+    name: str
+    spatial_x: tuple[str, ...]
+    spatial_y: tuple[str, ...]
+    inner: tuple[str, ...]
+
+
+TEMPLATES = {t.name: t for t in (
+    # Weight stationary: loops that do not index weights (N, P, Q) innermost.
+    Template("weight_stationary", ("C",), ("M",), ("Q", "P", "N")),
+    # Output stationary: reduction loops (C, R, S) innermost; output pixels and channels unrolled.
+    Template("output_stationary", ("Q", "P"), ("M",), ("S", "R", "C")),
+    # Input stationary: the loop that does not index inputs (M) innermost.
+    Template("input_stationary", ("C",), ("Q", "P"), ("M",)),
+    # Row stationary (Chen et al., ISCA 2016, Sec. IV): filter rows on PE rows, output rows
+    # on PE columns; a 1-D convolution of one filter row runs in each PE.
+    Template("row_stationary", ("Q", "M"), ("S", "C", "M"), ("R", "C", "M")),
+    # NVDLA direct convolution: atomic-C input channels x atomic-K kernels unrolled, weights
+    # held while a stripe of output pixels streams (NVDLA Primer, "Convolution core").
+    Template("nvdla_like", ("C",), ("M",), ("Q", "P", "N")),
+    # ShiDianNao (Du et al., ISCA 2015): a PE per output pixel, outputs stay in the PEs.
+    Template("shidiannao_like", ("Q",), ("P",), ("S", "R", "C")),
+    Template("eyeriss_like", ("Q", "M"), ("S", "C", "M"), ("R", "C", "M")),
+    # TPU v1 (Jouppi et al., ISCA 2017): 256x256 weight-stationary systolic array, input
+    # channels down the rows, output channels across the columns.
+    Template("tpu_like", ("C",), ("M",), ("Q", "P", "N")),
+)}
+MAX_SPATIAL_CHOICES = 4096
+
+
+def prime_factors(n: int) -> list[int]:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+@dataclass(frozen=True)
+class MapperResult:
+    """The best mapping found (None if no candidate was valid) and how many were tried."""
+
+    best: LayerResult | None
+    evaluated: int
+    valid: int
+
+
+@dataclass(frozen=True)
+class NetworkResult:
+    """Per-layer results and the network's totals (layers run one after another)."""
+
+    layers: tuple[tuple[Layer, MapperResult], ...]
+    cycles: float
+    energy_pj: float
+    area_mm2: float
+    utilization: float
+    macs: float
+
+    @property
+    def edp(self) -> float:
+        return self.energy_pj * self.cycles
+
+    @property
+    def mapped(self) -> bool:
+        return all(r.best is not None for _, r in self.layers)
+
+
+class Mapper:
+    """Search mappings for minimum `objective` (energy, cycles, edp or dram_words)."""
+
+    def __init__(self, arch: Architecture, template: str | None = None,
+                 objective: str = "energy", budget: int = 1000, seed: int = 0,
+                 local_search_rounds: int = 10, elites: int = 8, neighbours: int = 32):
+        if template is not None and template not in TEMPLATES:
+            raise InvalidArgumentError("template", template, ", ".join(TEMPLATES))
+        if objective not in OBJECTIVES:
+            raise InvalidArgumentError("objective", objective, ", ".join(OBJECTIVES))
+        for name, value, low in (("budget", budget, 1), ("seed", seed, 0),
+                                 ("local_search_rounds", local_search_rounds, 0),
+                                 ("elites", elites, 1), ("neighbours", neighbours, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidArgumentError(name, value, f"an integer >= {low}")
+        self.arch, self.objective, self.budget, self.seed = arch, objective, budget, seed
+        self.template = TEMPLATES[template] if template else None
+        self.local_search_rounds, self.elites, self.neighbours = \
+            local_search_rounds, elites, neighbours
+        L = len(arch.levels)
+        # fixed[l, d]: a temporal factor the constraints impose (0: free).
+        self.fixed = np.zeros((L, 7), dtype=np.int64)
+        self.order_key = np.zeros((L, 7))  # larger keys sort innermost
+        for lvl, lv in enumerate(arch.levels):
+            for d, f in lv.constraints.temporal_factors:
+                self.fixed[lvl, dim_index(d)] = f
+            inner = list(lv.constraints.temporal_permutation)
+            if self.template:
+                inner += [d for d in self.template.inner if d not in inner]
+            for rank, d in enumerate(inner):
+                self.order_key[lvl, dim_index(d)] = 2.0 * (len(inner) - rank)
+        self.free_keep = ~(arch.forced_keep() | arch.forced_bypass())
+
+    # -- stage 1: spatial ------------------------------------------------------------
+    def _axis_dims(self, lvl: int, axis: str) -> tuple[int, ...]:
+        lv = self.arch.levels[lvl]
+        allowed = set(getattr(lv.constraints, f"spatial_{axis}"))
+        allowed -= {d for d, f in lv.constraints.spatial_factors if f == 1}
+        if self.template:
+            allowed &= set(getattr(self.template, f"spatial_{axis}"))
+        return tuple(dim_index(d) for d in DIMS if d in allowed)
+
+    def spatial_choices(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
+        """All maximal spatial assignments: (K, L, 7) factors for meshX and for meshY."""
+        L = len(self.arch.levels)
+        slots = [(lvl, axis, getattr(lv, f"mesh_{axis}"), self._axis_dims(lvl, axis))
+                 for lvl, lv in enumerate(self.arch.levels) for axis in ("x", "y")
+                 if getattr(lv, f"mesh_{axis}") > 1]
+        results: list[tuple[np.ndarray, np.ndarray]] = []
+
+        def fill_slot(i: int, remaining: list[int], sx: np.ndarray, sy: np.ndarray) -> None:
+            if len(results) >= MAX_SPATIAL_CHOICES:
+                return
+            if i == len(slots):
+                results.append((sx.copy(), sy.copy()))
+                return
+            lvl, axis, mesh, dims = slots[i]
+            target = sx if axis == "x" else sy
+            for combo in _maximal_combos(dims, remaining, mesh):
+                for d, f in combo.items():
+                    target[lvl, d] = f
+                    remaining[d] //= f
+                fill_slot(i + 1, remaining, sx, sy)
+                for d, f in combo.items():
+                    target[lvl, d] = 1
+                    remaining[d] *= f
+
+        fill_slot(0, list(problem.bounds), np.ones((L, 7), np.int64), np.ones((L, 7), np.int64))
+        sx = np.array([r[0] for r in results])
+        sy = np.array([r[1] for r in results])
+        return sx, sy
+
+    # -- stage 2: sampling ---------------------------------------------------------------
+    def sample(self, problem: Problem, n: int, rng: np.random.Generator) -> MappingBatch:
+        L = len(self.arch.levels)
+        sx_all, sy_all = self.spatial_choices(problem)
+        k = rng.integers(0, len(sx_all), n)
+        sx, sy = sx_all[k], sy_all[k]
+        remaining = np.asarray(problem.bounds)[None, :] // (sx * sy).prod(axis=1)
+        t = np.ones((n, L, 7), dtype=np.int64)
+        fixed = self.fixed[None].repeat(n, axis=0)
+        divides = (fixed > 0) & (remaining[:, None, :] % np.maximum(fixed, 1) == 0)
+        t = np.where(divides, fixed, t)
+        remaining = remaining // t.prod(axis=1)
+        allowed = (self.fixed == 0).T.astype(np.float64)  # (7, L)
+        # Per-mapping level weights: from "everything at DRAM" to "everything inside".
+        weights = rng.random((n, L)) ** 2
+        weights[:, 0] += rng.random(n)
+        depth = max(1, int(remaining.max()).bit_length())  # enough draws for every prime
+        _assign_primes(remaining, weights, allowed, rng.random((n, 7, depth)), t)
+        keys = rng.random((n, L, 7)) + self.order_key[None]
+        perm = np.argsort(keys, axis=2, kind="stable")
+        keep = self.arch.forced_keep()[None] | (self.free_keep[None]
+                                                & (rng.random((n, L, 3)) < 0.5))
+        return MappingBatch(t, perm, sx, sy, keep)
+
+    # -- stage 3: local search ------------------------------------------------------------
+    def mutate(self, batch: MappingBatch, rng: np.random.Generator) -> MappingBatch:
+        n, L = batch.temporal.shape[:2]
+        rows = np.arange(n)
+        t = batch.temporal.copy()
+        movable = (self.fixed == 0)[None]
+        for moves in (1.0, 0.5):  # one prime moved, a second one half of the time
+            pick = np.argmax(rng.random((n, L * 7)) * ((t > 1) & movable).reshape(n, -1), axis=1)
+            src, d = pick // 7, pick % 7
+            dst = np.argmax(rng.random((n, L)) * movable[0, :, d], axis=1)
+            values, where = np.unique(t[rows, src, d], return_inverse=True)
+            p = np.where(rng.random(n) < moves, _prime_table(values)[where, 0], 1)
+            t[rows, src, d] //= p
+            t[rows, dst, d] *= p
+        perm = batch.permutation.copy()
+        lvl = rng.integers(0, L, n)
+        i, j = rng.integers(0, 7, n), rng.integers(0, 7, n)
+        swappable = (self.order_key[lvl, perm[rows, lvl, i]] == 0) & \
+            (self.order_key[lvl, perm[rows, lvl, j]] == 0) & (rng.random(n) < 0.5)
+        a, b = perm[rows, lvl, i].copy(), perm[rows, lvl, j].copy()
+        perm[rows, lvl, i] = np.where(swappable, b, a)
+        perm[rows, lvl, j] = np.where(swappable, a, b)
+        keep = batch.keep.copy()
+        flip = self.free_keep[None] & (rng.random(keep.shape) < 1.0 / (3 * L))
+        keep ^= flip
+        return MappingBatch(t, perm, batch.spatial_x, batch.spatial_y, keep)
+
+    def search(self, layer: Layer | Problem) -> MapperResult:
+        """The best mapping of one layer under the objective."""
+        problem = as_problem(layer)
+        rng = np.random.default_rng(self.seed)
+        pool = self.sample(problem, self.budget, rng)
+        result = analyze_batch(problem, self.arch, pool)
+        score = result.objective(self.objective)
+        evaluated, n_valid = len(pool), int(result.valid.sum())
+        for _ in range(self.local_search_rounds):
+            elite = np.argsort(score, kind="stable")[:self.elites]
+            elite = elite[np.isfinite(score[elite])]
+            if not len(elite):
+                break
+            pool, score = pool.take(elite), score[elite]
+            children = self.mutate(pool.take(np.repeat(np.arange(len(elite)),
+                                                       self.neighbours)), rng)
+            child_result = analyze_batch(problem, self.arch, children)
+            pool = MappingBatch.concat([pool, children])
+            score = np.concatenate([score, child_result.objective(self.objective)])
+            evaluated += len(children)
+            n_valid += int(child_result.valid.sum())
+        if not np.isfinite(score).any():
+            return MapperResult(None, evaluated, n_valid)
+        best = int(np.argmin(score))
+        return MapperResult(analyze(problem, self.arch, pool[best]), evaluated, n_valid)
+
+    def map_network(self, network: Network | Layer | list[Layer]) -> NetworkResult:
+        """Map every layer; totals add layer by layer (inf where a layer has no mapping).
+        Layers of the same shape are searched once (the search is deterministic)."""
+        layers = _layers(network)
+        found: dict[Problem, MapperResult] = {}
+        for layer in layers:
+            shape = dataclasses.replace(Problem.from_layer(layer), name="")
+            if shape not in found:
+                found[shape] = self.search(shape)
+        results = tuple((layer, found[dataclasses.replace(Problem.from_layer(layer), name="")])
+                        for layer in layers)
+        done = [r.best for _, r in results if r.best is not None]
+        ok = len(done) == len(results)
+        cycles = sum(b.cycles for b in done) if ok else math.inf
+        energy = sum(b.energy_pj for b in done) if ok else math.inf
+        macs = float(sum(layer.macs for layer in layers))
+        util = macs / (cycles * self.arch.num_macs) if ok else 0.0
+        return NetworkResult(results, cycles, energy, self.arch.area_mm2, util, macs)
+
+
+def _layers(network) -> list[Layer]:
+    if isinstance(network, Network):
+        return list(network.layers)
+    if isinstance(network, Layer):
+        return [network]
+    if isinstance(network, list | tuple) and network and all(isinstance(x, Layer)
+                                                             for x in network):
+        return list(network)
+    raise InvalidArgumentError("workload", type(network).__name__,
+                               "a Network, a Layer or a list of Layers")
+
+
+@njit(cache=True)
+def _assign_primes(remaining, weights, allowed, uniform, t):
+    """Send each prime factor of remaining[b, d] to a level drawn from weights[b] over the
+    levels allowed for d (level 0 if none is), multiplying it into t[b, level, d]."""
+    n, L = weights.shape
+    cdf = np.empty(L)
+    for b in range(n):
+        for d in range(7):
+            total = 0.0
+            for lvl in range(L):
+                total += weights[b, lvl] * allowed[d, lvl]
+                cdf[lvl] = total
+            value, p, j = remaining[b, d], 2, 0
+            while value > 1:
+                if p * p > value:
+                    p = value
+                if value % p:
+                    p += 1
+                    continue
+                value //= p
+                lvl = 0
+                if total > 0:
+                    u = uniform[b, d, j] * total
+                    while lvl < L - 1 and cdf[lvl] < u:
+                        lvl += 1
+                t[b, lvl, d] *= p
+                j += 1
+
+
+def _prime_table(values: np.ndarray) -> np.ndarray:
+    """Prime factors of each value, one row each, smallest first, padded with 1."""
+    factors = [prime_factors(int(v)) for v in values]
+    table = np.ones((len(values), max(1, *map(len, factors))), dtype=np.int64)
+    for i, fs in enumerate(factors):
+        table[i, :len(fs)] = fs
+    return table
+
+
+def _maximal_combos(dims: tuple[int, ...], remaining: list[int], mesh: int) -> list[dict]:
+    """Divisor assignments to `dims` with product <= mesh that no allowed prime extends."""
+    combos: list[dict] = []
+
+    def extend(i: int, product: int, combo: dict) -> None:
+        if i == len(dims):
+            room = mesh // product
+            if not any(p <= room for d in dims
+                       for p in prime_factors(remaining[d] // combo.get(d, 1))):
+                combos.append(dict(combo))
+            return
+        d = dims[i]
+        for f in divisors(remaining[d]):
+            if product * f > mesh:
+                break
+            if f > 1:
+                combo[d] = f
+            extend(i + 1, product * f, combo)
+            combo.pop(d, None)
+
+    extend(0, 1, {})
+    return combos or [{}]

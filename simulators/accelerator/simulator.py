@@ -1,0 +1,216 @@
+"""The accelerator cost model behind the Simulator protocol, for the two environments.
+
+`AcceleratorSimulator`: a design names an Eyeriss-style architecture (PE mesh, per-PE
+scratchpads per data space, global buffer size and banks, NoC and DRAM bandwidth, dataflow
+template, precision); the mapper maps every layer of the workload inside the call.
+
+`MappingSimulator`: a design is a mapping of one layer on a fixed architecture, as flat
+choices (temporal factor per level and dimension, parallel dimension and factor per fan-out
+axis, loop order per level, free keep/bypass choices). Invalid mappings come back with
+non-finite metrics and `reason(design)` says why.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from simulators.accelerator.analysis import LayerResult, analyze
+from simulators.accelerator.architecture import DATASPACES, DIMS, Architecture
+from simulators.accelerator.mapper import TEMPLATES, Mapper, divisors, prime_factors
+from simulators.accelerator.mapping import Mapping, Problem, as_problem
+from simulators.accelerator.technology import mac_unit, technology_level
+from simulators.base import Design, Metrics
+from simulators.errors import InvalidDesignError
+from simulators.workloads import Layer, Network
+
+ACCELERATOR_KEYS = ("pe_x", "pe_y", "ifmap_spad_words", "weights_spad_words",
+                    "psum_spad_words", "glb_kb", "glb_banks", "noc_bandwidth_words",
+                    "dram_bandwidth_words", "dataflow", "precision_bits")
+BANK_BITS = 64  # one global-buffer bank reads a 64-bit row per cycle (Eyeriss-like banks)
+METRICS = ("latency_cycles", "energy_pj", "area_mm2", "edp", "utilization")
+
+
+def build_architecture(design: Design) -> Architecture:
+    """An Eyeriss-style hierarchy: DRAM, global buffer over a pe_x x pe_y mesh, three
+    per-PE scratchpads (inputs, weights, partial sums), MACs; technology-table energies."""
+    missing = [k for k in ACCELERATOR_KEYS if k not in design]
+    if missing:
+        raise InvalidDesignError(missing[0], None, "a value for every key of "
+                                 + ", ".join(ACCELERATOR_KEYS))
+    bits = int(design["precision_bits"])
+    glb_bw = min(float(design["noc_bandwidth_words"]),
+                 design["glb_banks"] * max(1, BANK_BITS // bits))
+    dram_bw = float(design["dram_bandwidth_words"])
+    return Architecture(f"accelerator{tuple(design[k] for k in ACCELERATOR_KEYS)}", (
+        technology_level("DRAM", None, bits, bits, read_bandwidth=dram_bw,
+                         write_bandwidth=dram_bw),
+        technology_level("global_buffer", int(design["glb_kb"]) * 8192 // bits, bits, bits,
+                         mesh_x=int(design["pe_x"]), mesh_y=int(design["pe_y"]),
+                         read_bandwidth=glb_bw, write_bandwidth=glb_bw),
+        technology_level("ifmap_spad", int(design["ifmap_spad_words"]), bits, bits,
+                         keep=("Inputs",), bypass=("Weights", "Outputs")),
+        technology_level("weights_spad", int(design["weights_spad_words"]), bits, bits,
+                         keep=("Weights",), bypass=("Inputs", "Outputs")),
+        # Partial sums accumulate at twice the operand width.
+        technology_level("psum_spad", int(design["psum_spad_words"]), 2 * bits, bits,
+                         keep=("Outputs",), bypass=("Weights", "Inputs")),
+    ), mac_unit(bits))
+
+
+def _metrics(cycles: float, energy: float, area: float, utilization: float) -> Metrics:
+    return {"latency_cycles": cycles, "energy_pj": energy, "area_mm2": area,
+            "edp": energy * cycles, "utilization": utilization}
+
+
+class AcceleratorSimulator:
+    """Architecture search: each design's layers are mapped by the mapper, then summed.
+
+    Args:
+        objective: what the mapper minimizes per layer (energy, cycles, edp).
+        mapper_budget, mapper_rounds, seed: the mapper's samples, local-search rounds, seed.
+    """
+
+    metric_names = METRICS
+
+    def __init__(self, objective: str = "energy", mapper_budget: int = 300,
+                 mapper_rounds: int = 4, seed: int = 0):
+        Mapper(build_architecture(_DEFAULT), objective=objective, budget=mapper_budget,
+               seed=seed, local_search_rounds=mapper_rounds)  # checks the arguments
+        self.objective, self.mapper_budget = objective, mapper_budget
+        self.mapper_rounds, self.seed = mapper_rounds, seed
+
+    def evaluate(self, design: Design, workload: Network | Layer | list[Layer]) -> Metrics:
+        if design.get("dataflow") not in TEMPLATES:
+            raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
+        arch = build_architecture(design)
+        mapper = Mapper(arch, template=design["dataflow"], objective=self.objective,
+                        budget=self.mapper_budget, seed=self.seed,
+                        local_search_rounds=self.mapper_rounds)
+        result = mapper.map_network(workload)
+        return _metrics(result.cycles, result.energy_pj, result.area_mm2, result.utilization)
+
+    def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:
+        return [self.evaluate(d, workload) for d in designs]
+
+
+_DEFAULT = {"pe_x": 14, "pe_y": 12, "ifmap_spad_words": 12, "weights_spad_words": 224,
+            "psum_spad_words": 24, "glb_kb": 128, "glb_banks": 16, "noc_bandwidth_words": 16,
+            "dram_bandwidth_words": 8, "dataflow": "eyeriss_like", "precision_bits": 16}
+
+ORDERS = ("weight_stationary", "output_stationary", "input_stationary", "row_stationary")
+
+
+class MappingSimulator:
+    """Mapping search on a fixed architecture and layer; the design is a flat mapping.
+
+    `parameters()` lists the (name, choices) the environment's design space is built from.
+    """
+
+    metric_names = METRICS + ("dram_words", "energy_per_mac_pj")
+
+    def __init__(self, arch: Architecture, layer: Layer | Problem):
+        self.arch, self.problem = arch, as_problem(layer)
+
+    def parameters(self) -> list[tuple[str, tuple]]:
+        L = len(self.arch.levels)
+        # Tilings run from everything at DRAM (choice 0) to everything innermost.
+        inwardness = lambda f: sum(i * math.log(x) for i, x in enumerate(f))  # noqa: E731
+        params: list[tuple[str, tuple]] = [
+            (f"{d}.tiling", tuple("/".join(map(str, f)) for f in
+                                  sorted(ordered_factorizations(b, L), key=inwardness)))
+            for d, b in zip(DIMS, self.problem.bounds, strict=True) if b > 1]
+        for lvl, lv in enumerate(self.arch.levels):
+            for axis in ("x", "y"):
+                mesh = getattr(lv, f"mesh_{axis}")
+                if mesh > 1:
+                    allowed = getattr(lv.constraints, f"spatial_{axis}")
+                    params.append((f"{lv.name}.{axis}_dim", ("-",) + tuple(allowed)))
+                    most = max(len(self._spatial_factors(d, mesh)) for d in allowed)
+                    params.append((f"{lv.name}.{axis}_factor", tuple(range(most))))
+            params.append((f"{lv.name}.order", ORDERS))
+            forced = set(lv.keep) | set(lv.bypass)
+            if lvl > 0:
+                params += [(f"{lv.name}.keep_{ds}", (True, False))
+                           for ds in DATASPACES if ds not in forced]
+        return params
+
+    def _spatial_factors(self, dim: str, mesh: int) -> list[int]:
+        """The parallel factors of `dim` a fan-out of `mesh` can take (choice i: the i-th)."""
+        return [f for f in divisors(self.problem.bound(dim)) if f <= mesh]
+
+    def to_mapping(self, design: Design) -> Mapping | str:
+        """The mapping a design names, or why it names none. A dimension's tiling lists its
+        temporal factors from DRAM inward; a spatial factor (the i-th divisor of the bound
+        that fits the fan-out) takes its primes out of the outermost of them."""
+        L = len(self.arch.levels)
+        temporal = [[1] * 7 for _ in range(L)]
+        sx, sy = [[1] * 7 for _ in range(L)], [[1] * 7 for _ in range(L)]
+        perm, keep = [], []
+        for i, d in enumerate(DIMS):
+            if f"{d}.tiling" in design:
+                for lvl, f in enumerate(str(design[f"{d}.tiling"]).split("/")):
+                    temporal[lvl][i] = int(f)
+        for lvl, lv in enumerate(self.arch.levels):
+            for axis, target in (("x", sx), ("y", sy)):
+                dim = design.get(f"{lv.name}.{axis}_dim", "-")
+                if dim == "-":
+                    continue
+                i = DIMS.index(dim)
+                choices = self._spatial_factors(dim, getattr(lv, f"mesh_{axis}"))
+                f = choices[min(int(design[f"{lv.name}.{axis}_factor"]), len(choices) - 1)]
+                for p in prime_factors(f):  # out of the outermost temporal factors first
+                    source = next((j for j in range(L) if temporal[j][i] % p == 0), None)
+                    if source is None:
+                        return (f"spatial factor {f} of {dim} does not divide what the other "
+                                f"spatial factors leave of {self.problem.bound(dim)}")
+                    temporal[source][i] //= p
+                target[lvl][i] *= f
+            inner = TEMPLATES[design.get(f"{lv.name}.order", ORDERS[0])].inner
+            perm.append(tuple(d for d in DIMS if d not in inner) + tuple(reversed(inner)))
+            keep.append(tuple(lvl == 0 or ds in lv.keep or (
+                ds not in lv.bypass and bool(design.get(f"{lv.name}.keep_{ds}", True)))
+                for ds in DATASPACES))
+        return Mapping(tuple(map(tuple, temporal)), tuple(perm), tuple(map(tuple, sx)),
+                       tuple(map(tuple, sy)), tuple(keep))
+
+    def evaluate_mapping(self, mapping: Mapping) -> tuple[Metrics, LayerResult]:
+        result = analyze(self.problem, self.arch, mapping)
+        if not result.valid:
+            return _invalid(self.metric_names), result
+        metrics = _metrics(result.cycles, result.energy_pj, result.area_mm2,
+                           result.utilization)
+        dram = result.levels[self.arch.levels[0].name]
+        metrics["dram_words"] = sum(v for ds in dram.values() for k, v in ds.items()
+                                    if k != "energy_pj")
+        metrics["energy_per_mac_pj"] = result.energy_per_mac_pj
+        return metrics, result
+
+    def reason(self, design: Design) -> str:
+        """Why a design's mapping is invalid ('valid' if it is not)."""
+        mapping = self.to_mapping(design)
+        if isinstance(mapping, str):
+            return mapping
+        return analyze(self.problem, self.arch, mapping).reason
+
+    def evaluate(self, design: Design, workload: Any = None) -> Metrics:
+        mapping = self.to_mapping(design)
+        if isinstance(mapping, str):
+            return _invalid(self.metric_names)
+        return self.evaluate_mapping(mapping)[0]
+
+    def evaluate_batch(self, designs: Sequence[Design], workload: Any = None) -> list[Metrics]:
+        return [self.evaluate(d, workload) for d in designs]
+
+
+def ordered_factorizations(n: int, parts: int) -> list[tuple[int, ...]]:
+    """Every way to write n as an ordered product of `parts` positive factors."""
+    if parts == 1:
+        return [(n,)]
+    return [(f,) + rest for f in divisors(n) for rest in ordered_factorizations(n // f, parts - 1)]
+
+
+def _invalid(names: tuple[str, ...]) -> Metrics:
+    return {k: (0.0 if k == "utilization" else math.inf) for k in names}
+

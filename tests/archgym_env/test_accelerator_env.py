@@ -1,0 +1,47 @@
+"""archgym/Accelerator-v0 on the real mapper and analysis."""
+
+import pytest
+from gymnasium.utils.env_checker import check_env
+
+from archgym_env import make
+from archgym_env.accelerator_env import ACCELERATOR_SPACE
+from simulators.accelerator.mapper import Mapper
+from simulators.accelerator.simulator import AcceleratorSimulator, build_architecture
+from simulators.workloads import Layer
+
+SMALL = [Layer("a", M=16, C=8, P=8, Q=8, R=3, S=3), Layer.fc("fc", 64, 10)]
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"mode": "sequential"}, {"reward": "constrained"}])
+def test_accelerator_env_passes_check_env(kwargs):
+    env = make("archgym/Accelerator-v0", workload=SMALL, mapper_budget=100, mapper_rounds=1,
+               **kwargs).unwrapped
+    check_env(env, skip_render_check=True)
+
+
+def test_step_reports_the_mapped_networks_metrics():
+    env = make("archgym/Accelerator-v0", workload=SMALL, mapper_budget=100,
+               mapper_rounds=1).unwrapped
+    env.reset(seed=0)
+    design = {**ACCELERATOR_SPACE.default_design(), "dataflow": "weight_stationary"}
+    _, reward, terminated, _, info = env.step(ACCELERATOR_SPACE.to_index(design))
+    assert terminated and info["valid"]
+    arch = build_architecture(info["design"])
+    expected = Mapper(arch, template="weight_stationary", budget=100,
+                      local_search_rounds=1).map_network(SMALL)
+    assert info["metrics"]["energy_pj"] == pytest.approx(expected.energy_pj)
+    assert info["metrics"]["latency_cycles"] == expected.cycles
+    assert info["metrics"]["edp"] == pytest.approx(expected.energy_pj * expected.cycles)
+    assert info["metrics"]["area_mm2"] == pytest.approx(arch.area_mm2)
+    assert 0 < reward <= 1
+
+
+def test_more_pes_cost_area_and_save_cycles():
+    sim = AcceleratorSimulator(mapper_budget=200, mapper_rounds=2)
+    base = {**ACCELERATOR_SPACE.default_design(), "dataflow": "output_stationary",
+            "noc_bandwidth_words": 64, "dram_bandwidth_words": 64}
+    small = sim.evaluate({**base, "pe_x": 2, "pe_y": 2}, SMALL)
+    large = sim.evaluate({**base, "pe_x": 8, "pe_y": 8}, SMALL)
+    assert large["area_mm2"] > small["area_mm2"]
+    assert large["latency_cycles"] < small["latency_cycles"]
+    assert all(0 < m["utilization"] <= 1 for m in (small, large))

@@ -1,0 +1,105 @@
+"""The mapper: determinism, templates, the buffer-size property, network totals."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from simulators.accelerator.architecture import Architecture, MacUnit, StorageLevel
+from simulators.accelerator.mapper import TEMPLATES, Mapper
+from simulators.errors import InvalidArgumentError
+from simulators.workloads import Layer, network
+
+CONV = Layer("conv", M=32, C=16, P=14, Q=14, R=3, S=3)
+
+
+def arch(glb_words=8192, spad_words=256, mesh=(8, 8)):
+    return Architecture("test", (
+        StorageLevel("DRAM", None, read_energy_pj=200, write_energy_pj=200,
+                     update_energy_pj=200, read_bandwidth=16, write_bandwidth=16),
+        StorageLevel("glb", glb_words, mesh_x=mesh[0], mesh_y=mesh[1], read_energy_pj=6,
+                     write_energy_pj=6, update_energy_pj=6, network_energy_pj=2),
+        StorageLevel("spad", spad_words, read_energy_pj=1, write_energy_pj=1,
+                     update_energy_pj=1),
+    ), MacUnit(energy_pj=1.0))
+
+
+def test_same_seed_same_mapping():
+    a = Mapper(arch(), budget=500, seed=7).search(CONV)
+    b = Mapper(arch(), budget=500, seed=7).search(CONV)
+    assert a.best.mapping == b.best.mapping and a.evaluated == b.evaluated
+    assert a.best.valid and a.valid > 0
+
+
+@pytest.mark.parametrize("name", sorted(TEMPLATES))
+def test_templates_restrict_spatial_dimensions(name):
+    t = TEMPLATES[name]
+    best = Mapper(arch(), template=name, budget=300, seed=0).search(CONV).best
+    m = best.mapping
+    for axis, allowed in (("spatial_x", t.spatial_x), ("spatial_y", t.spatial_y)):
+        for level in getattr(m, axis):
+            for d, f in zip("NMCPQRS", level, strict=True):
+                assert f == 1 or d in allowed
+    # The template's stationary loops are innermost at every level they occur.
+    for order in m.permutation:
+        inner = list(reversed(order))[:len(t.inner)]
+        assert inner == list(t.inner)
+
+
+def test_objectives_pick_their_own_best():
+    results = {o: Mapper(arch(), objective=o, budget=800, seed=1).search(CONV).best
+               for o in ("energy", "cycles", "edp")}
+    assert results["energy"].energy_pj <= results["cycles"].energy_pj
+    assert results["cycles"].cycles <= results["energy"].cycles
+    assert results["edp"].edp <= min(results["energy"].edp, results["cycles"].edp)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.sampled_from([Layer("a", M=16, C=8, P=8, Q=8, R=3, S=3),
+                        Layer("b", M=64, C=32, P=7, Q=7),
+                        Layer("c", M=12, C=6, P=14, Q=14, R=5, S=5, Hstride=2, Wstride=2)]),
+       st.sampled_from([64, 256, 1024, 4096]), st.sampled_from([2, 4]),
+       st.integers(0, 1000))
+def test_larger_buffer_never_increases_dram_traffic(layer, glb, grow, seed):
+    small, large = arch(glb_words=glb), arch(glb_words=glb * grow)
+    best = [Mapper(a, objective="dram_words", budget=300, seed=seed,
+                   local_search_rounds=0).search(layer).best for a in (small, large)]
+    if best[0] is None:
+        return
+    words = [sum(lv[ds][k] for ds in lv for k in ("reads", "fills", "updates"))
+             for lv in (b.levels["DRAM"] for b in best)]
+    assert words[1] <= words[0]
+
+
+def test_network_totals_add_the_layers():
+    net = network("resnet18", resolution=64)
+    result = Mapper(arch(), budget=200, seed=0, local_search_rounds=1).map_network(net)
+    by_name = {layer.name: r for layer, r in result.layers}
+    assert by_name["layer1.0.conv1"] is by_name["layer1.1.conv2"]  # one search per shape
+    assert by_name["layer1.0.conv1"] is not by_name["layer2.0.conv1"]
+    assert result.mapped and len(result.layers) == len(net.layers)
+    assert result.energy_pj == pytest.approx(sum(r.best.energy_pj for _, r in result.layers))
+    assert result.cycles == sum(r.best.cycles for _, r in result.layers)
+    assert result.macs == net.macs
+    assert 0 < result.utilization <= 1
+
+
+def test_unmappable_layer_reports_no_mapping():
+    tiny = dataclasses.replace(arch(), levels=(
+        arch().levels[0], dataclasses.replace(arch().levels[1], size_words=1,
+                                              keep=("Weights", "Inputs", "Outputs")),
+        arch().levels[2]))
+    result = Mapper(tiny, budget=50).search(CONV)
+    assert result.best is None and result.valid == 0
+    assert not np.isfinite(Mapper(tiny, budget=50).map_network([CONV]).energy_pj)
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(InvalidArgumentError, match="template"):
+        Mapper(arch(), template="diagonal")
+    with pytest.raises(InvalidArgumentError, match="objective"):
+        Mapper(arch(), objective="area")
+    with pytest.raises(InvalidArgumentError, match="budget"):
+        Mapper(arch(), budget=0)
