@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.objective import make_objective
+from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, DesignSpace, PowerOfTwo
 from simulators.accelerator.mapper import TEMPLATES
 from simulators.accelerator.simulator import AcceleratorSimulator
@@ -89,16 +89,8 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
         workload = network(workload, resolution=resolution, batch=batch)
     if isinstance(workload, Layer):
         workload = [workload]
-    budget = {m: DEFAULT_BUDGET[m] for m in metrics if m in DEFAULT_BUDGET}
-    if reward in ("target", "weighted") and targets is None:
-        targets = budget
-    if reward == "constrained":
-        limits = budget if limits is None else limits
-        quality = quality or "utilization"
-    if reward == "pareto" and references is None:
-        references = budget
-    goal = make_objective(reward, metrics, simulator.metric_names, targets=targets,
-                          limits=limits, weights=weights, references=references,
-                          quality=quality)
+    goal = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+        "utilization", targets=targets, limits=limits, weights=weights,
+        references=references, quality=quality)
     return DesignEnv(ACCELERATOR_SPACE, simulator, workload, goal, mode=mode,
                      max_steps=max_steps, render_mode=render_mode)

@@ -209,3 +209,26 @@ def make_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
     goals = tuple(Goal(n, default_direction(n), targets.get(n), limits.get(n), weights.get(n, 1.0),
                        references.get(n)) for n in names)
     return Objective(mode, goals, quality)
+
+
+def budget_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
+                     budget: Mapping[str, float], default_quality: str,
+                     targets: Mapping[str, float] | None = None,
+                     limits: Mapping[str, float] | None = None,
+                     weights: Mapping[str, float] | None = None,
+                     references: Mapping[str, float] | None = None,
+                     quality: str | None = None) -> Objective:
+    """`make_objective` with an environment's default `budget` (restricted to `metrics`)
+    standing in for what is not given: the targets (target and weighted modes), the limits
+    and `default_quality` (constrained mode) and the references (pareto mode)."""
+    budget = {m: budget[m] for m in metrics if m in budget}
+    if mode in ("target", "weighted") and targets is None:
+        targets = budget
+    if mode == "constrained":
+        limits = budget if limits is None else limits
+        quality = quality or default_quality
+    if mode == "pareto" and references is None:
+        references = budget
+    return make_objective(mode, metrics, available, targets=targets, limits=limits,
+                          weights=weights, references=references, quality=quality)
+

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.objective import make_objective
+from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, DesignSpace, PowerOfTwo
 from archgym_env.vector import BatchedDesignEnv
 from simulators.systolic import DATAFLOWS, SystolicArray, as_gemms
@@ -44,17 +44,9 @@ def make_systolic_env(workload: str | Any = "resnet18", resolution: int = 224, b
     if isinstance(workload, str):
         workload = network(workload, resolution=resolution, batch=batch)
     as_gemms(workload)  # a bad workload fails here, not at the first step
-    budget = {m: DEFAULT_BUDGET[m] for m in metrics if m in DEFAULT_BUDGET}
-    if reward in ("target", "weighted") and targets is None:
-        targets = budget
-    if reward == "constrained":
-        limits = budget if limits is None else limits
-        quality = quality or "utilization"
-    if reward == "pareto" and references is None:
-        references = budget
-    objective = make_objective(reward, metrics, simulator.metric_names, targets=targets,
-                               limits=limits, weights=weights, references=references,
-                               quality=quality)
+    objective = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+        "utilization", targets=targets, limits=limits, weights=weights,
+        references=references, quality=quality)
     return DesignEnv(SYSTOLIC_SPACE, simulator, workload, objective, mode=mode,
                      max_steps=max_steps, render_mode=render_mode)
 
