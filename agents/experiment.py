@@ -11,7 +11,7 @@ import pandas as pd
 from agents.distributed import on_ray
 from agents.loop import run
 from agents.recorder import RunResult
-from agents.registry import AGENTS, RL_AGENTS, make_agent
+from agents.registry import AGENTS, MARL_AGENTS, RL_AGENTS, make_agent
 from agents.store import ResultsStore
 from archgym_env.objective import Objective
 from archgym_env.registry import make
@@ -19,8 +19,8 @@ from simulators.errors import ArchGymError, InvalidArgumentError
 
 
 def agent_names() -> list[str]:
-    """Every agent `archgym run` takes: ask/tell optimizers, then RL trainers."""
-    return sorted(AGENTS) + list(RL_AGENTS)
+    """Every agent `archgym run` takes: ask/tell optimizers, RL and multi-agent RL trainers."""
+    return sorted(AGENTS) + list(RL_AGENTS) + list(MARL_AGENTS)
 
 
 def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
@@ -38,7 +38,10 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
         env = on_ray(env, ray_workers)
     store = ResultsStore(out)
     meta = {"env_id": env_id, "env_kwargs": env_kwargs, **({"run_id": run_id} if run_id else {})}
-    if agent in RL_AGENTS:
+    if agent in MARL_AGENTS:
+        result = _train_multi_agent(env, agent, dict(agent_args), budget, seed, store, meta,
+                                    out, progress)
+    elif agent in RL_AGENTS:
         try:
             from agents.rl import train
         except ImportError as error:
@@ -62,6 +65,27 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
     plot_if_available(result.trajectory, env.unwrapped.objective, out / "run.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return result
+
+
+def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int, seed: int,
+                       store: ResultsStore, meta: dict[str, Any], out: Path,
+                       progress: bool) -> RunResult:
+    """ippo / mappo on the environment's multi-agent form: agent args `groups`
+    (`per_parameter` or a mapping of agent name to parameters) and `share_parameters` pick
+    the form; the rest go to PPO."""
+    from agents.marl import train_multi_agent
+    from archgym_env.multi_agent import MultiAgentDesignEnv, per_parameter
+
+    groups = agent_args.pop("groups", "per_parameter")
+    share = agent_args.pop("share_parameters", False)
+    if groups == "per_parameter":
+        groups = per_parameter(env.unwrapped.space)
+    elif not isinstance(groups, dict):
+        raise InvalidArgumentError("groups", groups, "per_parameter or a mapping of agent "
+                                                     "name to parameter names")
+    return train_multi_agent(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
+                             seed=seed, share_parameters=share, algo_args=agent_args,
+                             store=store, meta=meta, log_dir=out / "logs", progress=progress)
 
 
 def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:

@@ -30,11 +30,11 @@ from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.utils import configure_logger, obs_as_tensor
 
 from agents.recorder import Recorder, RunResult
+from agents.registry import MARL_AGENTS
 from agents.store import ResultsStore
 from archgym_env.multi_agent import MultiAgentDesignEnv
 from simulators.errors import InvalidArgumentError
 
-MARL_AGENTS = ("ippo", "mappo")
 PPO_DEFAULTS = {"n_steps": 32, "batch_size": 32, "n_epochs": 10, "learning_rate": 3e-4,
                 "gamma": 0.99, "ent_coef": 0.01}
 

@@ -13,6 +13,8 @@ from simulators.errors import InvalidArgumentError
 AGENTS: dict[str, type[Optimizer]] = {"random": RandomSearch, "ga": GeneticAlgorithm}
 # Stable-Baselines3 trainers (agents.rl), imported only when asked for: they load torch.
 RL_AGENTS = ("ppo", "a2c", "dqn", "sac")
+# Multi-agent PPO trainers (agents.marl) on an environment's multi-agent form.
+MARL_AGENTS = ("ippo", "mappo")
 
 
 def make_agent(name: str, space: DesignSpace, seed: int = 0, **kwargs: Any) -> Optimizer:
