@@ -261,7 +261,8 @@ def test_no_refresh_is_faster_than_all_bank():
     none, allbank = (_run({"RefreshPolicy": p}, kind="streaming", n=20_000) for p in
                      ("NoRefresh", "AllBank"))
     assert none["total_cycles"] < allbank["total_cycles"] and none["refresh_count"] == 0
-    assert allbank["refresh_count"] >= allbank["total_cycles"] // DDR4_2400_X8_4GB.refi - 8
+    due = allbank["total_cycles"] // DDR4_2400_X8_4GB.refi  # at most 8 postponed or pulled in
+    assert due - 8 <= allbank["refresh_count"] <= due + 8
 
 
 def test_per_bank_refresh_keeps_other_banks_serving():
