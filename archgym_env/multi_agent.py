@@ -48,7 +48,8 @@ class MultiAgentDesignEnv(ParallelEnv):
     Per agent, `MultiDiscrete` over the choice counts of its parameters, in group order.
 
     ## Observation Space
-    Per agent, the wrapped environment's observation (design, then squashed goal metrics).
+    Per agent, the wrapped environment's observation (design, then squashed goal metrics);
+    `state()` (for centralized critics) is that same shared observation, in `state_space`.
 
     ## Rewards
     `team`: every agent gets the wrapped environment's reward. `difference`: agent a gets
@@ -84,6 +85,8 @@ class MultiAgentDesignEnv(ParallelEnv):
         self._action_spaces = {a: spaces.MultiDiscrete(env.space.nvec[c])
                                for a, c in self._columns.items()}
         self._default = env.space.to_index(env.space.default_design())
+        self.state_space = env.observation_space
+        self._state = np.zeros(env.observation_space.shape, dtype=np.float32)
 
     def observation_space(self, agent: str) -> spaces.Space:
         return self.env.observation_space
@@ -91,8 +94,12 @@ class MultiAgentDesignEnv(ParallelEnv):
     def action_space(self, agent: str) -> spaces.Space:
         return self._action_spaces[agent]
 
+    def state(self) -> np.ndarray:
+        return self._state.copy()
+
     def reset(self, seed: int | None = None, options: dict | None = None):
         obs, info = self.env.reset(seed=seed, options=options)
+        self._state = obs
         if seed is not None:
             for i, agent in enumerate(self.possible_agents):
                 self._action_spaces[agent].seed(seed + i)
@@ -119,6 +126,7 @@ class MultiAgentDesignEnv(ParallelEnv):
             raise InvalidArgumentError("step", "after the episode ended", "call reset() first")
         index = self.joint_index(actions)
         obs, reward, terminated, truncated, info = self.env.step(index)
+        self._state = obs
         rewards = {a: float(reward) for a in self.agents}
         if self.agent_reward == "difference" and info["valid"]:
             counterfactuals = []

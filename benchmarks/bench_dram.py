@@ -3,9 +3,11 @@
 Run: python benchmarks/bench_dram.py [--requests N] [--python-requests M]. Both run the same
 scheduler (the kernel function, compiled and as plain Python via `py_func`) in this run on
 DDR4-2400 with DRAMSys' default controller; the pure-Python loop runs the first M requests
-of each trace and is scaled to requests/s. JIT compilation is excluded (warm-up first, and
-numba's on-disk cache keeps it across runs). The ratio is what counts; Ramulator simulates
-roughly 70-125 thousand requests/s on this class of machine.
+of each trace and is scaled to requests/s. Times are CPU seconds of this process (one
+core; the kernel is single-threaded), so a busy machine does not skew them. JIT
+compilation is excluded (warm-up first, and numba's on-disk cache keeps it across runs).
+The ratio is what counts; Ramulator simulates roughly 70-125 thousand requests/s on this
+class of machine.
 """
 
 from __future__ import annotations
@@ -21,9 +23,9 @@ from simulators.dram.simulator import config_vector
 def requests_per_second(simulate, arrays, timing, config, repeats: int) -> float:
     best = float("inf")
     for _ in range(repeats):
-        start = time.perf_counter()
+        start = time.process_time()
         simulate(*arrays, timing, config, False)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return len(arrays[0]) / best
 
 

@@ -65,8 +65,8 @@ def _touch(touched, n_touched, is_touched, b):
     return n_touched + 1
 
 
-@njit(cache=True, nogil=True)
-def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C901
+@njit(cache=True, nogil=True, error_model="numpy")
+def simulate(arrival, bank, row, is_write, timing, config, record):
     """Returns (start, done, response, counters, commands[:count]); `commands` rows are
     (cycle, command, bank, row, request) when `record`, else empty."""
     n = arrival.shape[0]
@@ -105,7 +105,9 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
     last_refpb = -_NEVER
 
     qcap = 2 * size if buf_kind == BUF_READWRITE else size
-    queue = np.empty((nb, qcap), np.int64)
+    queue = np.empty((nb, qcap), np.int64)  # request numbers, oldest first, per bank
+    queue_row = np.empty((nb, qcap), np.int64)  # their rows and directions, kept beside
+    queue_write = np.empty((nb, qcap), np.bool_)
     qlen = np.zeros(nb, np.int64)
     dirty = np.ones(nb, np.bool_)  # the bank's cached scheduler choice is stale
     cand_req = np.full(nb, -1, np.int64)
@@ -123,7 +125,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
     limit_active = arbiter != ARB_SIMPLE
     next_in, served, resp_ptr, last_resp, last_admit = 0, 0, 0, 0, -1
     write_mode, last_write = False, False
-    in_refresh, refreshed = False, 0
+    in_refresh, refreshed, due, next_due = False, 0, 0, period
     t = 0
     while served < n:
         counters[EVENTS] += 1
@@ -156,6 +158,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             if buf_kind == BUF_SHARED and buffered >= size:
                 break
             queue[b, qlen[b]] = next_in
+            queue_row[b, qlen[b]] = row[next_in]
+            queue_write[b, qlen[b]] = w
             qlen[b] += 1
             dirty[b] = True
             n_touched = _touch(touched, n_touched, is_touched, b)
@@ -186,7 +190,10 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
         # -- refresh manager ----------------------------------------------------------------
         target = -1
         if refresh != REFRESH_NONE:
-            debt = t // period - refreshed
+            while t >= next_due:  # refreshes due by t: floor(t / period)
+                due += 1
+                next_due += period
+            debt = due - refreshed
             if refresh == REFRESH_PERBANK:
                 target = refreshed % nb
             if not in_refresh:
@@ -230,31 +237,32 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                 if dirty[b]:  # the bank's queue or state changed: choose again
                     dirty[b] = False
                     stale[b] = True
-                    chosen, first_hit, grp_hit = -1, -1, -1
+                    chosen, first_hit, grp_hit = -1, -1, -1  # queue positions
                     for p in range(qlen[b]):
-                        r = queue[b, p]
-                        if only >= 0 and is_write[r] != (only == 1):
+                        w = queue_write[b, p]
+                        if only >= 0 and w != (only == 1):
                             continue
                         if chosen < 0:
-                            chosen = r
+                            chosen = p
                             if sched == SCHED_FIFO:
                                 break
-                        if open_row[b] == row[r]:
+                        if open_row[b] == queue_row[b, p]:
                             if first_hit < 0:
-                                first_hit = r
-                            if grp_hit < 0 and is_write[r] == last_write:
-                                grp_hit = r
+                                first_hit = p
+                            if grp_hit < 0 and w == last_write:
+                                grp_hit = p
                     if sched != SCHED_FIFO and first_hit >= 0 and (cap == 0
                                                                   or hits_since_act[b] < cap):
                         chosen = grp_hit if sched == SCHED_FRFCFS_GRP and grp_hit >= 0 \
                             else first_hit
-                    cand_req[b] = chosen
                     if chosen < 0:
-                        cand_cmd[b] = -1
-                    elif open_row[b] == row[chosen]:
-                        cand_cmd[b] = WR if is_write[chosen] else RD
+                        cand_req[b], cand_cmd[b] = -1, -1
                     else:
-                        cand_cmd[b] = PRE if open_row[b] >= 0 else ACT
+                        cand_req[b] = queue[b, chosen]
+                        if open_row[b] == queue_row[b, chosen]:
+                            cand_cmd[b] = WR if queue_write[b, chosen] else RD
+                        else:
+                            cand_cmd[b] = PRE if open_row[b] >= 0 else ACT
                 if stale[b]:  # bank and bank-group registers of the cached command
                     stale[b] = False
                     g, cmd = group_of[b], cand_cmd[b]
@@ -287,7 +295,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                 if not saturating:
                     nxt = min(nxt, max(arrival[next_in], t + 1))
             if refresh != REFRESH_NONE and not in_refresh:
-                nxt = min(nxt, (t // period + 1) * period)
+                nxt = min(nxt, next_due)
             t = max(nxt, t + 1) if nxt < _NEVER else t + 1
             continue
 
@@ -315,7 +323,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             group_act[g] = max(group_act[g], t + timing[T_RRD_L])
             any_act = max(any_act, t + timing[T_RRD_S])
             faw[faw_i] = t
-            faw_i = (faw_i + 1) % 4
+            faw_i = (faw_i + 1) & 3
             if cmd == ACT:
                 open_row[b] = row[r]
                 act_at[b] = t
@@ -353,6 +361,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
                 if queue[b, p] == r:
                     for q in range(p, qlen[b] - 1):
                         queue[b, q] = queue[b, q + 1]
+                        queue_row[b, q] = queue_row[b, q + 1]
+                        queue_write[b, q] = queue_write[b, q + 1]
                     break
             qlen[b] -= 1
             buffered -= 1
@@ -384,7 +394,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):  # noqa: C90
             if page in (PAGE_OPEN_ADAPTIVE, PAGE_CLOSED_ADAPTIVE):
                 same, other = False, False
                 for p in range(qlen[b]):
-                    if row[queue[b, p]] == open_row[b]:
+                    if queue_row[b, p] == open_row[b]:
                         same = True
                     else:
                         other = True

@@ -30,7 +30,8 @@ from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 METRIC_NAMES = (
     "latency_ns", "latency_cycles", "read_latency_p50_ns", "read_latency_p95_ns",
-    "read_latency_p99_ns", "write_latency_ns", "bandwidth_gbps", "power_mw", "energy_pj",
+    "read_latency_p99_ns", "write_latency_ns", "write_latency_cycles", "bandwidth_gbps",
+    "power_mw", "energy_pj",
     "total_cycles", "total_time_ns", "row_hits", "row_misses", "row_conflicts", "row_hit_rate",
     "act_count", "pre_count", "rd_count", "wr_count", "refresh_count",
 )
@@ -176,6 +177,7 @@ class DRAMSimulator:
             "read_latency_p95_ns": float(np.percentile(read_ns, 95)),
             "read_latency_p99_ns": float(np.percentile(read_ns, 99)),
             "write_latency_ns": float(writes.mean() * spec.tck_ns) if len(writes) else 0.0,
+            "write_latency_cycles": float(writes.mean()) if len(writes) else 0.0,
             "bandwidth_gbps": (n_rd + n_wr) * spec.access_bytes / time_ns,
             "power_mw": e.total_pj / time_ns,
             "energy_pj": e.total_pj,

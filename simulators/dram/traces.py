@@ -147,6 +147,7 @@ def generate(kind: str, n_requests: int = 10_000, seed: int = 0, read_fraction: 
         if kind == "cloud":  # bursts: busy runs at 4x the rate, idle gaps of ~8 runs' time
             gaps = rng.exponential(interval_ns / 4, n_requests)
             idle = (index % run == 0) * rng.exponential(8 * run * interval_ns, n_requests)
-            times = np.cumsum(gaps + idle) - gaps[0] - idle[0]
+            times = np.cumsum(gaps + idle)
+            times -= times[0]  # the first request at 0 exactly
     writes = rng.random(n_requests) >= read_fraction
     return _make(line.astype(np.uint64) * np.uint64(line_bytes), writes, times)

@@ -39,6 +39,7 @@ def test_joint_action_is_the_single_agent_design_and_reward_is_shared():
     s_obs, s_reward, *_ = single.step(single.space.to_index(design))
     assert set(rewards.values()) == {s_reward}
     assert all(np.array_equal(o, s_obs) for o in obs.values())
+    assert np.array_equal(ma.state(), s_obs) and ma.state_space.contains(ma.state())
     assert all(terms.values()) and ma.agents == []
 
 

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from simulators.dram import (
     DDR4_2400_X8_4GB,
@@ -177,3 +179,14 @@ def test_energy_adds_up_from_command_counts():
     assert m["energy_pj"] == pytest.approx(expected)
     assert m["power_mw"] == pytest.approx(expected / (cycles * 0.625))
     assert asdict(spec)["rails"][1]["voltage_v"] == 1.1
+
+
+@settings(max_examples=50, deadline=None)
+@given(kind=st.sampled_from(["streaming", "random", "strided", "hotset", "mixed", "cloud"]),
+       seed=st.integers(0, 2**32 - 1), interval=st.floats(0.01, 1000.0),
+       n=st.integers(1, 400))
+def test_every_generated_trace_is_valid(kind, seed, interval, n):
+    trace = generate(kind, n, seed=seed, interval_ns=interval, footprint_bytes=1 << 20)
+    assert len(trace) == n and trace.arrival_ns[0] == 0.0
+    assert np.all(np.diff(trace.arrival_ns) >= 0) and np.all(trace.address < (1 << 20))
+    assert np.all(trace.address % 64 == 0)

@@ -261,7 +261,8 @@ def test_no_refresh_is_faster_than_all_bank():
     none, allbank = (_run({"RefreshPolicy": p}, kind="streaming", n=20_000) for p in
                      ("NoRefresh", "AllBank"))
     assert none["total_cycles"] < allbank["total_cycles"] and none["refresh_count"] == 0
-    assert allbank["refresh_count"] >= allbank["total_cycles"] // DDR4_2400_X8_4GB.refi - 8
+    due = allbank["total_cycles"] // DDR4_2400_X8_4GB.refi  # at most 8 postponed or pulled in
+    assert due - 8 <= allbank["refresh_count"] <= due + 8
 
 
 def test_per_bank_refresh_keeps_other_banks_serving():
@@ -379,3 +380,26 @@ def test_two_interleaved_channels_double_streaming_bandwidth():
                               result.is_write[mine]) == []
     with pytest.raises(InvalidArgumentError, match="channels"):
         DRAMSimulator(spec, "RoBaCo", channels=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.name)
+@pytest.mark.parametrize("fast_refresh", [True, False])
+def test_no_timing_violation_on_long_traces_in_every_configuration(spec, fast_refresh):
+    sim = DRAMSimulator(FAST_REFRESH[spec.name] if fast_refresh else spec)
+    rng = np.random.default_rng(0)
+    for i, design in enumerate(_configs(spec)):
+        kind = ("mixed", "hotset", "random", "cloud", "streaming")[i % 5]
+        trace = generate(kind, 1500, seed=i, read_fraction=0.6, footprint_bytes=1 << 22,
+                         interval_ns=float(rng.choice([0.5, 3.0, 20.0])), hot_lines=32)
+        wl = DRAMWorkload(trace, ("timestamped", "saturating")[i % 2])
+        design = {**design, "RequestBufferSize": int(rng.choice([1, 2, 4, 8, 32, 128])),
+                  "RefreshMaxPostponed": int(rng.integers(0, 9)),
+                  "RefreshMaxPulledin": int(rng.integers(0, 9)),
+                  "MaxActiveTransactions": int(rng.choice([1, 3, 16, 128])),
+                  "RowHitCap": int(rng.choice([0, 0, 2, 16])),
+                  **({"WriteDrainHigh": 0.75, "WriteDrainLow": 0.25} if i % 7 == 0 else {})}
+        result = sim.run(design, wl, record=True)
+        assert check_commands(result.commands, sim.spec, result.bank, result.row,
+                              result.is_write) == [], design
+        _assert_conserved(sim, result, wl)
