@@ -71,18 +71,13 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
                        store: ResultsStore, meta: dict[str, Any], out: Path,
                        progress: bool) -> RunResult:
     """ippo / mappo on the environment's multi-agent form: agent args `groups`
-    (`per_parameter` or a mapping of agent name to parameters) and `share_parameters` pick
-    the form; the rest go to PPO."""
+    (`per_parameter`, a grouping the environment names, or a mapping of agent name to
+    parameters) and `share_parameters` pick the form; the rest go to PPO."""
     from agents.marl import train_multi_agent
-    from archgym_env.multi_agent import MultiAgentDesignEnv, per_parameter
+    from archgym_env.multi_agent import MultiAgentDesignEnv
 
     groups = agent_args.pop("groups", "per_parameter")
     share = agent_args.pop("share_parameters", False)
-    if groups == "per_parameter":
-        groups = per_parameter(env.unwrapped.space)
-    elif not isinstance(groups, dict):
-        raise InvalidArgumentError("groups", groups, "per_parameter or a mapping of agent "
-                                                     "name to parameter names")
     return train_multi_agent(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
                              seed=seed, share_parameters=share, algo_args=agent_args,
                              store=store, meta=meta, log_dir=out / "logs", progress=progress)

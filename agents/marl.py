@@ -8,8 +8,8 @@ Three trainers, each agent owning a group of design parameters:
   choices (agents are its parallel "environments" in one rollout buffer);
 - `mappo`: per-agent actors with one centralized critic (Yu et al., "The Surprising
   Effectiveness of PPO in Cooperative Multi-Agent Games", NeurIPS 2022): the critic sees
-  the global state (the joint design and its metrics, which every agent observes here),
-  is fitted to the team return, and gives every actor its advantage.
+  the environment's global `state()` (the joint design and its metrics), is fitted to the
+  team return, and gives every actor its advantage.
 
 Every joint evaluation goes through a `Recorder`, so the results store, the budget and
 resume behave as for single-agent runs.
@@ -74,7 +74,7 @@ class _Learners:
         self.critic = None
         if algorithm == "mappo":
             th.manual_seed(seed)
-            self.critic = th.nn.Sequential(*create_mlp(observation.shape[0], 1, [64, 64]))
+            self.critic = th.nn.Sequential(*create_mlp(env.state_space.shape[0], 1, [64, 64]))
             self.critic_optimizer = th.optim.Adam(self.critic.parameters(),
                                                   lr=args.get("learning_rate", 3e-4))
 
@@ -102,9 +102,11 @@ class _Learners:
         return outputs, actions
 
     def values(self, inputs: Mapping[str, np.ndarray]) -> dict[str, th.Tensor]:
+        """Per model, the value of the environment's current step: the centralized critic
+        on the global state (mappo) or each model's own critic on its inputs."""
         with th.no_grad():
             if self.critic is not None:
-                central = self.critic(th.as_tensor(next(iter(inputs.values())))).flatten()
+                central = self.critic(th.as_tensor(self.env.state()[None])).flatten()
                 return {name: central for name in self.models}
             return {name: model.policy.predict_values(obs_as_tensor(inputs[name], model.device))
                     .flatten() for name, model in self.models.items()}
@@ -133,9 +135,12 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
         while recorder.remaining:
             for model in learners.models.values():
                 model.rollout_buffer.reset()
+            states = []
             for _ in range(n_steps):
                 inputs = learners.inputs(obs)
                 outputs, actions = learners.act(inputs)
+                central = learners.values(inputs) if learners.critic is not None else None
+                states.append(env.state())
                 start = time.perf_counter()
                 next_obs, rewards, terms, truncs, infos = env.step(actions)
                 info = infos[learners.agents[0]]
@@ -145,7 +150,6 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
                     bootstrap = learners.values(learners.inputs(next_obs))
                 else:
                     bootstrap = None
-                central = learners.values(inputs) if learners.critic is not None else None
                 for name, model in learners.models.items():
                     agents = learners.agents if learners.share else [name]
                     reward = np.array([rewards[a] for a in agents], dtype=np.float32)
@@ -168,16 +172,15 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
                 model._current_progress_remaining = recorder.remaining / budget
                 model.train()
             if learners.critic is not None:
-                buffer = next(iter(learners.models.values())).rollout_buffer
-                _fit_critic(learners, buffer.observations.reshape(n_steps, -1),
-                            buffer.returns.reshape(-1), args["n_epochs"])
+                returns = next(iter(learners.models.values())).rollout_buffer.returns
+                _fit_critic(learners, np.array(states), returns.reshape(-1), args["n_epochs"])
     return recorder.result()
 
 
-def _fit_critic(learners: _Learners, inputs: np.ndarray, returns: np.ndarray,
+def _fit_critic(learners: _Learners, states: np.ndarray, returns: np.ndarray,
                 epochs: int) -> None:
     """Regress the centralized critic on the team's returns (the same for every agent)."""
-    x = th.as_tensor(inputs, dtype=th.float32)
+    x = th.as_tensor(states, dtype=th.float32)
     y = th.as_tensor(returns, dtype=th.float32)
     for _ in range(epochs):
         loss = th.nn.functional.mse_loss(learners.critic(x).flatten(), y)

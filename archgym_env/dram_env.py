@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.multi_agent import MultiAgentDesignEnv, per_parameter
-from archgym_env.objective import make_objective
+from archgym_env.multi_agent import MultiAgentDesignEnv
+from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, DesignSpace, IntRange, PowerOfTwo
 from archgym_env.vector import BatchedDesignEnv
 from simulators.dram import (
@@ -86,7 +86,6 @@ SUBSYSTEMS = {
     "page_refresh": ("PagePolicy", "RefreshPolicy", "RefreshMaxPostponed", "RefreshMaxPulledin"),
     "buffering": ("SchedulerBuffer", "RequestBufferSize", "MaxActiveTransactions"),
 }
-GROUPINGS = ("per_parameter", "subsystem")
 
 DEFAULT_METRICS = ("latency_ns", "power_mw", "energy_pj", "bandwidth_gbps")
 # Budget for the default workload (a 10,000-request cloud trace, 4 ns mean gap, on
@@ -191,19 +190,12 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     simulator = DRAMSimulator(spec, mapping, base, channels)
     trace = dram_workload(workload, mode, n_requests, trace_seed, read_fraction, interval_ns,
                           trace_format, clock_mhz, spec.access_bytes)
-    budget = {m: DEFAULT_BUDGET[m] for m in metrics if m in DEFAULT_BUDGET}
-    if reward in ("target", "weighted") and targets is None:
-        targets = budget
-    if reward == "constrained":
-        limits = budget if limits is None else limits
-        quality = quality or "bandwidth_gbps"
-    if reward == "pareto" and references is None:
-        references = budget
-    objective = make_objective(reward, metrics, simulator.metric_names, targets=targets,
-                               limits=limits, weights=weights, references=references,
-                               quality=quality)
+    objective = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+        "bandwidth_gbps", targets=targets, limits=limits, weights=weights,
+        references=references, quality=quality)
     return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=env_mode,
-                     max_steps=max_steps, render_mode=render_mode)
+                     max_steps=max_steps, render_mode=render_mode,
+                     groupings={"subsystem": SUBSYSTEMS})
 
 
 def make_dram_vector_env(num_envs: int = 8, **kwargs: Any) -> BatchedDesignEnv:
@@ -216,8 +208,4 @@ def make_dram_multi_agent_env(grouping: str = "subsystem", agent_reward: str = "
     """The PettingZoo form: one agent per option (`per_parameter`) or per sub-system
     (`subsystem`: scheduling, page_refresh, buffering), sharing the team reward or, with
     `agent_reward="difference"`, each rewarded by its own contribution."""
-    if grouping not in GROUPINGS:
-        raise InvalidArgumentError("grouping", grouping, ", ".join(GROUPINGS))
-    env = make_dram_env(**kwargs)
-    groups = per_parameter(env.space) if grouping == "per_parameter" else SUBSYSTEMS
-    return MultiAgentDesignEnv(env, groups, agent_reward=agent_reward)
+    return MultiAgentDesignEnv(make_dram_env(**kwargs), grouping, agent_reward=agent_reward)

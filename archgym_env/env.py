@@ -68,6 +68,7 @@ class DesignEnv(gym.Env):
     | `objective` | an `Objective` |
     | `mode` | `one_shot` or `sequential` |
     | `max_steps` | steps per episode in `one_shot` mode |
+    | `groupings` | named agent groupings of the parameters for the multi-agent form |
 
     ## Version History
     * v0: initial version.
@@ -77,7 +78,8 @@ class DesignEnv(gym.Env):
 
     def __init__(self, space: DesignSpace, simulator: Simulator, workload: Any,
                  objective: Objective, mode: str = "one_shot", max_steps: int = 1,
-                 render_mode: str | None = None):
+                 render_mode: str | None = None,
+                 groupings: Mapping[str, Mapping[str, Sequence[str]]] | None = None):
         if mode not in MODES:
             raise InvalidArgumentError("mode", mode, ", ".join(MODES))
         if not (isinstance(max_steps, int) and max_steps >= 1):
@@ -93,6 +95,7 @@ class DesignEnv(gym.Env):
         self.space, self.simulator, self.workload = space, simulator, workload
         self.objective, self.mode, self.max_steps = objective, mode, max_steps
         self.render_mode = render_mode
+        self.groupings = dict(groupings or {})
         self.archive = objective.new_archive()
         self.evaluations = 0
         n_params, n_goals = len(space.parameters), len(objective.goals)
@@ -109,7 +112,8 @@ class DesignEnv(gym.Env):
     def with_mode(self, mode: str, max_steps: int = 1) -> DesignEnv:
         """A new environment on the same space, simulator, workload and objective."""
         return type(self)(self.space, self.simulator, self.workload, self.objective, mode=mode,
-                          max_steps=max_steps, render_mode=self.render_mode)
+                          max_steps=max_steps, render_mode=self.render_mode,
+                          groupings=self.groupings)
 
     # -- evaluation, shared with agents and vector environments -------------------
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]]) -> list[tuple[float, dict]]:

@@ -22,6 +22,16 @@ def per_parameter(space: DesignSpace) -> dict[str, tuple[str, ...]]:
     return {name: (name,) for name in space.names}
 
 
+def named_grouping(env: DesignEnv, name: str) -> Mapping[str, Sequence[str]]:
+    """`per_parameter`, or one of the groupings the environment names (`env.groupings`)."""
+    if name == "per_parameter":
+        return per_parameter(env.space)
+    if name not in env.groupings:
+        raise InvalidArgumentError("grouping", name, ", ".join(["per_parameter",
+                                                                *env.groupings]))
+    return env.groupings[name]
+
+
 def check_grouping(space: DesignSpace, groups: Mapping[str, Sequence[str]]) -> None:
     """InvalidArgumentError unless the groups partition the space's parameters."""
     owned = [p for params in groups.values() for p in params]
@@ -69,12 +79,17 @@ class MultiAgentDesignEnv(ParallelEnv):
 
     metadata = {"name": "archgym_multi_agent_v0", "render_modes": []}
 
-    def __init__(self, env: DesignEnv, groups: Mapping[str, Sequence[str]],
+    def __init__(self, env: DesignEnv,
+                 groups: str | Mapping[str, Sequence[str]] = "per_parameter",
                  agent_reward: str = "team"):
         if env.mode != "one_shot":
             raise InvalidArgumentError("mode", env.mode, "one_shot for the multi-agent env")
         if agent_reward not in AGENT_REWARDS:
             raise InvalidArgumentError("agent_reward", agent_reward, ", ".join(AGENT_REWARDS))
+        groups = named_grouping(env, groups) if isinstance(groups, str) else groups
+        if not isinstance(groups, Mapping):
+            raise InvalidArgumentError("groups", groups, "a grouping name or a mapping of "
+                                                         "agent name to parameter names")
         check_grouping(env.space, groups)
         self.env, self.agent_reward = env, agent_reward
         self.groups = {agent: tuple(params) for agent, params in groups.items()}
