@@ -187,6 +187,11 @@ def cmd_demo(args) -> None:
 def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
     goals = [f"metrics.{g.metric}" for g in env.objective.goals]
     valid = frame[frame["valid"]].copy()
+    if valid.empty:
+        errors = frame["error"].value_counts()
+        console.print(f"no valid design among {len(frame)} evaluations; most common reason: "
+                      f"{errors.index[0] if len(errors) else 'unknown'}")
+        return
     valid["_tiebreak"] = np.log(valid[goals].to_numpy()).sum(axis=1)
     params = [f"design.{n}" for n in env.space.names]
     best = valid.sort_values(["reward", "_tiebreak"], ascending=[False, True]) \

@@ -65,6 +65,4 @@ class RayBatchSimulator:
 def on_ray(env: gym.Env, workers: int) -> DesignEnv:
     """The same environment with its simulator's batches spread over `workers` Ray tasks."""
     design_env = env.unwrapped
-    return DesignEnv(design_env.space, RayBatchSimulator(design_env.simulator, workers),
-                     design_env.workload, design_env.objective, mode=design_env.mode,
-                     max_steps=design_env.max_steps, render_mode=design_env.render_mode)
+    return design_env.copy_with(simulator=RayBatchSimulator(design_env.simulator, workers))

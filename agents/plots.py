@@ -54,6 +54,8 @@ def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Pa
         group = group.sort_values("step")
         left.plot(group["step"] + 1, group["reward"].cummax(), label=agent)
         valid = group[group["valid"]]
+        if valid.empty:
+            continue
         xs = valid[f"metrics.{x_goal.metric}"].to_numpy()
         ys = valid[f"metrics.{y_goal.metric}"].to_numpy()
         points = right.scatter(xs, ys, s=8, alpha=0.35, label=f"{agent} designs")

@@ -59,9 +59,9 @@ def adapt(env: DesignEnv, action_kind: str) -> gym.Env:
     """`env` in a form whose action space the algorithm takes: DQN needs one discrete choice
     per step (sequential mode), SAC a box (one-shot mode through equal bins)."""
     if action_kind == "discrete" and env.mode != "sequential":
-        return env.with_mode("sequential")
+        return env.copy_with(mode="sequential")
     if action_kind == "box":
-        return EqualBinActions(env if env.mode == "one_shot" else env.with_mode("one_shot"))
+        return EqualBinActions(env if env.mode == "one_shot" else env.copy_with(mode="one_shot"))
     return env
 
 
@@ -106,9 +106,7 @@ def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
             every = eval_every * steps_per_evaluation
             callbacks.append(CheckpointCallback(every, str(log_dir / "checkpoints"),
                                                 name_prefix=algorithm))
-            eval_env = Monitor(adapt(env.unwrapped.with_mode(env.unwrapped.mode,
-                                                             env.unwrapped.max_steps),
-                                     action_kind))
+            eval_env = Monitor(adapt(env.unwrapped.copy_with(), action_kind))
             callbacks.append(EvalCallback(eval_env, eval_freq=every, n_eval_episodes=1,
                                           log_path=str(log_dir / "eval"), verbose=0))
         # Each episode ends after at most max_steps evaluations, so this many steps always

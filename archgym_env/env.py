@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -109,11 +110,16 @@ class DesignEnv(gym.Env):
         self._index = np.full(n_params, -1, dtype=np.int64)
         self._last: dict[str, Any] = {}
 
-    def with_mode(self, mode: str, max_steps: int = 1) -> DesignEnv:
-        """A new environment on the same space, simulator, workload and objective."""
-        return type(self)(self.space, self.simulator, self.workload, self.objective, mode=mode,
-                          max_steps=max_steps, render_mode=self.render_mode,
-                          groupings=self.groupings)
+    def copy_with(self, *, mode: str | None = None, max_steps: int | None = None,
+                  simulator: Simulator | None = None) -> DesignEnv:
+        """A fresh copy of this environment (subclass and all) with another mode, episode
+        length or simulator, on the same space, workload and objective."""
+        clone = copy.copy(self)
+        DesignEnv.__init__(clone, self.space, simulator or self.simulator, self.workload,
+                           self.objective, mode=mode or self.mode,
+                           max_steps=max_steps or (self.max_steps if mode is None else 1),
+                           render_mode=self.render_mode, groupings=self.groupings)
+        return clone
 
     # -- evaluation, shared with agents and vector environments -------------------
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]]) -> list[tuple[float, dict]]:

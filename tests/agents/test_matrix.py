@@ -1,0 +1,30 @@
+"""Every agent runs on every registered environment through `archgym run`."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from agents.cli import main
+from agents.experiment import agent_names
+from archgym_env.registry import ENVIRONMENTS, make
+
+BUDGET = 6
+
+
+@pytest.mark.parametrize("agent", agent_names())
+@pytest.mark.parametrize("env_id", list(ENVIRONMENTS))
+def test_agent_runs_on_environment(tmp_path, env_id, agent):
+    assert main(["run", env_id, "--agent", agent, "--budget", str(BUDGET), "--seed", "1",
+                 "--out", str(tmp_path)]) == 0
+    rows = [json.loads(line) for line in
+            (tmp_path / "evaluations.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in rows] == list(range(BUDGET))
+    assert {(r["agent"], r["env_id"], r["seed"]) for r in rows} == {(agent, env_id, 1)}
+    space = make(env_id).unwrapped.space
+    for row in rows:  # every suggestion is a point of the environment's own space
+        assert set(row["design"]) == set(space.names)
+        assert all(row["design"][p.name] in p.choices for p in space.parameters)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["best_reward"] == max(r["reward"] for r in rows)
+    assert len(pd.read_parquet(tmp_path / "evaluations.parquet")) == BUDGET
