@@ -1,0 +1,119 @@
+"""Bayesian optimization with Optuna: TPE or Gaussian-process samplers over choice indices."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
+from optuna.trial import TrialState
+
+from agents.args import check_choice, check_int
+from agents.base import Design, Optimizer
+from archgym_env.space import Categorical, DesignSpace
+
+SAMPLERS = ("tpe", "gp")
+SUGGESTION_TRIES = 50
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+class BayesianOptimization(Optimizer):
+    """Optuna's ask/tell study over the space's choice indices (categorical parameters as
+    CategoricalDistribution, ordered ones as IntDistribution).
+
+    Args:
+        sampler: `tpe` (Tree-structured Parzen Estimator, multivariate, constant liar for
+            batches) or `gp` (Gaussian process with log expected improvement).
+        startup: evaluations drawn at random before the sampler models the results.
+        multi_objective: rank by the objective's minimization form (one direction per goal)
+            when it has several goals, instead of by the scalar reward.
+
+    The study starts at the first `tell`, when the number of goals is known; designs asked
+    before it are uniform. The simulators are deterministic, so a suggestion already
+    evaluated is answered from memory and asked again; a suggestion that breaks a
+    constraint or repeats one pending is recorded as failed; after `SUGGESTION_TRIES` of
+    those in a row a uniform unseen design is enqueued instead.
+    """
+
+    name = "bo"
+
+    def __init__(self, space: DesignSpace, seed: int = 0, sampler: str = "tpe",
+                 startup: int = 16, multi_objective: bool = False):
+        super().__init__(space, seed)
+        self.sampler = check_choice("sampler", sampler, SAMPLERS)
+        self.startup = check_int("startup", startup, 1)
+        self.multi_objective = check_choice("multi_objective", multi_objective, (False, True))
+        self.distributions: dict[str, BaseDistribution] = {
+            p.name: CategoricalDistribution(list(range(n))) if isinstance(p, Categorical)
+            else IntDistribution(0, int(n) - 1) for p, n in zip(space.parameters, space.nvec,
+                                                                strict=True)}
+        self._study: optuna.Study | None = None
+        self._values: dict[tuple[int, ...], list[float]] = {}
+        self._pending: dict[tuple[int, ...], list[optuna.Trial]] = {}
+
+    @property
+    def hyperparameters(self) -> dict:
+        return {"sampler": self.sampler, "startup": self.startup,
+                "multi_objective": self.multi_objective}
+
+    def ask(self, n: int) -> list[Design]:
+        if self._study is None:
+            return self.space.sample(self.rng, n)
+        return [self._suggest() for _ in range(n)]
+
+    def tell(self, designs: Sequence[Design], rewards: Sequence[float],
+             objectives: np.ndarray | None = None) -> None:
+        values = self._as_values(rewards, objectives)
+        if self._study is None:
+            self._study = self._new_study(len(values[0]))
+        for design, value in zip(designs, values, strict=True):
+            key = self._key(design)
+            self._values[key] = value
+            trials = self._pending.pop(key, [])
+            if trials:
+                self._study.tell(trials.pop(0), value)
+                if trials:
+                    self._pending[key] = trials
+            else:
+                self._study.add_trial(optuna.trial.create_trial(
+                    params=dict(zip(self.space.names, key, strict=True)),
+                    distributions=self.distributions, values=value))
+
+    def _as_values(self, rewards: Sequence[float], objectives: np.ndarray | None) -> list:
+        if self.multi_objective and objectives is not None and np.shape(objectives)[1] > 1:
+            return np.asarray(objectives, dtype=np.float64).tolist()
+        return [[float(r)] for r in rewards]
+
+    def _new_study(self, goals: int) -> optuna.Study:
+        if self.sampler == "tpe":
+            sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=self.startup,
+                                                 multivariate=True, constant_liar=True)
+        else:
+            sampler = optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=self.startup)
+        directions = ["maximize"] if goals == 1 else ["minimize"] * goals
+        return optuna.create_study(directions=directions, sampler=sampler)
+
+    def _suggest(self) -> Design:
+        for _ in range(SUGGESTION_TRIES):
+            trial = self._study.ask(self.distributions)
+            key = tuple(trial.params[name] for name in self.space.names)
+            design = self.space.from_index(np.array(key))
+            if key in self._values:
+                self._study.tell(trial, self._values[key])
+            elif key in self._pending or self.space.violations(design):
+                self._study.tell(trial, state=TrialState.FAIL)
+            else:
+                self._pending.setdefault(key, []).append(trial)
+                return design
+        unseen = [d for d in self.space.sample(self.rng, SUGGESTION_TRIES)
+                  if self._key(d) not in self._values and self._key(d) not in self._pending]
+        design = unseen[0] if unseen else self.space.sample(self.rng)[0]
+        self._study.enqueue_trial(dict(zip(self.space.names, self._key(design), strict=True)))
+        trial = self._study.ask(self.distributions)
+        self._pending.setdefault(self._key(design), []).append(trial)
+        return design
+
+    def _key(self, design: Design) -> tuple[int, ...]:
+        return tuple(int(i) for i in self.space.to_index(design))
