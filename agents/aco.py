@@ -7,12 +7,13 @@ pheromone evaporates by `evaporation`, and the `elite` best designs found so far
 by rank (rank-based Ant System, Bullnheimer, Hartl & Strauss 1999): the best deposits
 `elite`, the next `elite - 1`, and so on. A floor relative to each parameter's strongest
 choice (as MAX-MIN Ant System bounds pheromone, Stuetzle & Hoos 2000) keeps every choice
-reachable. The simulators are deterministic, so ants never revisit a design.
+reachable. The simulators are deterministic, so ants avoid designs already evaluated; when
+pheromone has converged so far that they find none new, uniform unseen designs are asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 import numpy as np
 
@@ -20,7 +21,8 @@ from agents.args import check_int, check_real
 from agents.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 
-CONSTRUCTION_TRIES = 100
+CONSTRUCTION_ROUNDS = 10  # batches of ants tried before falling back to uniform designs
+ANTS_PER_ROUND = 4  # ants per design asked for, in each round
 
 
 class AntColony(Optimizer):
@@ -53,16 +55,19 @@ class AntColony(Optimizer):
     def ask(self, n: int) -> list[Design]:
         designs: list[Design] = []
         taken = set(self._seen)
-        for _ in range(n):
-            design = self._new_design(taken)
-            taken.add(tuple(self.space.to_index(design)))
-            designs.append(design)
-        return designs
+        for design in self._candidates(n):
+            index = tuple(self.space.to_index(design).tolist())
+            if index not in taken and not self.space.violations(design):
+                taken.add(index)
+                designs.append(design)
+                if len(designs) == n:
+                    return designs
+        return designs + self.space.sample(self.rng, n - len(designs))
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
         for design, reward in zip(designs, rewards, strict=True):
-            index = tuple(int(i) for i in self.space.to_index(design))
+            index = tuple(self.space.to_index(design).tolist())
             self._seen.add(index)
             self._best.append((float(reward), index))
         self._best = sorted(self._best, key=lambda item: -item[0])[: self.elite]
@@ -72,18 +77,18 @@ class AntColony(Optimizer):
                 tau[index[k]] += self.elite - rank
             np.maximum(tau, self.floor * tau.max(), out=tau)
 
-    def _new_design(self, taken: set[tuple[int, ...]]) -> Design:
-        """An ant's valid design not in `taken`, else a random one (unseen if possible)."""
-        for _ in range(CONSTRUCTION_TRIES):
-            index = tuple(self._choose(tau) for tau in self.pheromone)
-            design = self.space.from_index(np.array(index))
-            if index not in taken and not self.space.violations(design):
-                return design
-        candidates = self.space.sample(self.rng, CONSTRUCTION_TRIES)
-        return next((d for d in candidates if tuple(self.space.to_index(d)) not in taken),
-                    candidates[0])
+    def _candidates(self, n: int) -> Iterator[Design]:
+        """Ants' designs, then uniform ones (when the pheromone has converged on designs
+        already evaluated)."""
+        for _ in range(CONSTRUCTION_ROUNDS):
+            yield from map(self.space.from_index, self._ants(ANTS_PER_ROUND * n))
+        yield from self.space.sample(self.rng, ANTS_PER_ROUND * n)
 
-    def _choose(self, tau: np.ndarray) -> int:
-        if self.rng.random() < self.greediness:
-            return int(np.argmax(tau))
-        return int(self.rng.choice(len(tau), p=tau / tau.sum()))
+    def _ants(self, count: int) -> np.ndarray:
+        """`count` ants' choice indices (count x parameters)."""
+        columns = []
+        for tau in self.pheromone:
+            greedy = self.rng.random(count) < self.greediness
+            drawn = self.rng.choice(len(tau), size=count, p=tau / tau.sum())
+            columns.append(np.where(greedy, int(np.argmax(tau)), drawn))
+        return np.column_stack(columns)

@@ -32,9 +32,10 @@ class BayesianOptimization(Optimizer):
 
     The study starts at the first `tell`, when the number of goals is known; designs asked
     before it are uniform. The simulators are deterministic, so a suggestion already
-    evaluated is answered from memory and asked again; a suggestion that breaks a
-    constraint or repeats one pending is recorded as failed; after `SUGGESTION_TRIES` of
-    those in a row a uniform unseen design is enqueued instead.
+    evaluated is told its known value and replaced by one of its unseen neighbours
+    (`DesignSpace.neighbors`), one pending likewise but recorded as failed; a suggestion
+    that breaks a constraint is recorded as failed and asked again; after
+    `SUGGESTION_TRIES` of these a uniform unseen design is asked.
     """
 
     name = "bo"
@@ -98,22 +99,30 @@ class BayesianOptimization(Optimizer):
     def _suggest(self) -> Design:
         for _ in range(SUGGESTION_TRIES):
             trial = self._study.ask(self.distributions)
-            key = tuple(trial.params[name] for name in self.space.names)
-            design = self.space.from_index(np.array(key))
-            if key in self._values:
-                self._study.tell(trial, self._values[key])
-            elif key in self._pending or self.space.violations(design):
-                self._study.tell(trial, state=TrialState.FAIL)
-            else:
-                self._pending.setdefault(key, []).append(trial)
+            design = self.space.from_index(np.array([trial.params[n] for n in self.space.names]))
+            broken = self.space.violations(design)
+            if self._is_new(design) and not broken:
+                self._pending.setdefault(self._key(design), []).append(trial)
                 return design
-        unseen = [d for d in self.space.sample(self.rng, SUGGESTION_TRIES)
-                  if self._key(d) not in self._values and self._key(d) not in self._pending]
-        design = unseen[0] if unseen else self.space.sample(self.rng)[0]
-        self._study.enqueue_trial(dict(zip(self.space.names, self._key(design), strict=True)))
-        trial = self._study.ask(self.distributions)
-        self._pending.setdefault(self._key(design), []).append(trial)
+            known = self._values.get(self._key(design))
+            self._study.tell(trial, known, state=None if known else TrialState.FAIL)
+            fresh = [] if broken else [d for d in self.space.neighbors(design)
+                                       if self._is_new(d)]
+            if fresh:  # the sampler's favourite is known: look next to it instead
+                return self._enqueue(fresh[self.rng.integers(len(fresh))])
+        unseen = [d for d in self.space.sample(self.rng, SUGGESTION_TRIES) if self._is_new(d)]
+        return self._enqueue(unseen[0] if unseen else self.space.sample(self.rng)[0])
+
+    def _enqueue(self, design: Design) -> Design:
+        """Ask a trial fixed at `design`."""
+        key = self._key(design)
+        self._study.enqueue_trial(dict(zip(self.space.names, key, strict=True)))
+        self._pending.setdefault(key, []).append(self._study.ask(self.distributions))
         return design
 
+    def _is_new(self, design: Design) -> bool:
+        key = self._key(design)
+        return key not in self._values and key not in self._pending
+
     def _key(self, design: Design) -> tuple[int, ...]:
-        return tuple(int(i) for i in self.space.to_index(design))
+        return tuple(self.space.to_index(design).tolist())
