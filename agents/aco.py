@@ -22,7 +22,7 @@ from agents.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 
 CONSTRUCTION_ROUNDS = 10  # batches of ants tried before falling back to uniform designs
-ANTS_PER_ROUND = 4  # ants per design asked for, in each round
+ANTS_PER_ROUND = 8  # ants drawn at once
 
 
 class AntColony(Optimizer):
@@ -55,19 +55,18 @@ class AntColony(Optimizer):
     def ask(self, n: int) -> list[Design]:
         designs: list[Design] = []
         taken = set(self._seen)
-        for design in self._candidates(n):
-            index = tuple(self.space.to_index(design).tolist())
-            if index not in taken and not self.space.violations(design):
-                taken.add(index)
-                designs.append(design)
-                if len(designs) == n:
-                    return designs
-        return designs + self.space.sample(self.rng, n - len(designs))
+        for _ in range(n):  # one design at a time, so ask(k) begins like ask(n)
+            design = next((d for d in self._candidates() if self._key(d) not in taken
+                           and not self.space.violations(d)), None)
+            design = design or self.space.sample(self.rng)[0]
+            taken.add(self._key(design))
+            designs.append(design)
+        return designs
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
         for design, reward in zip(designs, rewards, strict=True):
-            index = tuple(self.space.to_index(design).tolist())
+            index = self._key(design)
             self._seen.add(index)
             self._best.append((float(reward), index))
         self._best = sorted(self._best, key=lambda item: -item[0])[: self.elite]
@@ -77,12 +76,15 @@ class AntColony(Optimizer):
                 tau[index[k]] += self.elite - rank
             np.maximum(tau, self.floor * tau.max(), out=tau)
 
-    def _candidates(self, n: int) -> Iterator[Design]:
+    def _candidates(self) -> Iterator[Design]:
         """Ants' designs, then uniform ones (when the pheromone has converged on designs
         already evaluated)."""
         for _ in range(CONSTRUCTION_ROUNDS):
-            yield from map(self.space.from_index, self._ants(ANTS_PER_ROUND * n))
-        yield from self.space.sample(self.rng, ANTS_PER_ROUND * n)
+            yield from map(self.space.from_index, self._ants(ANTS_PER_ROUND))
+        yield from self.space.sample(self.rng, ANTS_PER_ROUND)
+
+    def _key(self, design: Design) -> tuple[int, ...]:
+        return tuple(self.space.to_index(design).tolist())
 
     def _ants(self, count: int) -> np.ndarray:
         """`count` ants' choice indices (count x parameters)."""

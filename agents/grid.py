@@ -28,7 +28,7 @@ class GridSearch(Optimizer):
 
     name = "grid"
 
-    def __init__(self, space: DesignSpace, seed: int = 0, limit: int = 100_000,
+    def __init__(self, space: DesignSpace, seed: int = 0, limit: int = 1_000_000,
                  subsample: bool = False):
         super().__init__(space, seed)
         check_int("limit", limit, 1)

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
-from agents.aco import AntColony
 from agents.base import Optimizer
-from agents.bo import BayesianOptimization
-from agents.ga import GeneticAlgorithm
-from agents.grid import GridSearch
-from agents.nsga2 import NSGA2Search
-from agents.random_search import RandomSearch
-from agents.reinforce import Reinforce
 from archgym_env.space import DesignSpace
-from simulators.errors import InvalidArgumentError
+from simulators.errors import ArchGymError, InvalidArgumentError
 
-AGENTS: dict[str, type[Optimizer]] = {
-    "random": RandomSearch, "grid": GridSearch, "ga": GeneticAlgorithm, "nsga2": NSGA2Search,
-    "aco": AntColony, "bo": BayesianOptimization, "reinforce": Reinforce}
+# Imported on first use, so the CLI starts fast and an agent whose optional dependency
+# (optuna, pymoo, torch) is missing fails alone, with the extra to install.
+AGENTS: dict[str, str] = {
+    "random": "agents.random_search:RandomSearch",
+    "grid": "agents.grid:GridSearch",
+    "ga": "agents.ga:GeneticAlgorithm",
+    "nsga2": "agents.nsga2:NSGA2Search",
+    "aco": "agents.aco:AntColony",
+    "bo": "agents.bo:BayesianOptimization",
+    "reinforce": "agents.reinforce:Reinforce",
+}
+
+
+def agent_class(name: str) -> type[Optimizer]:
+    if name not in AGENTS:
+        raise InvalidArgumentError("agent", name, ", ".join(AGENTS))
+    module, cls = AGENTS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module), cls)
+    except ModuleNotFoundError as error:
+        raise ArchGymError(f"agent {name} needs {error.name}: pip install 'archgym[all]'"
+                           ) from None
 
 
 def make_agent(name: str, space: DesignSpace, seed: int = 0, **kwargs: Any) -> Optimizer:
-    if name not in AGENTS:
-        raise InvalidArgumentError("agent", name, ", ".join(AGENTS))
+    cls = agent_class(name)
     try:
-        return AGENTS[name](space, seed=seed, **kwargs)
+        return cls(space, seed=seed, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("agent args", sorted(kwargs), str(error)) from None

@@ -102,16 +102,17 @@ class Reinforce(Optimizer):
                 "temperature": self.temperature}
 
     def ask(self, n: int) -> list[Design]:
-        designs: list[Design] = []
+        return [self._sample() for _ in range(n)]  # one at a time: ask(k) begins like ask(n)
+
+    def _sample(self) -> Design:
+        """A valid design from the policy (uniform if the policy keeps breaking constraints)."""
         with torch.no_grad(), single_thread():
             for _ in range(SAMPLING_ROUNDS):
-                indices, _, _ = self.controller(n - len(designs), self.temperature,
-                                                self.generator)
-                candidates = [self.space.from_index(i) for i in indices.numpy()]
-                designs += [d for d in candidates if not self.space.violations(d)]
-                if len(designs) == n:
-                    return designs
-        return designs + self.space.sample(self.rng, n - len(designs))
+                index, _, _ = self.controller(1, self.temperature, self.generator)
+                design = self.space.from_index(index[0].numpy())
+                if not self.space.violations(design):
+                    return design
+        return self.space.sample(self.rng)[0]
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:

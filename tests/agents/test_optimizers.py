@@ -1,6 +1,7 @@
 """Ask/tell agents: determinism, valid suggestions, argument checks, and what each one learns."""
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -9,7 +10,9 @@ from hypothesis import strategies as st
 
 from agents.aco import AntColony
 from agents.grid import GridSearch, grid_levels
-from agents.registry import AGENTS, make_agent
+from agents.loop import run
+from agents.registry import AGENTS, agent_class, make_agent
+from agents.store import ResultsStore
 from archgym_env.space import (
     Categorical,
     Constraint,
@@ -18,8 +21,8 @@ from archgym_env.space import (
     IntRange,
     PowerOfTwo,
 )
-from archgym_env.systolic_env import SYSTOLIC_SPACE
-from simulators.errors import InvalidArgumentError
+from archgym_env.systolic_env import SYSTOLIC_SPACE, make_systolic_env
+from simulators.errors import ArchGymError, InvalidArgumentError
 
 # 5 * 4 * 3 * 5 * 1 = 300 index vectors; the constraint rules out rows 64 with depth 5 or 7
 # (2 * 3 * 5 = 30 of them), leaving 270 valid designs.
@@ -61,6 +64,15 @@ def drive(agent, rounds: int, n: int) -> list[dict]:
 
 def test_every_agent_is_registered():
     assert set(AGENTS) == {"random", "grid", "ga", "nsga2", "aco", "bo", "reinforce"}
+    assert all(agent_class(name).name == name for name in AGENTS)
+
+
+def test_an_agent_missing_its_optional_dependency_says_what_to_install(monkeypatch):
+    monkeypatch.setitem(sys.modules, "optuna", None)  # as if optuna were not installed
+    monkeypatch.delitem(sys.modules, "agents.bo", raising=False)
+    with pytest.raises(ArchGymError, match=r"agent bo needs optuna: pip install 'archgym\[all\]'"):
+        make_agent("bo", SPACE)
+    assert make_agent("aco", SPACE).name == "aco"
 
 
 @pytest.mark.parametrize("label", FAST_AGENTS)
@@ -199,16 +211,16 @@ def test_ant_pheromone_follows_the_elite_by_rank():
 
 @pytest.mark.parametrize("label, extra", [("nsga2", {}), ("bo", {"multi_objective": True})])
 def test_multi_objective_agents_rank_by_the_objectives(label, extra):
-    # Rewards say nothing; both objectives favour small choice indices.
+    # Rewards say nothing; both objectives favour small choice indices. (Batches 3 to 6:
+    # later ones run short of unseen good designs in this 300-design space.)
     agent = build(label, seed=0, space=UNCONSTRAINED, **extra)
-    late = []
-    for step in range(12):
+    means = []
+    for _ in range(6):
         designs = agent.ask(8)
         norm = np.array([UNCONSTRAINED.to_normalized(d)[:4].mean() for d in designs])
         agent.tell(designs, [0.0] * len(designs), np.column_stack([norm, norm ** 2]))
-        if step >= 8:
-            late += norm.tolist()
-    assert np.mean(late) < 0.3  # uniform designs average 0.5
+        means.append(norm.mean())
+    assert np.mean(means[2:]) < 0.35  # uniform designs average 0.5
 
 
 def test_reinforce_policy_improves_on_its_first_samples():
@@ -221,3 +233,29 @@ def test_reinforce_policy_improves_on_its_first_samples():
             agent.tell(designs, rewards)
             means.append(np.mean(rewards))
         assert np.mean(means[-10:]) > np.mean(means[:10]) + 0.1
+
+
+@pytest.mark.parametrize("label", FAST_AGENTS)
+def test_a_killed_run_resumes_with_the_same_suggestions(label, tmp_path):
+    # The store holds whole batches (and a killed one's prefix): replaying them into a new
+    # agent must lead to the same suggestions as a run never stopped.
+    env = make_systolic_env(reward="pareto")  # objectives with three goals
+    space, extra = env.unwrapped.space, {"limit": 400_000} if label == "grid" else {}
+    run(env, build(label, 2, space, **extra), 18, store=ResultsStore(tmp_path), batch_size=6,
+        progress=False)
+    resumed = run(env, build(label, 2, space, **extra), 44, store=ResultsStore(tmp_path),
+                  batch_size=6, progress=False)
+    straight = run(make_systolic_env(reward="pareto"), build(label, 2, space, **extra), 44,
+                   batch_size=6, progress=False)
+    columns = [c for c in straight.trajectory if c.startswith("design.")] + ["reward"]
+    assert len(ResultsStore(tmp_path)) == 44
+    assert resumed.trajectory[columns].equals(straight.trajectory[columns])
+
+
+@pytest.mark.parametrize("label", [a for a in FAST_AGENTS if a != "random-lhs"])
+def test_a_smaller_batch_begins_like_a_larger_one(label):
+    # So a run resumed with a larger budget, whose last stored batch was cut short by the
+    # old budget, replays. (A Latin hypercube of k designs is not the start of one of n.)
+    small, large = build(label, 5), build(label, 5)
+    drive(small, 3, 4), drive(large, 3, 4)
+    assert small.ask(3) == large.ask(7)[:3]
