@@ -58,7 +58,8 @@ class AntColony(Optimizer):
         for _ in range(n):  # one design at a time, so ask(k) begins like ask(n)
             design = next((d for d in self._candidates() if self._key(d) not in taken
                            and not self.space.violations(d)), None)
-            design = design or self.space.sample(self.rng)[0]
+            if design is None:  # every candidate seen: the space is (nearly) exhausted
+                design = self.space.sample(self.rng)[0]
             taken.add(self._key(design))
             designs.append(design)
         return designs

@@ -14,7 +14,7 @@ from agents.base import Design, Optimizer
 from archgym_env.space import Categorical, DesignSpace
 
 SAMPLERS = ("tpe", "gp")
-SUGGESTION_TRIES = 50
+SUGGESTION_TRIES = 50  # sampler suggestions tried before asking a uniform unseen design
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -105,7 +105,7 @@ class BayesianOptimization(Optimizer):
                 self._pending.setdefault(self._key(design), []).append(trial)
                 return design
             known = self._values.get(self._key(design))
-            self._study.tell(trial, known, state=None if known else TrialState.FAIL)
+            self._study.tell(trial, known, state=TrialState.FAIL if known is None else None)
             fresh = [] if broken else [d for d in self.space.neighbors(design)
                                        if self._is_new(d)]
             if fresh:  # the sampler's favourite is known: look next to it instead

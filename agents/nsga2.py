@@ -19,6 +19,7 @@ from pymoo.problems.static import StaticProblem
 from agents.args import check_choice, check_int, check_real
 from agents.base import Design, Optimizer
 from archgym_env.space import DesignSpace
+from simulators.errors import InvalidArgumentError
 
 RANKINGS = ("objectives", "reward")
 
@@ -52,6 +53,9 @@ class NSGA2Search(Optimizer):
         self.crossover_eta = check_real("crossover_eta", crossover_eta, 0.0, 1e3, low_open=True)
         self.mutation_eta = check_real("mutation_eta", mutation_eta, 0.0, 1e3, low_open=True)
         self._free = np.flatnonzero(space.nvec > 1)
+        if not len(self._free):
+            raise InvalidArgumentError("space", list(space.names),
+                                       "at least one parameter with two or more choices")
         self._algorithm = NSGA2(
             pop_size=population, sampling=IntegerRandomSampling(),
             crossover=SBX(prob=1.0, eta=self.crossover_eta, vtype=float,
@@ -71,7 +75,7 @@ class NSGA2Search(Optimizer):
     def ask(self, n: int) -> list[Design]:
         if self._generation is None or self._handed == len(self._generation):
             if self._problem is None:
-                self._setup(n_obj=1)
+                self._setup()
             self._generation = self._algorithm.ask()
             self._values = []
             self._handed = 0
@@ -92,9 +96,11 @@ class NSGA2Search(Optimizer):
             Evaluator().eval(StaticProblem(self._problem, F=F), self._generation)
             self._algorithm.tell(infills=self._generation)
 
-    def _setup(self, n_obj: int) -> None:
+    def _setup(self) -> None:
+        """The integer problem; its number of objectives is set when the first
+        generation is told, as only then the goals are known."""
         upper = self.space.nvec[self._free] - 1
-        self._problem = Problem(n_var=len(self._free), n_obj=n_obj, xl=np.zeros_like(upper),
+        self._problem = Problem(n_var=len(self._free), n_obj=1, xl=np.zeros_like(upper),
                                 xu=upper, vtype=int)
         self._algorithm.setup(self._problem, termination=("n_gen", 2**62), verbose=False)
 

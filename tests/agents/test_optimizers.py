@@ -138,6 +138,11 @@ def test_bad_hyperparameters_name_the_argument(name, args, message):
     assert len(str(error.value).splitlines()) == 1
 
 
+def test_nsga2_needs_a_parameter_to_vary():
+    with pytest.raises(InvalidArgumentError, match="at least one parameter with two"):
+        make_agent("nsga2", DesignSpace((Categorical("only", (1,)),)))
+
+
 def test_grid_visits_every_valid_design_once_in_order_then_stops():
     agent = GridSearch(SPACE)
     visited = drive(agent, rounds=100, n=7)
