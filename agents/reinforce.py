@@ -14,7 +14,7 @@ from agents.args import check_int, check_real
 from agents.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 
-SAMPLING_ROUNDS = 100
+CANDIDATES = 8  # policy samples per design; the first that meets the constraints is asked
 
 
 @contextmanager
@@ -41,9 +41,10 @@ class Controller(nn.Module):
         self.embeddings = nn.ModuleList(nn.Embedding(int(n), hidden) for n in nvec)
         self.heads = nn.ModuleList(nn.Linear(hidden, int(n)) for n in nvec)
 
-    def forward(self, count: int, temperature: float, generator: torch.Generator | None = None,
+    def forward(self, count: int, temperature: float, uniforms: torch.Tensor | None = None,
                 actions: torch.Tensor | None = None):
-        """Sample `count` designs (or score the given `actions`): choice indices
+        """Sample `count` designs by inverting each step's distribution at `uniforms`
+        (count x parameters, in [0, 1)), or score the given `actions`: choice indices
         (count x parameters), their log-probabilities and the policy entropies (count)."""
         x = self.start.expand(count, -1)
         state = (torch.zeros(count, self.hidden), torch.zeros(count, self.hidden))
@@ -52,7 +53,9 @@ class Controller(nn.Module):
             state = self.cell(x, state)
             dist = torch.distributions.Categorical(logits=head(state[0]) / temperature)
             if actions is None:
-                choice = torch.multinomial(dist.probs, 1, generator=generator).squeeze(1)
+                cdf = dist.probs.cumsum(dim=1)
+                choice = torch.searchsorted(cdf, uniforms[:, k:k + 1].contiguous()).squeeze(1)
+                choice = choice.clamp(max=cdf.shape[1] - 1)  # rounding at the top end
             else:
                 choice = actions[:, k]
             log_prob = log_prob + dist.log_prob(choice)
@@ -65,7 +68,9 @@ class Controller(nn.Module):
 class Reinforce(Optimizer):
     """Policy-gradient search: each `tell` takes one Adam step on
     -(reward - baseline) * log p(design) - entropy_weight * entropy, averaged over the batch;
-    the baseline is an exponential moving average of the batch mean reward.
+    the baseline is an exponential moving average of the batch mean reward. Designs are
+    sampled from the policy with uniforms drawn from the agent's seeded generator; a design
+    whose CANDIDATES samples all break a constraint is drawn uniformly instead.
 
     Args:
         hidden: LSTM and embedding width.
@@ -91,7 +96,6 @@ class Reinforce(Optimizer):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             self.controller = Controller(space.nvec, hidden)
-        self.generator = torch.Generator().manual_seed(seed)
         self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=self.learning_rate)
         self.baseline: float | None = None
 
@@ -102,17 +106,18 @@ class Reinforce(Optimizer):
                 "temperature": self.temperature}
 
     def ask(self, n: int) -> list[Design]:
-        return [self._sample() for _ in range(n)]  # one at a time: ask(k) begins like ask(n)
-
-    def _sample(self) -> Design:
-        """A valid design from the policy (uniform if the policy keeps breaking constraints)."""
+        # Each design gets its own block of uniforms, so ask(k) begins like ask(n).
+        uniforms = self.rng.random((n * CANDIDATES, len(self.space.nvec)))
         with torch.no_grad(), single_thread():
-            for _ in range(SAMPLING_ROUNDS):
-                index, _, _ = self.controller(1, self.temperature, self.generator)
-                design = self.space.from_index(index[0].numpy())
-                if not self.space.violations(design):
-                    return design
-        return self.space.sample(self.rng)[0]
+            indices, _, _ = self.controller(n * CANDIDATES, self.temperature,
+                                            torch.as_tensor(uniforms, dtype=torch.float32))
+        designs = []
+        for candidates in indices.numpy().reshape(n, CANDIDATES, -1):
+            valid = (d for d in map(self.space.from_index, candidates)
+                     if not self.space.violations(d))
+            design = next(valid, None)
+            designs.append(self.space.sample(self.rng)[0] if design is None else design)
+        return designs
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
