@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 
 import numpy as np
 import optuna
@@ -51,6 +52,7 @@ class BayesianOptimization(Optimizer):
             else IntDistribution(0, int(n) - 1) for p, n in zip(space.parameters, space.nvec,
                                                                 strict=True)}
         self._study: optuna.Study | None = None
+        self._threads: Callable[[], AbstractContextManager] = nullcontext
         self._values: dict[tuple[int, ...], list[float]] = {}
         self._pending: dict[tuple[int, ...], list[optuna.Trial]] = {}
 
@@ -62,7 +64,8 @@ class BayesianOptimization(Optimizer):
     def ask(self, n: int) -> list[Design]:
         if self._study is None:
             return self.space.sample(self.rng, n)
-        return [self._suggest() for _ in range(n)]
+        with self._threads():
+            return [self._suggest() for _ in range(n)]
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
@@ -92,7 +95,10 @@ class BayesianOptimization(Optimizer):
             sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=self.startup,
                                                  multivariate=True, constant_liar=True)
         else:
+            from agents.torch_threads import single_thread  # torch only for the GP sampler
+
             sampler = optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=self.startup)
+            self._threads = single_thread
         directions = ["maximize"] if goals == 1 else ["minimize"] * goals
         return optuna.create_study(directions=directions, sampler=sampler)
 

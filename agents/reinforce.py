@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import numpy as np
 import torch
@@ -12,21 +11,10 @@ from torch import nn
 
 from agents.args import check_int, check_real
 from agents.base import Design, Optimizer
+from agents.torch_threads import single_thread
 from archgym_env.space import DesignSpace
 
 CANDIDATES = 8  # policy samples per design; the first that meets the constraints is asked
-
-
-@contextmanager
-def single_thread() -> Iterator[None]:
-    """Run torch on one thread: this controller is far too small to gain from more, and on
-    a shared machine extra threads only contend (13x slower on 2 busy cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 class Controller(nn.Module):

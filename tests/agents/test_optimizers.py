@@ -34,7 +34,7 @@ SPACE = DesignSpace(
 VALID = 270
 TARGET = np.array([0.75, 1 / 3, 1.0, 0.5, 0.0])  # normalized coordinates of the best design
 
-# Fast settings for each agent; `bo` with the GP sampler is tested separately (slow).
+# Fast settings for each agent; `bo` with the GP sampler (seconds per suggestion) apart.
 FAST_AGENTS = {"random": {}, "random-lhs": {"sampling": "lhs"}, "grid": {}, "ga": {},
                "nsga2": {"population": 8}, "aco": {}, "bo": {"startup": 4}, "reinforce": {}}
 
@@ -83,7 +83,6 @@ def test_same_seed_and_rewards_give_the_same_suggestions(label):
         assert first != drive(build(label, seed=4), rounds=6, n=5)
 
 
-@pytest.mark.slow
 def test_gp_sampler_is_deterministic_and_valid():
     runs = [drive(make_agent("bo", SPACE, seed=1, sampler="gp", startup=4), 3, 3)
             for _ in range(2)]
