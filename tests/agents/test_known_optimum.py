@@ -1,9 +1,10 @@
 """On a problem whose optimum is known by enumeration, the search agents beat random search.
 
 The problem: size a SCALE-Sim-style systolic array for ResNet-18 (the real simulator) over
-6,912 designs (rows, cols, dataflow, ifmap and filter SRAM; ofmap SRAM and DRAM bandwidth
-fixed), rewarded by the target mode with each metric's target at its best value over the
-space (the ideal point), so no design meets all three and the optimum is a trade-off.
+6,912 designs (rows, cols, dataflow, ifmap and filter SRAM; ofmap SRAM fixed at 64 KB and
+DRAM bandwidth at 16 words per cycle), rewarded by the target mode with each metric's
+target at its best value over the space (the ideal point), so no design meets all three
+and the optimum is a trade-off.
 """
 
 import functools
