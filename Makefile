@@ -31,8 +31,13 @@ test-all: $(BIN)/archgym
 lint: $(BIN)/archgym
 	$(BIN)/ruff check .
 
-bench: $(BIN)/archgym
-	for b in benchmarks/bench_*.py; do $(BIN)/python $$b; done
+# ZigZag, the accelerator benchmark's baseline, lives in its own venv: it is no dependency.
+.venv-zigzag/bin/python:
+	$(PYTHON) -m venv .venv-zigzag
+	.venv-zigzag/bin/pip install --quiet zigzag-dse six || echo "zigzag-dse did not install"
+
+bench: $(BIN)/archgym .venv-zigzag/bin/python
+	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) results
+	rm -rf $(VENV) .venv-zigzag results

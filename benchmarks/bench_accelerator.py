@@ -151,7 +151,7 @@ def zigzag_comparison(python: str, names: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mappings", type=int, default=100_000)
-    default_zz = os.environ.get("ARCHGYM_ZIGZAG_PYTHON", "/tmp/zz-venv/bin/python")
+    default_zz = os.environ.get("ARCHGYM_ZIGZAG_PYTHON", ".venv-zigzag/bin/python")
     parser.add_argument("--zigzag-python", default=default_zz,
                         help="a Python with zigzag-dse installed (skipped if absent)")
     args = parser.parse_args()
@@ -159,7 +159,7 @@ def main() -> None:
     mapper_times(preset("eyeriss_like"), "eyeriss_like")
     mapper_times(zigzag_tpu_like(), None)
     if Path(args.zigzag_python).is_file():
-        zigzag_comparison(args.zigzag_python, ZIGZAG_LAYERS)
+        zigzag_comparison(os.path.abspath(args.zigzag_python), ZIGZAG_LAYERS)
     else:
         print(f"zigzag: no Python at {args.zigzag_python}; pip install zigzag-dse in a separate "
               "venv and pass --zigzag-python")
