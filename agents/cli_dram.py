@@ -12,7 +12,7 @@ from simulators.errors import InvalidArgumentError
 DRAM_ENV = "archgym/DRAM-v0"
 # option dest -> make_dram_env argument
 OPTIONS = {"trace": "workload", "trace_format": "trace_format", "memspec": "memspec",
-           "mcconfig": "mcconfig", "mode": "mode", "dram_preset": "preset"}
+           "mcconfig": "mcconfig", "mode": "injection", "dram_preset": "preset"}
 
 
 def add_dram_eval_options(parser: argparse.ArgumentParser) -> None:

@@ -93,10 +93,10 @@ DEFAULT_METRICS = ("latency_ns", "power_mw", "energy_pj", "bandwidth_gbps")
 DEFAULT_BUDGET = {"latency_ns": 300.0, "power_mw": 760.0, "energy_pj": 2.42e8,
                   "bandwidth_gbps": 2.0}
 DEFAULTS = {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh", "mcconfig": None,
-            "mode": "timestamped"}
+            "injection": "timestamped"}
 # Arguments given explicitly override a preset's.
 PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
-                              "mcconfig": RAMULATOR_DDR4, "mode": "saturating"}}
+                              "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}
 
 
 def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requests: int,
@@ -120,7 +120,7 @@ def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requ
 
 
 def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
-                  mode: str | None = None, n_requests: int = 10_000, trace_seed: int = 0,
+                  injection: str | None = None, n_requests: int = 10_000, trace_seed: int = 0,
                   read_fraction: float = 0.7, interval_ns: float = 4.0,
                   trace_format: str | None = None, clock_mhz: float = 1000.0,
                   memspec: str | Path | MemSpec | None = None,
@@ -132,7 +132,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
                   limits: Mapping[str, float] | None = None,
                   weights: Mapping[str, float] | None = None,
                   references: Mapping[str, float] | None = None,
-                  quality: str | None = None, env_mode: str = "one_shot", max_steps: int = 1,
+                  quality: str | None = None, mode: str = "one_shot", max_steps: int = 1,
                   render_mode: str | None = None) -> DesignEnv:
     """Build `archgym/DRAM-v0`.
 
@@ -163,7 +163,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     |---|---|
     | `workload` | a generator name (streaming, random, strided, hotset, mixed, cloud), a |
     | | `.stl` or Ramulator trace file, a `Trace` or a `DRAMWorkload` |
-    | `mode` | `timestamped` (requests arrive at trace times, default) or `saturating` |
+    | `injection` | `timestamped` (requests arrive at trace times, default) or `saturating` |
     | `n_requests`, `trace_seed`, `read_fraction`, `interval_ns` | for generated traces |
     | `trace_format`, `clock_mhz` | for trace files (`stl` or `ramulator`; the .stl clock) |
     | `memspec` | `DDR4-2400` (default), `LPDDR4-3200` or a DRAMSys memspec JSON file |
@@ -173,27 +173,28 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     | `preset` | `ramulator-ddr4`: Ramulator's DDR4 setup (memspec, mapping, mcconfig, |
     | | saturating mode); explicit arguments override it |
     | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | the objective |
-    | `env_mode`, `max_steps` | `one_shot` or `sequential`; steps per episode |
+    | `mode`, `max_steps` | `one_shot` or `sequential`; steps per episode |
 
     ## Version History
     * v0: initial version.
     """
     if preset is not None and preset not in PRESETS:
         raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
-    chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig, "mode": mode}
+    chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig,
+              "injection": injection}
     settings = {**DEFAULTS, **PRESETS.get(preset, {}),
                 **{k: v for k, v in chosen.items() if v is not None}}
-    memspec, mapping, mcconfig, mode = (settings[k] for k in chosen)
+    memspec, mapping, mcconfig, injection = (settings[k] for k in chosen)
     spec = memspec if isinstance(memspec, MemSpec) else load_memspec(memspec)
     base = mcconfig if isinstance(mcconfig, ControllerConfig) else \
         read_mcconfig(mcconfig) if mcconfig is not None else ControllerConfig()
     simulator = DRAMSimulator(spec, mapping, base, channels)
-    trace = dram_workload(workload, mode, n_requests, trace_seed, read_fraction, interval_ns,
+    trace = dram_workload(workload, injection, n_requests, trace_seed, read_fraction, interval_ns,
                           trace_format, clock_mhz, spec.access_bytes)
     objective = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
         "bandwidth_gbps", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
-    return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=env_mode,
+    return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=mode,
                      max_steps=max_steps, render_mode=render_mode,
                      groupings={"subsystem": SUBSYSTEMS})
 

@@ -16,7 +16,7 @@ DATA = Path(__file__).parents[2] / ".." / "shared" / "data" / "dramsys"
 SMALL = {"n_requests": 600}
 
 
-@pytest.mark.parametrize("kwargs", [{}, {"env_mode": "sequential"}, {"reward": "pareto"},
+@pytest.mark.parametrize("kwargs", [{}, {"mode": "sequential"}, {"reward": "pareto"},
                                     {"reward": "constrained"}, {"memspec": "LPDDR4-3200"},
                                     {"max_steps": 3}])
 def test_dram_env_passes_check_env(kwargs):
@@ -54,7 +54,7 @@ def test_issue_value_sets():
 def test_ramulator_trace_file_and_saturating_mode(tmp_path):
     path = tmp_path / "trace.txt"
     path.write_text("".join(f"0x{i * 64:x} {'W' if i % 4 == 0 else 'R'}\n" for i in range(300)))
-    env = make_dram_env(workload=str(path), mode="saturating")
+    env = make_dram_env(workload=str(path), injection="saturating")
     assert len(env.workload.trace) == 300 and env.workload.mode == "saturating"
     assert env.workload.trace.is_write.sum() == 75
     _, info = env.evaluate_batch([env.space.default_design()])[0]
