@@ -14,8 +14,9 @@ A sweep file (YAML):
       - name: random
 
 Each run writes to `OUT/<environment>/<agent>/<args>/seed-<s>/`. A run whose
-`summary.json` exists is finished and skipped; an unfinished one resumes from its store,
-so a killed sweep restarts without repeating any finished evaluation.
+`summary.json` holds the sweep's budget is finished and skipped; an unfinished one, or one
+asked for a larger budget, resumes from its store, so a killed or extended sweep never
+repeats a finished evaluation.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class RunSpec:
 
     @property
     def run_id(self) -> str:
-        return hashlib.sha256(f"{self.key}/{self.budget}".encode()).hexdigest()[:12]
+        """Fixed by the run's settings (not its budget, which a rerun may raise)."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:12]
 
 
 def load_sweep(path: str | Path) -> list[RunSpec]:
@@ -110,6 +112,11 @@ def expand(spec: dict[str, Any]) -> list[RunSpec]:
         for values in itertools.product(*grid.values()):
             runs.append(RunSpec(env_id, agent, seed, budget, env_kwargs,
                                 {**args, **dict(zip(grid, values, strict=True))}))
+    keys = [run.key for run in runs]
+    repeated = next((key for key in keys if keys.count(key) > 1), None)
+    if repeated:
+        raise InvalidArgumentError("sweep run", repeated, "each run once (a seed, grid value "
+                                                          "or environment is listed twice)")
     return runs
 
 
@@ -152,12 +159,13 @@ def check(runs: list[RunSpec]) -> None:
 
 
 def execute(run: RunSpec, out: str) -> dict[str, Any]:
-    """Run (or resume) one run into `out/run.key`; its summary."""
+    """Run (or resume, or extend to a new budget) one run into `out/run.key`; its summary."""
     directory = Path(out) / run.key
     summary = directory / "summary.json"
-    if not summary.exists():
-        run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
-                       run.seed, directory, run_id=run.run_id, progress=False)
+    if summary.exists() and json.loads(summary.read_text())["budget"] == run.budget:
+        return json.loads(summary.read_text())
+    run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
+                   run.seed, directory, run_id=run.run_id, progress=False)
     return json.loads(summary.read_text())
 
 
@@ -180,7 +188,7 @@ def run_sweep(runs: list[RunSpec], out: str | Path, backend: str = "local", work
             summaries.append(summary)
             bar.advance(task)
     order = {run.run_id: i for i, run in enumerate(runs)}
-    summaries.sort(key=lambda s: order[s["run_id"]])
+    summaries.sort(key=lambda s: order[s["run_id"]])  # completion order -> sweep order
     table = pd.json_normalize(summaries, max_level=0).drop(columns=["pareto_front"])
     table.to_csv(out / "summary.csv", index=False)
     return table

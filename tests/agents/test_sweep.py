@@ -55,6 +55,23 @@ def test_bad_sweeps_name_the_key(change, message):
         expand({**SPEC, **change})
 
 
+def test_a_run_listed_twice_is_refused():
+    with pytest.raises(InvalidArgumentError, match="each run once"):
+        expand({**SPEC, "seeds": [0, 0]})
+
+
+def test_a_larger_budget_extends_finished_runs(tmp_path):
+    spec = {"budget": 10, "seeds": [0], "environments": ["archgym/Systolic-v0"],
+            "agents": ["ga", "random"]}
+    run_sweep(expand(spec), tmp_path, progress=False)
+    before = {run.key: _rows(tmp_path / run.key / "evaluations.jsonl") for run in expand(spec)}
+    table = run_sweep(expand({**spec, "budget": 25}), tmp_path, progress=False)
+    assert table["budget"].tolist() == [25, 25]
+    for run in expand(spec):
+        rows = _rows(tmp_path / run.key / "evaluations.jsonl")
+        assert [r["step"] for r in rows] == list(range(25)) and rows[:10] == before[run.key]
+
+
 def test_bad_agent_args_fail_before_any_run(tmp_path):
     runs = expand({**SPEC, "agents": [{"name": "ga", "args": {"populaton": 8}}]})
     with pytest.raises(InvalidArgumentError, match="agent args"):
