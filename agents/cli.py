@@ -139,7 +139,7 @@ def cmd_report(args) -> None:
                   f"evaluations to {reach} (95% CI)", "reached", "hypervolume", "vs random",
                   title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations")
     for _, r in table.iterrows():
-        shown.add_row(r["env_id"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
+        shown.add_row(r["env"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
                       _interval(r, "evals_to_target", 0), r["reached_target"],
                       _interval(r, "hypervolume", 4),
                       "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")

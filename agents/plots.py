@@ -18,10 +18,10 @@ from archgym_env.pareto import non_dominated
 
 def plot_report(curves: pd.DataFrame, path: str | Path) -> Path:
     """Best reward and hypervolume over evaluations: mean over seeds with a 95% band."""
-    envs = list(curves["env_id"].unique())
+    envs = list(curves["env"].unique())
     fig, axes = plt.subplots(len(envs), 2, figsize=(12, 4.2 * len(envs)), squeeze=False)
     for (left, right), env_id in zip(axes, envs, strict=True):
-        for label, group in curves[curves["env_id"] == env_id].groupby("label", sort=False):
+        for label, group in curves[curves["env"] == env_id].groupby("label", sort=False):
             for ax, column in ((left, "best_reward"), (right, "hypervolume")):
                 by_n = group.groupby("evaluations")[column]
                 mean, count = by_n.mean(), by_n.count()

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from agents.store import read_rows
 from archgym_env.pareto import hypervolume, non_dominated
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
@@ -27,30 +28,32 @@ def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
         if not directory.is_dir():
             raise ArchGymError(f"{directory} is not a directory of runs")
         for path in sorted(directory.rglob("evaluations.jsonl")):
-            with path.open() as f:
-                rows.extend(json.loads(line) for line in f if line.endswith("\n"))
+            rows.extend(read_rows(path)[0])
     if not rows:
         raise ArchGymError("no evaluations.jsonl found under "
                            + ", ".join(str(d) for d in directories))
     frame = pd.DataFrame(rows)
     frame["targets_met"] = frame.get("targets_met", False)
     frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
-    frame["label"] = _labels(frame)
+    frame["env"] = _with_varying(frame, "env_id", "env_kwargs", [])
+    frame["label"] = _with_varying(frame, "agent", "agent_args", ["env"])
     return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
 
 
-def _labels(frame: pd.DataFrame) -> pd.Series:
-    """The agent's name, plus the hyperparameters that vary between its runs."""
-    args = frame["agent_args"].map(lambda a: json.dumps(a, sort_keys=True))
-    labels = frame["agent"].copy()
-    for (_, agent), group in frame.groupby(["env_id", "agent"]):
-        variants = [json.loads(a) for a in args[group.index].unique()]
+def _with_varying(frame: pd.DataFrame, name: str, settings: str,
+                  within: list[str]) -> pd.Series:
+    """Each row's `name`, plus the `settings` entries that vary between rows of that name
+    (within the same `within` columns): `ga population=16`, `archgym/Systolic-v0 reward=...`."""
+    text = frame[settings].map(lambda s: json.dumps(s, sort_keys=True))
+    labels = frame[name].copy()
+    for key, group in frame.groupby([*within, name]):
+        variants = [json.loads(s) for s in text[group.index].unique()]
         varying = sorted(k for k in set().union(*variants)
                          if len({json.dumps(v.get(k)) for v in variants}) > 1)
         if varying:
             labels[group.index] = [
-                agent + " " + ", ".join(f"{k}={a.get(k)}" for k in varying)
-                for a in group["agent_args"]]
+                key[-1] + " " + ", ".join(f"{k}={s.get(k)}" for k in varying)
+                for s in group[settings]]
     return labels
 
 
@@ -69,7 +72,7 @@ def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
             for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
                 seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
                 front = seen[non_dominated(seen)] if len(seen) else seen
-                curves.append({"env_id": env_id, "label": run["label"].iloc[0],
+                curves.append({"env": run["env"].iloc[0], "label": run["label"].iloc[0],
                                "run_id": run_id, "evaluations": int(n),
                                "best_reward": float(best[n - 1]),
                                "hypervolume": hypervolume(front, np.ones(seen.shape[1]))
@@ -81,27 +84,27 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
               reward_target: float | None = None) -> pd.DataFrame:
     """One line per (environment, agent label): means and 95% intervals over seeds."""
     per_run = []
-    for (env_id, label, run_id), run in frame.groupby(["env_id", "label", "run_id"]):
+    for (env, label, run_id), run in frame.groupby(["env", "label", "run_id"]):
         reached = run["reward"] >= reward_target if reward_target is not None \
             else run["targets_met"]
         hit = run["step"][reached.to_numpy()]
         last = curves[curves["run_id"] == run_id].iloc[-1]
-        per_run.append({"env_id": env_id, "label": label, "seed": run["seed"].iloc[0],
+        per_run.append({"env": env, "label": label, "seed": run["seed"].iloc[0],
                         "evaluations": len(run), "best_reward": run["reward"].max(),
                         "evals_to_target": hit.min() + 1 if len(hit) else np.nan,
                         "hypervolume": last["hypervolume"]})
     runs = pd.DataFrame(per_run)
     lines = []
-    for (env_id, label), group in runs.groupby(["env_id", "label"], sort=False):
-        line = {"env_id": env_id, "agent": label, "seeds": len(group),
+    for (env, label), group in runs.groupby(["env", "label"], sort=False):
+        line = {"env": env, "agent": label, "seeds": len(group),
                 "evaluations": int(group["evaluations"].median())}
         for column in ("best_reward", "evals_to_target", "hypervolume"):
             line.update(_mean_interval(group[column].dropna(), column))
         line["reached_target"] = f"{group['evals_to_target'].notna().sum()}/{len(group)}"
         lines.append(line)
     table = pd.DataFrame(lines)
-    random = table[table["agent"] == "random"].set_index("env_id")["best_reward_mean"]
-    baseline = table["env_id"].map(random)
+    random = table[table["agent"] == "random"].set_index("env")["best_reward_mean"]
+    baseline = table["env"].map(random)
     table["vs_random_pct"] = 100 * (table["best_reward_mean"] - baseline) / baseline.abs()
     return table
 

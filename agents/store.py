@@ -29,21 +29,7 @@ class ResultsStore:
     def _load(self) -> list[dict[str, Any]]:
         if not self.path.exists():
             return []
-        rows, good_bytes = [], 0
-        with self.path.open("rb") as f:
-            lines = f.readlines()
-        for number, line in enumerate(lines, start=1):
-            try:
-                row = json.loads(line) if line.endswith(b"\n") else None
-            except json.JSONDecodeError:
-                row = None
-            if not isinstance(row, dict) or "design" not in row:
-                if number == len(lines):
-                    break  # torn by a crash mid-write: drop it
-                raise ArchGymError(f"{self.path} line {number} is not an evaluation row; "
-                                   "repair or remove the file")
-            rows.append(row)
-            good_bytes += len(line)
+        rows, good_bytes = read_rows(self.path)
         if good_bytes != self.path.stat().st_size:
             with self.path.open("r+b") as f:
                 f.truncate(good_bytes)
@@ -77,6 +63,27 @@ class ResultsStore:
                 frame[column] = frame[column].map(json.dumps)
         frame.to_parquet(path, index=False)
         return path
+
+
+def read_rows(path: Path) -> tuple[list[dict[str, Any]], int]:
+    """The evaluation rows of a store file and the bytes they fill; a torn last line (a crash
+    mid-write) is left out, any other bad line is an error."""
+    rows, good_bytes = [], 0
+    with path.open("rb") as f:
+        lines = f.readlines()
+    for number, line in enumerate(lines, start=1):
+        try:
+            row = json.loads(line) if line.endswith(b"\n") else None
+        except json.JSONDecodeError:
+            row = None
+        if not isinstance(row, dict) or "design" not in row:
+            if number == len(lines):
+                break
+            raise ArchGymError(f"{path} line {number} is not an evaluation row; "
+                               "repair or remove the file")
+        rows.append(row)
+        good_bytes += len(line)
+    return rows, good_bytes
 
 
 def jsonable(value: Any) -> Any:

@@ -61,6 +61,30 @@ def test_evaluations_to_target_and_curves(sweep):
     assert (sweep / "report.png").stat().st_size > 10_000
 
 
+def test_settings_of_one_environment_stay_apart(tmp_path):
+    spec = {"budget": 10, "seeds": 2, "agents": ["random"],
+            "environments": [{"id": "archgym/Systolic-v0"},
+                             {"id": "archgym/Systolic-v0", "args": {"reward": "weighted"}}]}
+    run_sweep(expand(spec), tmp_path, progress=False)
+    assert main(["report", str(tmp_path)]) == 0
+    table = pd.read_csv(tmp_path / "report.csv")
+    assert sorted(table["env"]) == ["archgym/Systolic-v0 reward=None",
+                                    "archgym/Systolic-v0 reward=weighted"]
+    assert table["seeds"].tolist() == [2, 2]
+
+
+def test_corrupt_store_is_one_line_exit_2(tmp_path):
+    run_sweep(expand({**SPEC, "budget": 4, "seeds": 1, "agents": ["random"]}), tmp_path,
+              progress=False)
+    store = next(tmp_path.rglob("evaluations.jsonl"))
+    lines = store.read_text().splitlines(keepends=True)
+    store.write_text(lines[0] + "{not json\n" + "".join(lines[1:]))
+    proc = subprocess.run([sys.executable, "-m", "agents.cli", "report", str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "line 2 is not an evaluation row" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
 def test_report_of_nothing_is_one_line_exit_2(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "agents.cli", "report", str(tmp_path)],
                           capture_output=True, text=True)
