@@ -16,12 +16,13 @@ from rich.table import Table
 
 from agents.cli_accelerator import accelerator_eval, add_accelerator_eval_options
 from agents.cli_dram import add_dram_eval_options, dram_env_args
+from agents.cli_json import json_object
 from agents.distributed import start_ray
 from agents.experiment import agent_names, plot_if_available, run_experiment
 from agents.sweep import BACKENDS, load_sweep, run_sweep
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import ArchGymError
 
 console = Console(width=max(Console().width, 150))
 # Tight enough that 36 of the 387,072 designs meet all three (found by enumeration).
@@ -34,17 +35,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str):
         sys.stderr.write(f"{self.prog}: error: {message}\n")
         raise SystemExit(2)
-
-
-def _json_object(option: str, text: str) -> dict[str, Any]:
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidArgumentError(option, text, f"a JSON object ({error.msg} at column "
-                                                 f"{error.colno})") from None
-    if not isinstance(value, dict):
-        raise InvalidArgumentError(option, text, "a JSON object")
-    return value
 
 
 def _print_json(value: Any) -> None:
@@ -71,9 +61,9 @@ def cmd_envs(args) -> None:
 def cmd_eval(args) -> None:
     if accelerator_eval(args, console):
         return
-    env = make(args.env_id, **dram_env_args(args, _json_object("--env-args", args.env_args)))
+    env = make(args.env_id, **dram_env_args(args, json_object("--env-args", args.env_args)))
     env = env.unwrapped
-    design = env.space.complete(_json_object("--design", args.design))
+    design = env.space.complete(json_object("--design", args.design))
     reward, info = env.evaluate_batch([design])[0]
     result = {"env_id": args.env_id, "design": design, "metrics": info["metrics"],
               "reward": reward, "valid": info["valid"], "feasible": info["feasible"]}
@@ -89,8 +79,8 @@ def cmd_eval(args) -> None:
 
 
 def cmd_run(args) -> None:
-    env_args = _json_object("--env-args", args.env_args)
-    agent_args = _json_object("--agent-args", args.agent_args)
+    env_args = json_object("--env-args", args.env_args)
+    agent_args = json_object("--agent-args", args.agent_args)
     out = Path(args.out)
     started = args.backend == "ray" and start_ray(args.workers, args.address)
     try:

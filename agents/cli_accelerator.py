@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agents.cli_json import json_object
 from archgym_env.registry import make
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import Architecture
@@ -22,7 +23,7 @@ from simulators.errors import ArchGymError, InvalidArgumentError
 from simulators.workloads import Layer, Network, network
 
 ENV_ID = "archgym/Accelerator-v0"
-OPTIONS = ("timeloop_arch", "preset", "layer", "timeloop_problem", "network",
+OPTIONS = ("timeloop_arch", "ert", "preset", "layer", "timeloop_problem", "network",
            "timeloop_mapping", "objective")
 
 
@@ -67,7 +68,7 @@ def _architecture(args) -> tuple[TimeloopArch, str | None]:
     if args.preset:
         return _as_timeloop(preset(args.preset)), PRESET_TEMPLATES[args.preset]
     env = make(ENV_ID).unwrapped
-    design = env.space.complete(json.loads(args.design))
+    design = env.space.complete(json_object("--design", args.design))
     return _as_timeloop(build_architecture(design)), design["dataflow"]
 
 
@@ -79,12 +80,7 @@ def _as_timeloop(arch: Architecture) -> TimeloopArch:
 
 
 def _layer_from_json(text: str) -> Layer:
-    try:
-        dims = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InvalidArgumentError("--layer", text, f"a JSON object ({error.msg})") from None
-    if not isinstance(dims, dict):
-        raise InvalidArgumentError("--layer", text, "a JSON object of Timeloop dimensions")
+    dims = json_object("--layer", text)
     allowed = {"name", "N", "M", "C", "P", "Q", "R", "S", "Hstride", "Wstride", "Hdilation",
                "Wdilation", "groups"}
     unknown = set(dims) - allowed

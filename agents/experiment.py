@@ -57,6 +57,7 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
     best = result.best
     summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent,
                "agent_args": best["agent_args"], "seed": seed, "budget": budget,
+               "evaluations": len(result.trajectory),
                "run_id": best["run_id"], "best_design": best["design"],
                "best_reward": best["reward"], "best_metrics": best["metrics"],
                "hypervolume": result.hypervolume,

@@ -32,7 +32,9 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     with Recorder(env, budget, store, meta, progress) as recorder:
         while recorder.remaining:
             designs = agent.ask(min(batch_size, recorder.remaining))[: recorder.remaining]
-            if not designs:
+            if not designs:  # a finished grid, or an agent with nothing left to try
+                if recorder.rows:
+                    break
                 raise ArchGymError(f"agent {agent.name} suggested no designs")
             rows = recorder.evaluate(designs)
             agent.tell(designs, [r["reward"] for r in rows], recorder.objectives(rows))

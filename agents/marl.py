@@ -29,6 +29,7 @@ from stable_baselines3 import PPO
 from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.utils import configure_logger, obs_as_tensor
 
+from agents.args import check_int
 from agents.recorder import Recorder, RunResult
 from agents.registry import MARL_AGENTS
 from agents.store import ResultsStore
@@ -44,11 +45,12 @@ def _ppo(observation_space: spaces.Space, action_space: spaces.Space, n_envs: in
     """An SB3 PPO set up for rollouts this module collects itself."""
     try:
         model = PPO("MlpPolicy", None, seed=seed, _init_setup_model=False, **args)
-    except TypeError as error:
-        raise InvalidArgumentError("agent args", sorted(args), str(error)) from None
-    model.observation_space, model.action_space, model.n_envs = (
-        observation_space, action_space, n_envs)
-    model._setup_model()
+        model.observation_space, model.action_space, model.n_envs = (
+            observation_space, action_space, n_envs)
+        model._setup_model()
+    except (TypeError, ValueError, AssertionError) as error:
+        raise InvalidArgumentError("agent args", dict(args), str(error) or "valid PPO "
+                                                                        "arguments") from None
     model.set_logger(configure_logger(0, str(log_dir) if log_dir else None, name))
     return model
 
@@ -123,6 +125,8 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
         raise InvalidArgumentError("share_parameters", True, "False for mappo (per-agent "
                                                              "actors around one critic)")
     args = {**PPO_DEFAULTS, **(algo_args or {})}
+    for name in ("n_steps", "n_epochs", "batch_size"):
+        check_int(f"agent args {name}", args[name], 1)
     log_dir = Path(log_dir) if log_dir else None
     learners = _Learners(env, algorithm, share_parameters, seed, log_dir, args)
     meta = {"agent": algorithm, "seed": seed, **(meta or {}),
@@ -144,7 +148,7 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
                 start = time.perf_counter()
                 next_obs, rewards, terms, truncs, infos = env.step(actions)
                 info = infos[learners.agents[0]]
-                recorder.observed(rewards[learners.agents[0]], info, time.perf_counter() - start)
+                recorder.observed(info["team_reward"], info, time.perf_counter() - start)
                 done = terms[learners.agents[0]] or truncs[learners.agents[0]]
                 if truncs[learners.agents[0]] and not terms[learners.agents[0]]:
                     bootstrap = learners.values(learners.inputs(next_obs))

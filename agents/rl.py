@@ -97,9 +97,9 @@ def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
             model = algorithm_class("MlpPolicy", wrapped, seed=seed, verbose=0,
                                     tensorboard_log=str(Path(log_dir) / "tensorboard")
                                     if log_dir else None, **hyperparameters)
-        except TypeError as error:
-            raise InvalidArgumentError("agent args", sorted(algo_args or {}), str(error)) \
-                from None
+        except (TypeError, ValueError, AssertionError) as error:
+            raise InvalidArgumentError("agent args", algo_args or {},
+                                       str(error) or "valid SB3 arguments") from None
         callbacks = [StopAtBudget(recorder)]
         if log_dir and eval_every:
             log_dir = Path(log_dir)

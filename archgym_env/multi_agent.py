@@ -65,6 +65,7 @@ class MultiAgentDesignEnv(ParallelEnv):
     `team`: every agent gets the wrapped environment's reward. `difference`: agent a gets
     the team reward minus the reward of the same design with a's parameters at their
     defaults (Wolpert and Tumer's difference reward; one extra evaluation per agent, batched).
+    Every agent's `info` is the wrapped environment's plus `team_reward`.
 
     ## Episode End
     As the wrapped environment: after one step when its `max_steps` is 1.
@@ -141,6 +142,7 @@ class MultiAgentDesignEnv(ParallelEnv):
             raise InvalidArgumentError("step", "after the episode ended", "call reset() first")
         index = self.joint_index(actions)
         obs, reward, terminated, truncated, info = self.env.step(index)
+        info["team_reward"] = float(reward)
         self._state = obs
         rewards = {a: float(reward) for a in self.agents}
         if self.agent_reward == "difference" and info["valid"]:

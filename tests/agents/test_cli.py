@@ -34,6 +34,10 @@ CLI = [sys.executable, "-m", "agents.cli"]
      "latency_s.target='fast'"),
     (["eval", "archgym/Systolic-v0", "--env-args",
       '{"reward": "pareto", "metrics": ["latency_s", "utilization"]}'], "utilization.reference"),
+    (["eval", "archgym/Accelerator-v0", "--layer", '{"M": 8, "C": 8}', "--design", "{bad"],
+     "--design="),
+    (["eval", "archgym/Accelerator-v0", "--ert", "x.yaml"], "--ert='x.yaml'"),
+    (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"], "--preset='archgym/Systolic"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     proc = subprocess.run(CLI + args, capture_output=True, text=True)
@@ -120,6 +124,15 @@ def test_killed_run_resumes_without_losing_or_repeating(tmp_path):
     design_cols = [c for c in frame.columns if c.startswith("design.")]
     pd.testing.assert_frame_equal(frame[design_cols + ["reward"]],
                                   reference[design_cols + ["reward"]])
+
+
+def test_a_finished_grid_ends_the_run_early(tmp_path):
+    assert main(["run", "archgym/Systolic-v0", "--agent", "grid", "--budget", "50",
+                 "--agent-args", '{"limit": 10, "subsample": true}', "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    rows = pd.read_parquet(tmp_path / "evaluations.parquet")
+    assert 0 < summary["evaluations"] == len(rows) <= 10 < summary["budget"]
+    assert rows["step"].tolist() == list(range(len(rows)))
 
 
 def test_demo_runs_a_real_search(tmp_path, capsys):

@@ -47,6 +47,15 @@ def test_groups_decide_who_sets_what(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["array_1", "memory_1"]
 
 
+def test_difference_rewards_still_record_the_team_reward():
+    env = make("archgym/Systolic-v0").unwrapped
+    result = train_multi_agent(MultiAgentDesignEnv(env, agent_reward="difference"), "ippo", 12,
+                               seed=0, progress=False)
+    for _, row in result.trajectory.iterrows():
+        metrics = {k[len("metrics."):]: v for k, v in row.items() if k.startswith("metrics.")}
+        assert row["reward"] == pytest.approx(env.objective.reward(metrics))
+
+
 def test_bad_settings_are_one_clear_error():
     with pytest.raises(InvalidArgumentError, match="share_parameters"):
         train_multi_agent(_env(), "mappo", 8, share_parameters=True, progress=False)

@@ -60,11 +60,16 @@ def test_logs_checkpoints_and_evaluations(tmp_path):
     assert any((tmp_path / "tensorboard").rglob("events.out.tfevents.*"))
 
 
-def test_bad_hyperparameter_is_one_clear_error():
-    from simulators.errors import InvalidArgumentError
+@pytest.mark.parametrize("args", [{"learning_rat": 0.1}, {"n_steps": 0},
+                                  {"learning_rate": -1}])
+@pytest.mark.parametrize("agent", ["ppo", "ippo"])
+def test_bad_hyperparameter_is_one_clear_error(tmp_path, capsys, agent, args):
+    from agents.cli import main
 
-    with pytest.raises(InvalidArgumentError, match="agent args"):
-        train("archgym/Systolic-v0", "ppo", 4, algo_args={"learning_rat": 0.1}, progress=False)
+    assert main(["run", "archgym/Systolic-v0", "--agent", agent, "--budget", "4",
+                 "--agent-args", json.dumps(args), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "agent args" in err[0]
 
 
 @pytest.mark.slow
