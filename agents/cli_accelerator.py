@@ -15,9 +15,8 @@ from agents.cli_json import json_object
 from archgym_env.registry import make
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import Architecture
-from simulators.accelerator.mapper import Mapper
 from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
-from simulators.accelerator.simulator import build_architecture
+from simulators.accelerator.simulator import AcceleratorSimulator, build_architecture
 from simulators.accelerator.timeloop import TimeloopArch, load_arch, load_mapping, load_problem
 from simulators.errors import ArchGymError, InvalidArgumentError
 from simulators.workloads import Layer, Network, network
@@ -137,7 +136,8 @@ def evaluate(args) -> dict[str, Any]:
         result = analyze(workload, arch, load_mapping(args.timeloop_mapping, spec))
         return {"architecture": arch.name, "workload": workload.name, "searched": False,
                 **_layer_summary(workload, result, arch)}
-    mapper = Mapper(arch, template=template, objective=objective)
+    # the mapper settings of the environment, so eval and a step give the same numbers
+    mapper = AcceleratorSimulator(objective=objective).mapper(arch, template)
     layers = [workload] if isinstance(workload, Layer) else list(workload.layers)
     done = mapper.map_network(layers)
     missing = [layer.name for layer, r in done.layers if r.best is None]

@@ -81,14 +81,17 @@ class AcceleratorSimulator:
         self.objective, self.mapper_budget = objective, mapper_budget
         self.mapper_rounds, self.seed = mapper_rounds, seed
 
+    def mapper(self, arch: Architecture, template: str | None) -> Mapper:
+        """The mapper this simulator runs on `arch`: its objective, budget, rounds and seed."""
+        return Mapper(arch, template=template, objective=self.objective,
+                      budget=self.mapper_budget, seed=self.seed,
+                      local_search_rounds=self.mapper_rounds)
+
     def evaluate(self, design: Design, workload: Network | Layer | list[Layer]) -> Metrics:
         if design.get("dataflow") not in TEMPLATES:
             raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
-        arch = build_architecture(design)
-        mapper = Mapper(arch, template=design["dataflow"], objective=self.objective,
-                        budget=self.mapper_budget, seed=self.seed,
-                        local_search_rounds=self.mapper_rounds)
-        result = mapper.map_network(workload)
+        result = self.mapper(build_architecture(design), design["dataflow"]).map_network(
+            workload)
         return _metrics(result.cycles, result.energy_pj, result.area_mm2, result.utilization)
 
     def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:

@@ -65,3 +65,12 @@ def test_table_output_and_bad_options(capsys):
     assert main(["eval", ENV, "--timeloop-mapping", "m.yaml", "--network", "resnet18"]) == 2
     err = capsys.readouterr().err
     assert err.count("archgym: error:") == 3 and "Traceback" not in err
+
+
+def test_eval_of_a_network_matches_an_environment_step(capsys):
+    """`--network` maps with the environment's mapper settings: the same design, the same
+    numbers as evaluating it in archgym/Accelerator-v0."""
+    env = run_json(capsys)
+    mapped = run_json(capsys, "--network", "resnet18")
+    assert mapped["energy_pj"] == pytest.approx(env["metrics"]["energy_pj"], rel=1e-12)
+    assert mapped["cycles"] == env["metrics"]["latency_cycles"]
