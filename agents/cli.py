@@ -182,7 +182,11 @@ def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
         console.print(f"no valid design among {len(frame)} evaluations; most common reason: "
                       f"{errors.index[0] if len(errors) else 'unknown'}")
         return
-    valid["_tiebreak"] = np.log(valid[goals].to_numpy()).sum(axis=1)
+    # among equal rewards, the best on every goal's own direction (lower minimization form)
+    forms = [env.objective.minimization_form(
+        {g.metric: row[f"metrics.{g.metric}"] for g in env.objective.goals})
+        for _, row in valid.iterrows()]
+    valid["_tiebreak"] = np.log(np.maximum(forms, 1e-300)).sum(axis=1)
     params = [f"design.{n}" for n in env.space.names]
     best = valid.sort_values(["reward", "_tiebreak"], ascending=[False, True]) \
         .drop_duplicates(params).head(top)
