@@ -65,17 +65,10 @@ def _architecture(args) -> tuple[TimeloopArch, str | None]:
     if args.timeloop_arch:
         return load_arch(args.timeloop_arch, args.ert), None
     if args.preset:
-        return _as_timeloop(preset(args.preset)), PRESET_TEMPLATES[args.preset]
+        return TimeloopArch.from_architecture(preset(args.preset)), PRESET_TEMPLATES[args.preset]
     env = make(ENV_ID).unwrapped
     design = env.space.complete(json_object("--design", args.design))
-    return _as_timeloop(build_architecture(design)), design["dataflow"]
-
-
-def _as_timeloop(arch: Architecture) -> TimeloopArch:
-    """Mapping YAML spatial targets for a non-Timeloop architecture: inter_<level>_spatial."""
-    return TimeloopArch(arch, {
-        lv.name: (i, tuple(a for a in ("x", "y") if getattr(lv, f"mesh_{a}") > 1))
-        for i, lv in enumerate(arch.levels) if lv.fanout > 1})
+    return TimeloopArch.from_architecture(build_architecture(design)), design["dataflow"]
 
 
 def _layer_from_json(text: str) -> Layer:
@@ -89,19 +82,6 @@ def _layer_from_json(text: str) -> Layer:
     return Layer(**{"name": "layer", **dims})
 
 
-def _network(spec: str) -> Network:
-    if spec.endswith(".onnx"):
-        try:
-            from simulators.onnx_import import load_onnx
-        except ImportError:
-            raise ArchGymError("--network FILE.onnx needs simulators.onnx_import and the onnx "
-                               "extra (pip install archgym[onnx])") from None
-        if not Path(spec).is_file():
-            raise InvalidArgumentError("--network", spec, "an existing .onnx file")
-        return load_onnx(spec)
-    return network(spec)
-
-
 def _workload(args) -> Layer | Network:
     given = [o for o in ("layer", "timeloop_problem", "network") if getattr(args, o)]
     if len(given) > 1:
@@ -111,7 +91,7 @@ def _workload(args) -> Layer | Network:
         return _layer_from_json(args.layer)
     if args.timeloop_problem:
         return load_problem(args.timeloop_problem, Path(args.timeloop_problem).stem)
-    return _network(args.network or "resnet18")
+    return network(args.network or "resnet18")  # a built-in name or an .onnx path
 
 
 def _layer_summary(layer: Layer, result: LayerResult, arch: Architecture) -> dict[str, Any]:

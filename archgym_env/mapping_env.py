@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.objective import Objective, make_objective
+from archgym_env.objective import Objective, budget_objective
 from archgym_env.space import Categorical, DesignSpace
 from simulators.accelerator.architecture import Architecture
 from simulators.accelerator.directives import parse_directives
@@ -105,10 +105,8 @@ def _timeloop_arch(arch: Any, ert: Any) -> TimeloopArch:
         return arch
     if isinstance(arch, str) and arch in PRESETS:
         arch = preset(arch)
-    if isinstance(arch, Architecture):  # spatial targets are inter_<level>_spatial
-        return TimeloopArch(arch, {
-            lv.name: (i, tuple(a for a in ("x", "y") if getattr(lv, f"mesh_{a}") > 1))
-            for i, lv in enumerate(arch.levels) if lv.fanout > 1})
+    if isinstance(arch, Architecture):
+        return TimeloopArch.from_architecture(arch)
     if isinstance(arch, str | Path) and Path(arch).is_file():
         return load_arch(arch, ert)
     raise InvalidArgumentError("arch", arch, "a preset (" + ", ".join(PRESETS)
@@ -130,20 +128,18 @@ def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer =
     simulator = MappingSimulator(timeloop.architecture, layer)
     space = DesignSpace(tuple(Categorical(name, choices)
                               for name, choices in simulator.parameters()))
-    if reward in ("target", "weighted", "constrained", "pareto") and targets is None \
-            and limits is None and references is None:
+    given = {"target": targets, "weighted": targets, "constrained": limits,
+             "pareto": references}
+    goal = {}
+    if given.get(reward, 0) is None:  # default to what the built-in mapper reaches
         best = Mapper(timeloop.architecture).search(layer).best
         if best is None:
             raise ArchGymError(f"no valid mapping of {layer.name} on "
                                f"{timeloop.architecture.name}")
         found = simulator.evaluate_mapping(best.mapping)[0]
         goal = {m: found[m] for m in metrics if m in found and found[m] > 0}
-        targets = goal if reward in ("target", "weighted") else None
-        limits = goal if reward == "constrained" else None
-        references = goal if reward == "pareto" else None
-        quality = quality or ("utilization" if reward == "constrained" else None)
-    objective = make_objective(reward, metrics, simulator.metric_names, targets=targets,
-                               limits=limits, weights=weights, references=references,
-                               quality=quality)
+    objective = budget_objective(reward, metrics, simulator.metric_names, goal, "utilization",
+                                 targets=targets, limits=limits, weights=weights,
+                                 references=references, quality=quality)
     return MappingEnv(timeloop, simulator, space, objective, mode=mode, max_steps=max_steps,
                       render_mode=render_mode)

@@ -84,6 +84,13 @@ class TimeloopArch:
     architecture: Architecture
     containers: dict[str, tuple[int, tuple[str, ...]]]
 
+    @classmethod
+    def from_architecture(cls, arch: Architecture) -> TimeloopArch:
+        """An architecture built in Python, its fan-out levels as `inter_<level>_spatial`."""
+        return cls(arch, {
+            lv.name: (i, tuple(a for a in ("x", "y") if getattr(lv, f"mesh_{a}") > 1))
+            for i, lv in enumerate(arch.levels) if lv.fanout > 1})
+
 
 def _unsupported(where: str, keys) -> None:
     if keys:
