@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from agents.args import check_int
 from archgym_env.space import DesignSpace
-from simulators.errors import InvalidArgumentError
 
 Design = dict[str, Any]
 
@@ -24,8 +24,7 @@ class Optimizer(ABC):
     name = "optimizer"
 
     def __init__(self, space: DesignSpace, seed: int = 0):
-        if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-            raise InvalidArgumentError("seed", seed, "an integer >= 0")
+        check_int("seed", seed, 0)
         self.space = space
         self.seed = seed
         self.rng = np.random.default_rng(seed)

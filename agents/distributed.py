@@ -7,9 +7,10 @@ from typing import Any
 
 import gymnasium as gym
 
+from agents.args import check_int
 from archgym_env.env import DesignEnv
 from simulators.base import Design, Metrics, Simulator
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import ArchGymError
 
 
 def _ray():
@@ -42,8 +43,7 @@ class RayBatchSimulator:
     back in order and equal the local ones (simulators are stateless)."""
 
     def __init__(self, simulator: Simulator, chunks: int):
-        if isinstance(chunks, bool) or not isinstance(chunks, int) or chunks < 1:
-            raise InvalidArgumentError("workers", chunks, "an integer >= 1")
+        check_int("workers", chunks, 1)
         self.simulator, self.chunks = simulator, chunks
         self.metric_names = simulator.metric_names
         self._remote = None

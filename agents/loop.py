@@ -6,11 +6,12 @@ from typing import Any
 
 import gymnasium as gym
 
+from agents.args import check_int
 from agents.base import Optimizer
 from agents.recorder import Recorder, RunResult
 from agents.store import ResultsStore
 from archgym_env.registry import make
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import ArchGymError
 
 
 def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStore | None = None,
@@ -22,8 +23,7 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     Rows already in `store` (an interrupted run of the same agent and seed) are replayed
     into the agent and not evaluated again, so the run resumes where it stopped.
     """
-    if not (isinstance(batch_size, int) and batch_size >= 1):
-        raise InvalidArgumentError("batch_size", batch_size, "an integer >= 1")
+    check_int("batch_size", batch_size, 1)
     meta = dict(meta or {})
     if isinstance(env, str):
         meta.setdefault("env_id", env)

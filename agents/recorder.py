@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from agents.args import check_int
 from agents.store import ResultsStore, jsonable
 from archgym_env.env import DesignEnv
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import ArchGymError
 
 # What makes two runs the same run: a store holding another run is never resumed into.
 RUN_IDENTITY = ("agent", "agent_args", "seed", "env_id", "env_kwargs")
@@ -42,8 +43,7 @@ class Recorder:
 
     def __init__(self, env: DesignEnv, budget: int, store: ResultsStore | None = None,
                  meta: Mapping[str, Any] | None = None, progress: bool = True):
-        if not (isinstance(budget, int) and budget >= 1):
-            raise InvalidArgumentError("budget", budget, "an integer >= 1")
+        check_int("budget", budget, 1)
         self.env, self.budget, self.store = env.unwrapped, budget, store
         self.objective = self.env.objective
         self.previous = store.rows() if store is not None else []
@@ -152,6 +152,7 @@ class Recorder:
             if self.best is None or row["reward"] > self.best["reward"]:
                 self.best = row
         self.rows.extend(rows)
-        self._bar.update(self._task, completed=len(self.rows), best=self.best["reward"],
-                         hv=self.archive.hypervolume())
+        if not self._bar.disable:  # the exact hypervolume is only worth it when shown
+            self._bar.update(self._task, completed=len(self.rows), best=self.best["reward"],
+                             hv=self.archive.hypervolume())
 

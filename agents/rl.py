@@ -22,6 +22,7 @@ from stable_baselines3.common.callbacks import (
 )
 from stable_baselines3.common.monitor import Monitor
 
+from agents.args import check_int
 from agents.recorder import Recorder, RunResult
 from agents.store import ResultsStore
 from archgym_env.env import DesignEnv
@@ -78,8 +79,7 @@ def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
     """
     if algorithm not in ALGORITHMS:
         raise InvalidArgumentError("agent", algorithm, ", ".join(ALGORITHMS))
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise InvalidArgumentError("seed", seed, "an integer >= 0")
+    check_int("seed", seed, 0)
     meta = dict(meta or {})
     if isinstance(env, str):
         meta.setdefault("env_id", env)

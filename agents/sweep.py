@@ -35,6 +35,7 @@ import pandas as pd
 import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from agents.args import check_int
 from agents.distributed import start_ray
 from agents.experiment import agent_names, run_experiment
 from agents.registry import AGENTS, make_agent
@@ -91,8 +92,7 @@ def expand(spec: dict[str, Any]) -> list[RunSpec]:
     if unknown:
         raise InvalidArgumentError("sweep key", unknown[0], ", ".join(sorted(SWEEP_KEYS)))
     budget = spec.get("budget", 100)
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1:
-        raise InvalidArgumentError("budget", budget, "an integer >= 1")
+    check_int("budget", budget, 1)
     seeds = spec.get("seeds", 1)
     seeds = list(range(seeds)) if isinstance(seeds, int) and not isinstance(seeds, bool) \
         else seeds
@@ -175,8 +175,7 @@ def run_sweep(runs: list[RunSpec], out: str | Path, backend: str = "local", work
     sweep's order, also written to `out/summary.csv`."""
     if backend not in BACKENDS:
         raise InvalidArgumentError("backend", backend, ", ".join(BACKENDS))
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InvalidArgumentError("workers", workers, "an integer >= 1")
+    check_int("workers", workers, 1)
     check(runs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
