@@ -62,6 +62,9 @@ def _architecture(args) -> tuple[TimeloopArch, str | None]:
         raise InvalidArgumentError("--preset", args.preset, "not together with --timeloop-arch")
     if args.ert and not args.timeloop_arch:
         raise InvalidArgumentError("--ert", args.ert, "only with --timeloop-arch")
+    if (args.timeloop_arch or args.preset) and json_object("--design", args.design):
+        raise InvalidArgumentError("--design", args.design, "only without --timeloop-arch and "
+                                                            "--preset (they fix the design)")
     if args.timeloop_arch:
         return load_arch(args.timeloop_arch, args.ert), None
     if args.preset:

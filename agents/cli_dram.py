@@ -36,4 +36,6 @@ def dram_env_args(args: argparse.Namespace, env_args: dict[str, Any]) -> dict[st
         raise InvalidArgumentError("--" + next(d for d in OPTIONS if getattr(args, d, None)
                                                is not None).replace("_", "-"),
                                    args.env_id, f"only with {DRAM_ENV}")
+    if "trace_format" in given and "workload" not in given:
+        raise InvalidArgumentError("--trace-format", given["trace_format"], "only with --trace")
     return {**env_args, **given}

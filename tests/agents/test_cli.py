@@ -38,6 +38,9 @@ CLI = [sys.executable, "-m", "agents.cli"]
      "--design="),
     (["eval", "archgym/Accelerator-v0", "--ert", "x.yaml"], "--ert='x.yaml'"),
     (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"], "--preset='archgym/Systolic"),
+    (["eval", "archgym/Accelerator-v0", "--preset", "eyeriss_like", "--design", '{"pe_x": 4}'],
+     "--design="),
+    (["eval", "archgym/DRAM-v0", "--trace-format", "stl"], "--trace-format='stl'"),
 ])
 def test_bad_input_exits_2_with_one_line(args, message):
     proc = subprocess.run(CLI + args, capture_output=True, text=True)
