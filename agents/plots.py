@@ -76,5 +76,6 @@ def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Pa
         if bound:
             line(bound, color="gray", ls="--", lw=1)
     right.grid(alpha=0.3, which="both")
-    right.legend(fontsize=8)
+    if right.get_legend_handles_labels()[0]:  # no valid design: nothing to name
+        right.legend(fontsize=8)
     return _save(fig, path)

@@ -38,6 +38,7 @@ def test_run_stops_at_budget_and_resumes_from_a_cut_store(tmp_path, algorithm):
                {k: v for k, v in b.items() if k != "wall_time_s"}
 
 
+@pytest.mark.filterwarnings("ignore:.*different from the unwrapped version")  # checked on purpose
 def test_dqn_searches_sequentially_and_sac_through_equal_bins():
     env = make("archgym/Systolic-v0").unwrapped
     sequential = adapt(env, "discrete")
