@@ -105,11 +105,15 @@ def cmd_sweep(args) -> None:
                   f"{args.workers} at a time, into {out}")
     table = run_sweep(runs, out, backend=args.backend, workers=args.workers,
                       address=args.address)
-    shown = Table("environment", "agent", "agent args", "seed", "best reward", "hypervolume",
+    from agents.report import with_varying
+
+    table["env"] = with_varying(table, "env_id", "env_kwargs", [])
+    table["label"] = with_varying(table, "agent", "agent_args", ["env"])
+    shown = Table("environment", "agent", "seed", "best reward", "hypervolume",
                   title=f"{len(table)} runs ({out / 'summary.csv'})")
     for _, r in table.iterrows():
-        shown.add_row(r["env_id"], r["agent"], json.dumps(r["agent_args"]), str(r["seed"]),
-                      f"{r['best_reward']:.4f}", f"{r['hypervolume']:.4f}")
+        shown.add_row(r["env"], r["label"], str(r["seed"]), f"{r['best_reward']:.4f}",
+                      f"{r['hypervolume']:.4f}")
     console.print(shown)
 
 

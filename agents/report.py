@@ -35,12 +35,12 @@ def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
     frame = pd.DataFrame(rows)
     frame["targets_met"] = frame.get("targets_met", False)
     frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
-    frame["env"] = _with_varying(frame, "env_id", "env_kwargs", [])
-    frame["label"] = _with_varying(frame, "agent", "agent_args", ["env"])
+    frame["env"] = with_varying(frame, "env_id", "env_kwargs", [])
+    frame["label"] = with_varying(frame, "agent", "agent_args", ["env"])
     return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
 
 
-def _with_varying(frame: pd.DataFrame, name: str, settings: str,
+def with_varying(frame: pd.DataFrame, name: str, settings: str,
                   within: list[str]) -> pd.Series:
     """Each row's `name`, plus the `settings` entries that vary between rows of that name
     (within the same `within` columns): `ga population=16`, `archgym/Systolic-v0 reward=...`."""
