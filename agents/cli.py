@@ -27,6 +27,7 @@ from simulators.errors import ArchGymError
 console = Console(width=max(Console().width, 150))
 # Tight enough that 36 of the 387,072 designs meet all three (found by enumeration).
 DEMO_ENV_ARGS = {"targets": {"latency_s": 8e-4, "energy_pj": 4e9, "area_mm2": 8.0}}
+DEMO_AGENTS = ("ga", "bo", "aco", "random")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -158,10 +159,10 @@ def _interval(row: pd.Series, name: str, digits: int) -> str:
 def cmd_demo(args) -> None:
     env_id, out = "archgym/Systolic-v0", Path(args.out)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
-                  f"(targets {DEMO_ENV_ARGS['targets']}), genetic algorithm vs random search, "
+                  f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(DEMO_AGENTS)}, "
                   f"{args.budget} evaluations each")
     frames = []
-    for agent in ("ga", "random"):
+    for agent in DEMO_AGENTS:
         result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
                                 out / agent)
         frames.append(result.trajectory)

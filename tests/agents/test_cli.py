@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from agents.cli import main
+from agents.cli import DEMO_AGENTS, main
 from simulators.systolic import SystolicArray
 from simulators.workloads import resnet18
 
@@ -141,7 +141,7 @@ def test_a_finished_grid_ends_the_run_early(tmp_path):
 def test_demo_runs_a_real_search(tmp_path, capsys):
     assert main(["demo", "--budget", "40", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "ga: best reward" in out and "random: best reward" in out
+    assert all(f"{agent}: best reward" in out for agent in DEMO_AGENTS)
     frame = pd.read_parquet(tmp_path / "evaluations.parquet")
-    assert set(frame["agent"]) == {"ga", "random"} and len(frame) == 80
+    assert set(frame["agent"]) == set(DEMO_AGENTS) and len(frame) == 40 * len(DEMO_AGENTS)
     assert (tmp_path / "demo.png").exists()
