@@ -81,7 +81,8 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
     share = agent_args.pop("share_parameters", False)
     return train_multi_agent(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
                              seed=seed, share_parameters=share, algo_args=agent_args,
-                             store=store, meta=meta, log_dir=out / "logs", progress=progress)
+                             store=store, meta=meta, log_dir=out / "logs",
+                             eval_every=max(budget // 4, 1), progress=progress)
 
 
 def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:

@@ -87,12 +87,13 @@ class _Learners:
         ids = np.eye(len(self.agents), dtype=np.float32)
         return {"shared": np.hstack([np.stack([obs[a] for a in self.agents]), ids])}
 
-    def act(self, inputs: Mapping[str, np.ndarray]):
+    def act(self, inputs: Mapping[str, np.ndarray], deterministic: bool = False):
         """(model outputs per model, the agents' actions)."""
         outputs = {}
         for name, model in self.models.items():
             with th.no_grad():
-                outputs[name] = model.policy(obs_as_tensor(inputs[name], model.device))
+                outputs[name] = model.policy(obs_as_tensor(inputs[name], model.device),
+                                             deterministic=deterministic)
         if not self.share:
             return outputs, {a: outputs[a][0].numpy()[0] for a in self.agents}
         raw = outputs["shared"][0].numpy()
@@ -117,8 +118,15 @@ class _Learners:
 def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, seed: int = 0,
                       share_parameters: bool = False, algo_args: Mapping[str, Any] | None = None,
                       store: ResultsStore | None = None, meta: Mapping[str, Any] | None = None,
-                      log_dir: str | Path | None = None, progress: bool = True) -> RunResult:
-    """Train `ippo` or `mappo` on `env` until `budget` joint designs are evaluated."""
+                      log_dir: str | Path | None = None, eval_every: int = 0,
+                      progress: bool = True) -> RunResult:
+    """Train `ippo` or `mappo` on `env` until `budget` joint designs are evaluated.
+
+    With `log_dir`, TensorBoard logs go to `log_dir/<agent>_1`; with `eval_every` too, after
+    the first update past every `eval_every` evaluations each agent's model is saved to
+    `log_dir/checkpoints` and the deterministic joint policy is scored on an unrecorded copy
+    of the environment (`log_dir/eval/evaluations.npz`, as SB3's EvalCallback writes).
+    """
     if algorithm not in MARL_AGENTS:
         raise InvalidArgumentError("agent", algorithm, ", ".join(MARL_AGENTS))
     if algorithm == "mappo" and share_parameters:
@@ -133,6 +141,8 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
             "agent_args": {**args, "share_parameters": share_parameters,
                            "groups": {a: list(g) for a, g in env.groups.items()}}}
     n_steps = args["n_steps"]
+    evaluation = _Evaluation(env, learners, Path(log_dir), eval_every) \
+        if log_dir and eval_every else None
     with Recorder(env.env, budget, store, meta, progress) as recorder:
         obs, _ = env.reset(seed=seed)
         starts = np.ones(1, dtype=np.float32)
@@ -178,7 +188,44 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
             if learners.critic is not None:
                 returns = next(iter(learners.models.values())).rollout_buffer.returns
                 _fit_critic(learners, np.array(states), returns.reshape(-1), args["n_epochs"])
+            if evaluation is not None:
+                evaluation.maybe(len(recorder.rows))
     return recorder.result()
+
+
+class _Evaluation:
+    """Checkpoints and deterministic-policy scores every `every` evaluations."""
+
+    def __init__(self, env: MultiAgentDesignEnv, learners: _Learners, log_dir: Path,
+                 every: int):
+        self.env = MultiAgentDesignEnv(env.env.copy_with(), env.groups, env.agent_reward)
+        self.learners, self.log_dir, self.every = learners, log_dir, check_int(
+            "eval_every", every, 1)
+        self.done_at: list[int] = []
+        self.scores: list[float] = []
+
+    def maybe(self, evaluations: int) -> None:
+        if evaluations < (len(self.done_at) + 1) * self.every:
+            return
+        (self.log_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        for name, model in self.learners.models.items():
+            model.save(self.log_dir / "checkpoints" / f"{name}_{evaluations}_evaluations.zip")
+        obs, _ = self.env.reset(seed=0)
+        score, done = 0.0, False
+        while not done:
+            _, actions = self.learners.act(self.learners.inputs(obs), deterministic=True)
+            obs, _, terms, truncs, infos = self.env.step(actions)
+            first = self.learners.agents[0]
+            score += infos[first]["team_reward"]
+            done = terms[first] or truncs[first]
+        self.done_at.append(evaluations)
+        self.scores.append(score)
+        for model in self.learners.models.values():
+            model.logger.record("eval/mean_reward", score)
+            model.logger.dump(evaluations)
+        (self.log_dir / "eval").mkdir(parents=True, exist_ok=True)
+        np.savez(self.log_dir / "eval" / "evaluations.npz", timesteps=np.array(self.done_at),
+                 results=np.array(self.scores)[:, None])
 
 
 def _fit_critic(learners: _Learners, states: np.ndarray, returns: np.ndarray,

@@ -1,5 +1,6 @@
 """Multi-agent PPO trainers: budget, store, resume, groupings, and that they learn."""
 
+import numpy as np
 import pytest
 
 from agents.cli import main
@@ -75,3 +76,15 @@ def test_multi_agent_ppo_learns(algorithm, share):
                                progress=False)
     rewards = result.trajectory["reward"].to_numpy()
     assert rewards[-128:].mean() > rewards[:128].mean() + 0.1
+
+
+def test_checkpoints_and_evaluations(tmp_path):
+    result = train_multi_agent(_env(), "ippo", 96, seed=0, log_dir=tmp_path, eval_every=32,
+                               progress=False, algo_args={"n_steps": 16, "batch_size": 16})
+    assert len(result.trajectory) == 96
+    saved = sorted(p.name for p in (tmp_path / "checkpoints").iterdir())
+    assert saved == sorted(f"{a}_{n}_evaluations.zip" for a in _env().possible_agents
+                           for n in (32, 64))
+    scores = np.load(tmp_path / "eval" / "evaluations.npz")
+    assert scores["timesteps"].tolist() == [32, 64]
+    assert np.all((0 <= scores["results"]) & (scores["results"] <= 1))
