@@ -84,7 +84,7 @@ def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd:
 @njit(cache=True)
 def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
-           compute_cycles, cycles, energy, macs, reason):
+           footprint, compute_cycles, cycles, energy, macs, reason):
     """Fill counts, cycles, energy and validity of every mapping (see the module docstring).
 
     per_level rows: read, write, update, network energy per word; read and write
@@ -94,7 +94,6 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
     s = sx * sy
     down = np.zeros((L, 3))
-    kept_words = np.zeros(L)
     ext = np.ones((L + 1, 7))
     sp = np.ones((L + 1, 7))
     used = np.ones(L + 1)
@@ -107,7 +106,6 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
     slide_f = np.ones(L + 1)
     for b in range(B):
         down[:] = 0.0
-        kept_words[:] = 0.0
         for lvl in range(L - 1, -1, -1):
             for d in range(7):
                 ext[lvl, d] = ext[lvl + 1, d] * t[b, lvl, d] * s[b, lvl, d]
@@ -125,7 +123,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
             for x in range(3):
                 refetch[lvl, x] = run[x]
                 if keep[b, lvl, x]:
-                    kept_words[lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
+                    footprint[b, lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
             for j in range(7):
                 d = perm[b, lvl, j]
                 f = t[b, lvl, d]
@@ -172,15 +170,14 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
                         fills[b, lvl, x] += own * r
                 if lvl < L:
                     parent = lvl
-        # Validity, first failing rule wins (codes index REASONS).
+        # Validity, first failing rule wins (codes index REASONS); capacity comes last, so
+        # that code 5 means "valid on a machine with larger buffers".
         code = 0
         for lvl in range(L - 1, -1, -1):
             fx, fy = 1.0, 1.0
             for d in range(7):
                 fx *= sx[b, lvl, d]
                 fy *= sy[b, lvl, d]
-            if kept_words[lvl] > capacity[lvl]:
-                code = 5
             for x in range(3):
                 if (keep[b, lvl, x] and forced_bypass[lvl, x]) or \
                         (forced_keep[lvl, x] and not keep[b, lvl, x]):
@@ -194,6 +191,10 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
             if ext[0, d] != bounds[d]:
                 code = 1
             product *= ext[0, d]
+        if code == 0:
+            for lvl in range(L):
+                if footprint[b, lvl] > capacity[lvl]:
+                    code = 5
         reason[b] = code
         # Cycles: compute, or the slowest level's per-instance bandwidth.
         c = total * groups
@@ -231,6 +232,7 @@ class BatchResult:
     cycles: np.ndarray
     utilization: np.ndarray
     level_energy_pj: np.ndarray  # (B, L, 3) storage and network energy per data space
+    footprint: np.ndarray      # (B, L) words each level holds per instance
     mac_energy_pj: float
     energy_pj: np.ndarray
     macs: np.ndarray
@@ -245,13 +247,20 @@ class BatchResult:
     def dram_words(self) -> np.ndarray:
         return (self.reads[:, 0] + self.fills[:, 0] + self.updates[:, 0]).sum(axis=1)
 
-    def objective(self, name: str) -> np.ndarray:
-        """The value to minimize; +inf for invalid mappings."""
+    @property
+    def fits_larger_buffers(self) -> np.ndarray:
+        """Valid but for capacity: valid on the same machine with large enough buffers."""
+        return self.valid | (self.reason == REASONS.index("a tile does not fit a level's capacity"))
+
+    def objective(self, name: str, capacity_checked: bool = True) -> np.ndarray:
+        """The value to minimize; +inf for invalid mappings (with `capacity_checked=False`,
+        only for mappings that no buffer size would make valid)."""
         values = {"energy": lambda: self.energy_pj, "cycles": lambda: self.cycles,
                   "edp": lambda: self.edp, "dram_words": lambda: self.dram_words}
         if name not in values:
             raise InvalidArgumentError("objective", name, ", ".join(OBJECTIVES))
-        return np.where(self.valid, values[name](), np.inf)
+        ok = self.valid if capacity_checked else self.fits_larger_buffers
+        return np.where(ok, values[name](), np.inf)
 
 
 OBJECTIVES = ("energy", "cycles", "edp", "dram_words")
@@ -269,6 +278,7 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
     keep = batch.keep.copy()
     keep[:, 0] = True
     reads, fills, updates, level_energy = (np.zeros((B, L, 3)) for _ in range(4))
+    footprint = np.zeros((B, L))
     compute_cycles, cycles, energy, macs = (np.zeros(B) for _ in range(4))
     reason = np.zeros(B, dtype=np.int64)
     levels = arch.levels
@@ -283,10 +293,11 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
                     dtype=np.float64),
            np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,
            RELEVANT, per_level, arch.capacity_words(), arch.forced_keep(), arch.forced_bypass(),
-           reads, fills, updates, level_energy, compute_cycles, cycles, energy, macs, reason)
+           reads, fills, updates, level_energy, footprint, compute_cycles, cycles, energy,
+           macs, reason)
     return BatchResult(reason == 0, reason, reads, fills, updates, compute_cycles, cycles,
-                       macs / (cycles * arch.num_macs), level_energy, mac_energy, energy, macs,
-                       arch.area_mm2)
+                       macs / (cycles * arch.num_macs), level_energy, footprint, mac_energy,
+                       energy, macs, arch.area_mm2)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from simulators.accelerator.analysis import REASONS, analyze, analyze_batch
 from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
 from simulators.accelerator.mapper import Mapper, divisors
-from simulators.accelerator.mapping import Mapping, Problem
+from simulators.accelerator.mapping import Mapping, MappingBatch, Problem
 from simulators.workloads import Layer
 
 ONES = (1,) * 7
@@ -129,6 +129,29 @@ def test_invalid_mappings_report_their_reason():
     too_big = analyze(layer, two_level(buffer_words=10),
                       gemm_mapping({}, {"M": 4, "C": 4, "P": 8}, ""))
     assert too_big.reason == REASONS[5]
+    # Capacity is the last rule checked: too wide and too big reports too wide.
+    both = analyze(layer, two_level(buffer_words=2, mesh=(2, 1)),
+                   gemm_mapping({"C": 4, "P": 8}, {}, "CP", sx=factors(M=4)))
+    assert both.reason == REASONS[2]
+
+
+@settings(max_examples=60, deadline=None)
+@given(split)
+def test_footprint_is_the_words_each_level_holds(f):
+    """A buffer keeping all three data spaces of a GEMM tile M1 x C1 x P1 holds
+    M1*C1 weights, C1*P1 inputs and M1*P1 outputs; the fit check compares that sum."""
+    M0, C0, P0, M1, C1, P1 = f
+    layer = Layer("gemm", M=M0 * M1, C=C0 * C1, P=P0 * P1)
+    words = M1 * C1 + C1 * P1 + M1 * P1
+    mapping = gemm_mapping({"M": M0, "C": C0, "P": P0}, {"M": M1, "C": C1, "P": P1}, "MCP")
+    batch = MappingBatch.from_mappings([mapping])
+    for capacity, fits in ((words, True), (words - 1, False)):
+        result = analyze_batch(layer, two_level(buffer_words=capacity), batch)
+        assert result.footprint[0, 1] == words
+        assert bool(result.valid[0]) is fits and bool(result.fits_larger_buffers[0])
+        finite = np.isfinite(result.objective("energy"))
+        assert bool(finite[0]) is fits
+        assert np.isfinite(result.objective("energy", capacity_checked=False)[0])
 
 
 def random_batch(layer, arch, seed, n=64):
