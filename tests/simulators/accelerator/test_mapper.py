@@ -56,21 +56,61 @@ def test_objectives_pick_their_own_best():
     assert results["edp"].edp <= min(results["energy"].edp, results["cycles"].edp)
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.sampled_from([Layer("a", M=16, C=8, P=8, Q=8, R=3, S=3),
-                        Layer("b", M=64, C=32, P=7, Q=7),
-                        Layer("c", M=12, C=6, P=14, Q=14, R=5, S=5, Hstride=2, Wstride=2)]),
-       st.sampled_from([64, 256, 1024, 4096]), st.sampled_from([2, 4]),
+LAYERS = st.builds(
+    lambda m, c, p, r, stride: Layer("l", M=m, C=c, P=p, Q=p, R=r, S=r, Hstride=stride,
+                                     Wstride=stride),
+    st.sampled_from([4, 12, 16, 64]), st.sampled_from([3, 6, 8, 32]),
+    st.sampled_from([4, 7, 8, 14]), st.sampled_from([1, 3, 5]), st.sampled_from([1, 2]))
+# Searches whose result can only improve with larger buffers: sampling alone, and the
+# monotone local search (small, to keep the test fast).
+CAPACITY_MONOTONE = {"sampling only": dict(local_search_rounds=0),
+                     "monotone local search": dict(local_search="monotone",
+                                                   local_search_rounds=4, neighbours=8)}
+
+
+def dram_words(result):
+    return sum(lv[ds][k] for lv in (result.levels["DRAM"],) for ds in lv
+               for k in ("reads", "fills", "updates"))
+
+
+@pytest.mark.parametrize("search", sorted(CAPACITY_MONOTONE))
+@settings(max_examples=30, deadline=None)
+@given(LAYERS, st.sampled_from([64, 256, 1024, 4096]), st.sampled_from([2, 4]),
        st.integers(0, 1000))
-def test_larger_buffer_never_increases_dram_traffic(layer, glb, grow, seed):
+def test_larger_buffer_never_increases_dram_traffic(search, layer, glb, grow, seed):
     small, large = arch(glb_words=glb), arch(glb_words=glb * grow)
-    best = [Mapper(a, objective="dram_words", budget=300, seed=seed,
-                   local_search_rounds=0).search(layer).best for a in (small, large)]
+    best = [Mapper(a, objective="dram_words", budget=200, seed=seed,
+                   **CAPACITY_MONOTONE[search]).search(layer).best for a in (small, large)]
     if best[0] is None:
         return
-    words = [sum(lv[ds][k] for ds in lv for k in ("reads", "fills", "updates"))
-             for lv in (b.levels["DRAM"] for b in best)]
-    assert words[1] <= words[0]
+    assert best[1] is not None and dram_words(best[1]) <= dram_words(best[0])
+
+
+@settings(max_examples=40, deadline=None)
+@given(LAYERS, st.sampled_from(["energy", "cycles", "edp", "dram_words"]),
+       st.sampled_from([64, 512, 4096]), st.sampled_from([16, 64, 256]),
+       st.sampled_from([1, 2, 8]), st.sampled_from([1, 2, 8]), st.integers(0, 1000))
+def test_monotone_search_never_does_worse_with_larger_buffers(layer, objective, glb, spad,
+                                                              glb_grow, spad_grow, seed):
+    """Any objective, either or both buffers grown, per-access energies unchanged."""
+    found = [Mapper(a, objective=objective, budget=200, seed=seed,
+                    **CAPACITY_MONOTONE["monotone local search"]).search(layer).best
+             for a in (arch(glb, spad), arch(glb * glb_grow, spad * spad_grow))]
+    if found[0] is None:
+        return
+    value = {"energy": lambda b: b.energy_pj, "cycles": lambda b: b.cycles,
+             "edp": lambda b: b.edp, "dram_words": dram_words}[objective]
+    assert found[1] is not None and value(found[1]) <= value(found[0])
+
+
+def test_monotone_search_refines_the_samples_deterministically():
+    runs = [Mapper(arch(glb_words=1024), budget=300, seed=3, local_search="monotone",
+                   local_search_rounds=6, neighbours=8).search(CONV) for _ in range(2)]
+    sampled = Mapper(arch(glb_words=1024), budget=300, seed=3,
+                     local_search_rounds=0).search(CONV)
+    assert runs[0].best.mapping == runs[1].best.mapping
+    assert runs[0].evaluated == runs[1].evaluated > sampled.evaluated
+    assert runs[0].best.energy_pj < sampled.best.energy_pj
 
 
 def test_network_totals_add_the_layers():
@@ -101,5 +141,7 @@ def test_bad_arguments_are_named():
         Mapper(arch(), template="diagonal")
     with pytest.raises(InvalidArgumentError, match="objective"):
         Mapper(arch(), objective="area")
+    with pytest.raises(InvalidArgumentError, match="local_search"):
+        Mapper(arch(), local_search="greedy")
     with pytest.raises(InvalidArgumentError, match="budget"):
         Mapper(arch(), budget=0)
