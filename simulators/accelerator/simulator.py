@@ -18,11 +18,17 @@ from typing import Any
 
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import DATASPACES, DIMS, Architecture
-from simulators.accelerator.mapper import TEMPLATES, Mapper, divisors, prime_factors
+from simulators.accelerator.mapper import (
+    LOCAL_SEARCHES,
+    TEMPLATES,
+    Mapper,
+    divisors,
+    prime_factors,
+)
 from simulators.accelerator.mapping import Mapping, Problem, as_problem
 from simulators.accelerator.technology import mac_unit, technology_level
 from simulators.base import Design, Metrics
-from simulators.errors import InvalidDesignError
+from simulators.errors import InvalidArgumentError, InvalidDesignError
 from simulators.workloads import Layer, Network
 
 ACCELERATOR_KEYS = ("pe_x", "pe_y", "ifmap_spad_words", "weights_spad_words",
@@ -70,22 +76,27 @@ class AcceleratorSimulator:
     Args:
         objective: what the mapper minimizes per layer (energy, cycles, edp).
         mapper_budget, mapper_rounds, seed: the mapper's samples, local-search rounds, seed.
+        mapper_search: the mapper's local search, adaptive or monotone (larger buffers
+            never make a design's per-layer objective worse; 2-16x slower).
     """
 
     metric_names = METRICS
 
     def __init__(self, objective: str = "energy", mapper_budget: int = 300,
-                 mapper_rounds: int = 4, seed: int = 0):
-        Mapper(build_architecture(_DEFAULT), objective=objective, budget=mapper_budget,
-               seed=seed, local_search_rounds=mapper_rounds)  # checks the arguments
+                 mapper_rounds: int = 4, seed: int = 0, mapper_search: str = "adaptive"):
+        if mapper_search not in LOCAL_SEARCHES:
+            raise InvalidArgumentError("mapper_search", mapper_search, ", ".join(LOCAL_SEARCHES))
         self.objective, self.mapper_budget = objective, mapper_budget
-        self.mapper_rounds, self.seed = mapper_rounds, seed
+        self.mapper_rounds, self.seed, self.mapper_search = mapper_rounds, seed, mapper_search
+        self.mapper(build_architecture(_DEFAULT), None)  # checks the arguments
 
     def mapper(self, arch: Architecture, template: str | None) -> Mapper:
-        """The mapper this simulator runs on `arch`: its objective, budget, rounds and seed."""
+        """The mapper this simulator runs on `arch`: its objective, budget, rounds, seed
+        and local search."""
         return Mapper(arch, template=template, objective=self.objective,
                       budget=self.mapper_budget, seed=self.seed,
-                      local_search_rounds=self.mapper_rounds)
+                      local_search_rounds=self.mapper_rounds,
+                      local_search=self.mapper_search)
 
     def evaluate(self, design: Design, workload: Network | Layer | list[Layer]) -> Metrics:
         if design.get("dataflow") not in TEMPLATES:
