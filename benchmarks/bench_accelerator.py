@@ -5,7 +5,8 @@ Run: python benchmarks/bench_accelerator.py [--mappings N] [--zigzag-python PATH
 1. Mapping evaluations per second: `analyze_batch` on N random mappings of one ResNet-18
    layer vs `analyze` called once per mapping (baseline), both in this run.
 2. Mapper time per layer search and for all of ResNet-18 (one core: the kernels are
-   serial; layers of the same shape are searched once).
+   serial; layers of the same shape are searched once), with the default adaptive local
+   search and with the capacity-monotone one, whose time is reported against it.
 3. ZigZag (`zigzag-dse` on PyPI, an analytic DSE framework) as the baseline mapper where it
    is installed, in its own environment (it is not an ArchGym dependency): its bundled
    tpu_like accelerator and mapping on the same layers, against this mapper on the same
@@ -105,19 +106,22 @@ def evaluations_per_second(n: int) -> None:
           f"({vectorized / one_at_a_time:.0f}x baseline)")
 
 
-def mapper_times(arch: Architecture, template: str | None) -> None:
+def mapper_times(arch: Architecture, template: str | None,
+                 local_search: str = "adaptive") -> float:
+    """Map ResNet-18, print the figures and return the seconds taken."""
     net = resnet18()
-    mapper = Mapper(arch, template=template)
+    mapper = Mapper(arch, template=template, local_search=local_search)
     mapper.search(net.layers[0])  # warm up
     start = time.perf_counter()
     result = mapper.map_network(net)
     seconds = time.perf_counter() - start
     searches = {id(r): r for _, r in result.layers}.values()  # same-shape layers share one
     evaluated = sum(r.evaluated for r in searches)
-    print(f"mapper on {arch.name}: ResNet-18 ({len(net.layers)} layers, {len(searches)} distinct "
-          f"shapes searched, {evaluated:,} mappings evaluated) in {seconds:.3f} s, "
-          f"{seconds / len(searches) * 1e3:.1f} ms per search, "
+    print(f"mapper ({local_search}) on {arch.name}: ResNet-18 ({len(net.layers)} layers, "
+          f"{len(searches)} distinct shapes searched, {evaluated:,} mappings evaluated) in "
+          f"{seconds:.3f} s, {seconds / len(searches) * 1e3:.1f} ms per search, "
           f"{result.energy_pj / result.macs:.3f} pJ/MAC, utilization {result.utilization:.3f}")
+    return seconds
 
 
 def zigzag_comparison(python: str, names: tuple[str, ...]) -> None:
@@ -156,7 +160,9 @@ def main() -> None:
                         help="a Python with zigzag-dse installed (skipped if absent)")
     args = parser.parse_args()
     evaluations_per_second(args.mappings)
-    mapper_times(preset("eyeriss_like"), "eyeriss_like")
+    adaptive = mapper_times(preset("eyeriss_like"), "eyeriss_like")
+    monotone = mapper_times(preset("eyeriss_like"), "eyeriss_like", "monotone")
+    print(f"  monotone local search: {monotone / adaptive:.1f}x the adaptive search's time")
     mapper_times(zigzag_tpu_like(), None)
     if Path(args.zigzag_python).is_file():
         zigzag_comparison(os.path.abspath(args.zigzag_python), ZIGZAG_LAYERS)
