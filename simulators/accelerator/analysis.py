@@ -48,6 +48,7 @@ REASONS = (
     "a level keeps a data space its architecture bypasses, or bypasses one it must keep",
     "a tile does not fit a level's capacity",
 )
+TOO_BIG = len(REASONS) - 1  # checked last: valid but for capacity
 
 
 @njit(cache=True)
@@ -171,7 +172,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
                 if lvl < L:
                     parent = lvl
         # Validity, first failing rule wins (codes index REASONS); capacity comes last, so
-        # that code 5 means "valid on a machine with larger buffers".
+        # that TOO_BIG means "valid on a machine with larger buffers".
         code = 0
         for lvl in range(L - 1, -1, -1):
             fx, fy = 1.0, 1.0
@@ -194,7 +195,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
         if code == 0:
             for lvl in range(L):
                 if footprint[b, lvl] > capacity[lvl]:
-                    code = 5
+                    code = TOO_BIG
         reason[b] = code
         # Cycles: compute, or the slowest level's per-instance bandwidth.
         c = total * groups
@@ -250,7 +251,7 @@ class BatchResult:
     @property
     def fits_larger_buffers(self) -> np.ndarray:
         """Valid but for capacity: valid on the same machine with large enough buffers."""
-        return self.valid | (self.reason == REASONS.index("a tile does not fit a level's capacity"))
+        return self.valid | (self.reason == TOO_BIG)
 
     def objective(self, name: str, capacity_checked: bool = True) -> np.ndarray:
         """The value to minimize; +inf for invalid mappings (with `capacity_checked=False`,

@@ -315,7 +315,7 @@ class Mapper:
         footprint, grown = result.footprint[live][:, bounded], np.zeros(len(live), np.int64)
         k, found = self.neighbours, []
         for rnd in range(self.local_search_rounds):
-            if not len(live):
+            if not len(score):
                 break
             keys = row_keys([batch.temporal, batch.permutation, batch.spatial_x,
                              batch.spatial_y, batch.keep], self.seed * 1_000_003 + rnd)
@@ -348,7 +348,6 @@ class Mapper:
             score = np.concatenate([child_raw[nxt], score[stay]])
             footprint = np.concatenate([child_fp[nxt], footprint[stay]])
             grown = np.concatenate([grown[moves], grown[branches] + 1, grown[stay]])
-            live = np.arange(len(score))
         return found
 
     def map_network(self, network: Network | Layer | list[Layer]) -> NetworkResult:
