@@ -59,6 +59,7 @@ class ParetoArchive:
         self.reference = np.asarray(reference, dtype=np.float64)
         self.points = np.empty((0, self.reference.size))
         self.payloads: list[Any] = []
+        self._volume: float | None = 0.0  # None: the points changed since it was computed
 
     def __len__(self) -> int:
         return len(self.payloads)
@@ -71,7 +72,11 @@ class ParetoArchive:
         keep = ~(np.all(p <= self.points, axis=1) & np.any(p < self.points, axis=1))
         self.points = np.vstack([self.points[keep], p])
         self.payloads = [pl for pl, k in zip(self.payloads, keep, strict=True) if k] + [payload]
+        self._volume = None
         return True
 
     def hypervolume(self) -> float:
-        return hypervolume(self.points, self.reference)
+        """Exact hypervolume of the archive, recomputed only after an insertion."""
+        if self._volume is None:
+            self._volume = hypervolume(self.points, self.reference)
+        return self._volume
