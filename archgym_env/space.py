@@ -7,6 +7,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,8 +35,16 @@ class Parameter(ABC):
     def default(self) -> Any:
         return self.choices[len(self.choices) // 2]
 
+    @cached_property
+    def _positions(self) -> dict:
+        return {(type(c), c): i for i, c in enumerate(self.choices)}
+
     def index(self, value: Any) -> int:
         """Position of `value` among the choices; InvalidDesignError if it is not one."""
+        try:  # exact hit; otherwise compare as _same does (8.0 matches 8)
+            return self._positions[(type(value), value)]
+        except (KeyError, TypeError):
+            pass
         for i, choice in enumerate(self.choices):
             if _same(value, choice):
                 return i
@@ -72,7 +81,7 @@ class Categorical(Parameter):
             raise InvalidArgumentError(f"{self.name}.values", self.values, "distinct values")
         object.__setattr__(self, "values", tuple(self.values))
 
-    @property
+    @cached_property
     def choices(self) -> tuple:
         return self.values
 
@@ -94,7 +103,7 @@ class IntRange(Parameter):
             raise InvalidArgumentError(self.name, (self.low, self.high, self.step),
                                        "low <= high with step >= 1 dividing high - low")
 
-    @property
+    @cached_property
     def choices(self) -> tuple:
         return tuple(range(self.low, self.high + 1, self.step))
 
@@ -117,7 +126,7 @@ class PowerOfTwo(Parameter):
             raise InvalidArgumentError(self.name, (self.low, self.high),
                                        "powers of two low <= high")
 
-    @property
+    @cached_property
     def choices(self) -> tuple:
         return tuple(2**k for k in range(self.low.bit_length() - 1, self.high.bit_length()))
 
@@ -142,7 +151,7 @@ class Continuous(Parameter):
             raise InvalidArgumentError(self.name, (self.low, self.high, self.levels),
                                        "low < high, levels >= 2, low > 0 when log")
 
-    @property
+    @cached_property
     def choices(self) -> tuple:
         grid = np.geomspace if self.log else np.linspace
         return tuple(float(v) for v in grid(self.low, self.high, self.levels))
@@ -197,13 +206,15 @@ class DesignSpace:
         object.__setattr__(self, "constraints", tuple(self.constraints))
 
     # -- shape ---------------------------------------------------------------
-    @property
+    @cached_property
     def names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.parameters)
 
-    @property
+    @cached_property
     def nvec(self) -> np.ndarray:
-        return np.array([len(p.choices) for p in self.parameters], dtype=np.int64)
+        nvec = np.array([len(p.choices) for p in self.parameters], dtype=np.int64)
+        nvec.setflags(write=False)
+        return nvec
 
     @property
     def size(self) -> int:
