@@ -25,8 +25,9 @@ class DesignEnv(gym.Env):
     ## Description
     Each evaluation runs the simulator on one design of `space` for `workload` and turns
     its metrics into a reward with `objective`. Invalid designs (a broken constraint, a
-    non-finite metric) are never raised: they get the objective's lowest reward and
-    `info["valid"] = False` with the reason.
+    non-finite metric, a reason from a simulator's optional
+    `evaluate_batch_explained(designs, workload) -> [(metrics, reason or None)]`) are never
+    raised: they get the objective's lowest reward and `info["valid"] = False` with the reason.
 
     ## Action Space
     | mode | space | meaning |
@@ -131,11 +132,11 @@ class DesignEnv(gym.Env):
             except InvalidDesignError as error:
                 checked.append({"design": dict(design), "valid": False, "error": str(error)})
         valid = [c for c in checked if c["valid"]]
-        for c, metrics in zip(valid, self.simulator.evaluate_batch(
-                [c["design"] for c in valid], self.workload) if valid else [], strict=True):
+        for c, (metrics, reason) in zip(valid, self._simulate([c["design"] for c in valid]),
+                                        strict=True):
             bad = [k for k, v in metrics.items() if not math.isfinite(v)]
-            if bad:
-                c.update(valid=False, error=f"simulator returned non-finite {bad[0]}")
+            if reason or bad:
+                c.update(valid=False, error=reason or f"simulator returned non-finite {bad[0]}")
             c["metrics"] = metrics
         results = []
         for c in checked:
@@ -154,6 +155,16 @@ class DesignEnv(gym.Env):
                 info.update(metrics={}, feasible=False, targets_met=False)
             results.append((float(reward), info))
         return results
+
+    def _simulate(self, designs: list[dict[str, Any]]) -> list[tuple[dict, str | None]]:
+        """(metrics, why the design is invalid or None) per design: from the simulator's
+        `evaluate_batch_explained` when it has one, so its reasons reach `info["error"]`."""
+        if not designs:
+            return []
+        explained = getattr(self.simulator, "evaluate_batch_explained", None)
+        if explained is not None:
+            return explained(designs, self.workload)
+        return [(m, None) for m in self.simulator.evaluate_batch(designs, self.workload)]
 
     # -- gymnasium API -------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):

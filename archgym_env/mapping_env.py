@@ -72,13 +72,6 @@ class MappingEnv(DesignEnv):
         super().__init__(space, simulator, simulator.problem, objective, **kwargs)
         self.timeloop = timeloop
 
-    def evaluate_batch(self, designs: Sequence[MappingABC[str, Any]]) -> list[tuple[float, dict]]:
-        results = super().evaluate_batch(designs)
-        for _, info in results:
-            if not info["valid"] and "simulator returned" in info.get("error", ""):
-                info["error"] = self.simulator.reason(info["design"])
-        return results
-
     def evaluate_mapping(self, mapping: Mapping | str | Path | MappingABC) -> tuple[float, dict]:
         """(reward, info) of a Mapping, MAESTRO directive text, or Timeloop mapping YAML.
         Text that does not parse raises InvalidArgumentError; an invalid mapping does not."""

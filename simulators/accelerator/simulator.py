@@ -203,19 +203,27 @@ class MappingSimulator:
 
     def reason(self, design: Design) -> str:
         """Why a design's mapping is invalid ('valid' if it is not)."""
+        return self.evaluate_explained(design)[1] or "valid"
+
+    def evaluate_explained(self, design: Design,
+                           workload: Any = None) -> tuple[Metrics, str | None]:
+        """The metrics of a design and why its mapping is invalid (None when it is valid)."""
         mapping = self.to_mapping(design)
         if isinstance(mapping, str):
-            return mapping
-        return analyze(self.problem, self.arch, mapping).reason
+            return _invalid(self.metric_names), mapping
+        metrics, result = self.evaluate_mapping(mapping)
+        return metrics, None if result.valid else result.reason
 
     def evaluate(self, design: Design, workload: Any = None) -> Metrics:
-        mapping = self.to_mapping(design)
-        if isinstance(mapping, str):
-            return _invalid(self.metric_names)
-        return self.evaluate_mapping(mapping)[0]
+        return self.evaluate_explained(design, workload)[0]
 
     def evaluate_batch(self, designs: Sequence[Design], workload: Any = None) -> list[Metrics]:
-        return [self.evaluate(d, workload) for d in designs]
+        return [m for m, _ in self.evaluate_batch_explained(designs, workload)]
+
+    def evaluate_batch_explained(self, designs: Sequence[Design],
+                                 workload: Any = None) -> list[tuple[Metrics, str | None]]:
+        """`evaluate_explained` per design: what `DesignEnv` asks for when a simulator has it."""
+        return [self.evaluate_explained(d, workload) for d in designs]
 
 
 def ordered_factorizations(n: int, parts: int) -> list[tuple[int, ...]]:

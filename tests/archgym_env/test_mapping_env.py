@@ -45,6 +45,24 @@ def test_invalid_mappings_get_the_penalty_and_a_reason(env):
     assert seen_invalid and seen_valid
 
 
+def test_batch_errors_are_the_analysis_reasons(env):
+    """The reason a batch reports is the one the mapping and its analysis give."""
+    env.reset(seed=0)
+    rng = np.random.default_rng(2)
+    designs = [env.space.from_index(rng.integers(0, env.space.nvec)) for _ in range(80)]
+    invalid = 0
+    for design, (_, info) in zip(designs, env.evaluate_batch(designs), strict=True):
+        mapping = env.simulator.to_mapping(design)
+        expected = mapping if isinstance(mapping, str) else analyze(
+            LAYER, env.simulator.arch, mapping).reason
+        if info["valid"]:
+            assert expected == "valid"
+        else:
+            invalid += 1
+            assert info["error"] == expected == env.simulator.reason(design) != "valid"
+    assert invalid
+
+
 def test_default_targets_are_the_mappers_best(env):
     goals = {g.metric: g.target for g in env.objective.goals}
     assert set(goals) == {"energy_pj", "latency_cycles"} and all(goals.values())
