@@ -138,23 +138,25 @@ class DesignEnv(gym.Env):
             if reason or bad:
                 c.update(valid=False, error=reason or f"simulator returned non-finite {bad[0]}")
             c["metrics"] = metrics
-        results = []
-        for c in checked:
-            self.evaluations += 1
-            info = {**c, "evaluations": self.evaluations}
-            if c["valid"]:
-                metrics = c["metrics"]
-                reward = self.objective.reward(metrics, self.archive)
-                info.update(feasible=self.objective.feasible(metrics),
-                            targets_met=self.objective.targets_met(metrics))
-                if self.objective.mode == "pareto":
-                    info.update(reward_vector=self.objective.reward_vector(metrics),
-                                hypervolume=self.archive.hypervolume())
-            else:
-                reward = self.objective.reward_range[0]
-                info.update(metrics={}, feasible=False, targets_met=False)
-            results.append((float(reward), info))
-        return results
+        return [self.score(c) for c in checked]
+
+    def score(self, evaluated: Mapping[str, Any]) -> tuple[float, dict]:
+        """Count one evaluation and reward it: `evaluated` holds `design`, `valid` and the
+        `metrics` (or the `error`); the info adds `evaluations`, `feasible`, `targets_met`
+        and, in pareto mode, `reward_vector` and `hypervolume`."""
+        self.evaluations += 1
+        info = {**evaluated, "evaluations": self.evaluations}
+        if not info["valid"]:
+            info.update(metrics={}, feasible=False, targets_met=False)
+            return float(self.objective.reward_range[0]), info
+        metrics = info["metrics"]
+        reward = self.objective.reward(metrics, self.archive)
+        info.update(feasible=self.objective.feasible(metrics),
+                    targets_met=self.objective.targets_met(metrics))
+        if self.objective.mode == "pareto":
+            info.update(reward_vector=self.objective.reward_vector(metrics),
+                        hypervolume=self.archive.hypervolume())
+        return float(reward), info
 
     def _simulate(self, designs: list[dict[str, Any]]) -> list[tuple[dict, str | None]]:
         """(metrics, why the design is invalid or None) per design: from the simulator's

@@ -81,16 +81,11 @@ class MappingEnv(DesignEnv):
             mapping = load_mapping(mapping, self.timeloop)
         mapping.check_levels(self.simulator.arch)
         metrics, result = self.simulator.evaluate_mapping(mapping)
-        self.evaluations += 1
-        info = {"design": mapping.to_dict(), "valid": result.valid,
-                "evaluations": self.evaluations, "mapping_text":
-                    mapping.to_text(self.simulator.arch)}
-        if not result.valid:
-            info.update(error=result.reason, metrics={}, feasible=False, targets_met=False)
-            return float(self.objective.reward_range[0]), info
-        info.update(metrics=metrics, feasible=self.objective.feasible(metrics),
-                    targets_met=self.objective.targets_met(metrics))
-        return float(self.objective.reward(metrics, self.archive)), info
+        outcome = {"metrics": metrics} if result.valid else {"error": result.reason}
+        reward, info = self.score({"design": mapping.to_dict(), "valid": result.valid,
+                                   **outcome})
+        info["mapping_text"] = mapping.to_text(self.simulator.arch)
+        return reward, info
 
 
 def _timeloop_arch(arch: Any, ert: Any) -> TimeloopArch:

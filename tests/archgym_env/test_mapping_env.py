@@ -141,3 +141,18 @@ def test_evaluate_mapping_accepts_timeloop_yaml():
     reward, info = env.evaluate_mapping(design / "mapping.yaml")
     assert info["valid"] and info["metrics"]["utilization"] == pytest.approx(12 / 256)
     assert 0 < reward <= 1
+
+
+def test_evaluate_mapping_reports_like_a_step_in_pareto_mode():
+    """A mapping given directly gets the same info as the design naming it, pareto keys too."""
+    env = make("archgym/Mapping-v0", layer=LAYER, reward="pareto",
+               references={"energy_pj": 1e15, "latency_cycles": 1e15}).unwrapped
+    env.reset(seed=0)
+    design = env.space.from_index(np.zeros(len(env.space.nvec), dtype=np.int64))
+    step_reward, step_info = env.evaluate_batch([design])[0]
+    env.reset(seed=0)
+    reward, info = env.evaluate_mapping(env.simulator.to_mapping(design))
+    assert set(info) == set(step_info) | {"mapping_text"}
+    assert reward == step_reward > 0 and info["hypervolume"] == env.archive.hypervolume() > 0
+    assert info["reward_vector"].tolist() == (
+        -env.objective.minimization_form(info["metrics"])).tolist()
