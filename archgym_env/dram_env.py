@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,24 +34,6 @@ from simulators.dram.traces import GENERATORS
 from simulators.errors import InvalidArgumentError
 
 
-@dataclass(frozen=True)
-class PowerOfTwoWithDefault(PowerOfTwo):
-    preferred: int = 1
-
-    @property
-    def default(self) -> int:
-        return self.coerce(self.preferred)
-
-
-@dataclass(frozen=True)
-class IntRangeWithDefault(IntRange):
-    preferred: int = 0
-
-    @property
-    def default(self) -> int:
-        return self.coerce(self.preferred)
-
-
 def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
     """The controller options as a design space, PerBank refresh where `spec` has it; each
     option defaults to its value in `base` (DRAMSys' defaults unless given)."""
@@ -68,13 +49,14 @@ def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpa
         categorical("PagePolicy", PAGE_POLICIES),
         categorical("Scheduler", SCHEDULERS),
         categorical("SchedulerBuffer", SCHEDULER_BUFFERS),
-        PowerOfTwoWithDefault("RequestBufferSize", 1, 128, base.RequestBufferSize),
+        PowerOfTwo("RequestBufferSize", 1, 128, preferred=base.RequestBufferSize),
         categorical("RespQueue", RESP_QUEUES),
         categorical("RefreshPolicy", refresh),
-        IntRangeWithDefault("RefreshMaxPostponed", 0, 8, 1, base.RefreshMaxPostponed),
-        IntRangeWithDefault("RefreshMaxPulledin", 0, 8, 1, base.RefreshMaxPulledin),
+        IntRange("RefreshMaxPostponed", 0, 8, 1, preferred=base.RefreshMaxPostponed),
+        IntRange("RefreshMaxPulledin", 0, 8, 1, preferred=base.RefreshMaxPulledin),
         categorical("Arbiter", ARBITERS),
-        PowerOfTwoWithDefault("MaxActiveTransactions", 1, 128, base.MaxActiveTransactions),
+        PowerOfTwo("MaxActiveTransactions", 1, 128,
+                   preferred=base.MaxActiveTransactions),
     ))
 
 

@@ -18,9 +18,11 @@ from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 @dataclass(frozen=True)
 class Parameter(ABC):
-    """A named, ordered, finite set of choices; subclasses say how the set is built."""
+    """A named, ordered, finite set of choices; subclasses say how the set is built.
+    `preferred` (keyword only) is the default when given; otherwise the middle choice."""
 
     name: str
+    preferred: Any = field(default=None, kw_only=True)
 
     @property
     @abstractmethod
@@ -33,6 +35,8 @@ class Parameter(ABC):
 
     @property
     def default(self) -> Any:
+        if self.preferred is not None:
+            return self.coerce(self.preferred)
         return self.choices[len(self.choices) // 2]
 
     @cached_property
@@ -87,7 +91,8 @@ class Categorical(Parameter):
 
     @property
     def default(self) -> Any:
-        return self.values[0]
+        """`preferred` when given, otherwise the first value."""
+        return self.values[0] if self.preferred is None else super().default
 
 
 @dataclass(frozen=True)

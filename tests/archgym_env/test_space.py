@@ -1,5 +1,7 @@
 """DesignSpace: round trips, equal-bin reachability, constraints, errors."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -127,3 +129,19 @@ def test_validate_canonicalizes_numbers_and_completes_defaults():
     assert d["pe"] == 8 and isinstance(d["pe"], int)
     assert MIXED.complete({"df": "is"})["df"] == "is"
     assert MIXED.to_index({**d, "vdd": 0.74})[3] == 1  # continuous snaps to the nearest level
+
+
+@given(st.data())
+@settings(max_examples=50, deadline=None)
+def test_preferred_is_the_default_as_its_canonical_choice(data):
+    for p in MIXED.parameters:
+        choice = data.draw(st.sampled_from(p.choices))
+        given_as = float(choice) if isinstance(choice, int) and not isinstance(choice, bool) \
+            else choice
+        preferred = dataclasses.replace(p, preferred=given_as)
+        assert preferred.default == choice and type(preferred.default) is type(choice)
+        assert preferred.choices == p.choices
+    # Without one: the middle choice, the first value of a categorical.
+    assert [p.default for p in MIXED.parameters] == [8, 5, "os", pytest.approx(0.9), True]
+    with pytest.raises(InvalidDesignError, match="pe"):
+        DesignSpace((PowerOfTwo("pe", 1, 64, preferred=3),)).default_design()
