@@ -116,18 +116,17 @@ def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer =
     simulator = MappingSimulator(timeloop.architecture, layer)
     space = DesignSpace(tuple(Categorical(name, choices)
                               for name, choices in simulator.parameters()))
-    given = {"target": targets, "weighted": targets, "constrained": limits,
-             "pareto": references}
-    goal = {}
-    if given.get(reward, 0) is None:  # default to what the built-in mapper reaches
+
+    def mappers_best() -> dict[str, float]:  # the default goals: what the built-in mapper reaches
         best = Mapper(timeloop.architecture).search(layer).best
         if best is None:
             raise ArchGymError(f"no valid mapping of {layer.name} on "
                                f"{timeloop.architecture.name}")
         found = simulator.evaluate_mapping(best.mapping)[0]
-        goal = {m: found[m] for m in metrics if m in found and found[m] > 0}
-    objective = budget_objective(reward, metrics, simulator.metric_names, goal, "utilization",
-                                 targets=targets, limits=limits, weights=weights,
+        return {m: v for m, v in found.items() if v > 0}
+
+    objective = budget_objective(reward, metrics, simulator.metric_names, mappers_best,
+                                 "utilization", targets=targets, limits=limits, weights=weights,
                                  references=references, quality=quality)
     return MappingEnv(timeloop, simulator, space, objective, mode=mode, max_steps=max_steps,
                       render_mode=render_mode)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -212,7 +212,8 @@ def make_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
 
 
 def budget_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
-                     budget: Mapping[str, float], default_quality: str,
+                     budget: Mapping[str, float] | Callable[[], Mapping[str, float]],
+                     default_quality: str,
                      targets: Mapping[str, float] | None = None,
                      limits: Mapping[str, float] | None = None,
                      weights: Mapping[str, float] | None = None,
@@ -220,15 +221,20 @@ def budget_objective(mode: str, metrics: Sequence[str], available: Sequence[str]
                      quality: str | None = None) -> Objective:
     """`make_objective` with an environment's default `budget` (restricted to `metrics`)
     standing in for what is not given: the targets (target and weighted modes), the limits
-    and `default_quality` (constrained mode) and the references (pareto mode)."""
-    budget = {m: budget[m] for m in metrics if m in budget}
+    and `default_quality` (constrained mode) and the references (pareto mode). A callable
+    budget (an expensive one, say) is called only when one of those is missing."""
+
+    def restricted() -> dict[str, float]:
+        table = budget() if callable(budget) else budget
+        return {m: table[m] for m in metrics if m in table}
+
     if mode in ("target", "weighted") and targets is None:
-        targets = budget
+        targets = restricted()
     if mode == "constrained":
-        limits = budget if limits is None else limits
+        limits = restricted() if limits is None else limits
         quality = quality or default_quality
     if mode == "pareto" and references is None:
-        references = budget
+        references = restricted()
     return make_objective(mode, metrics, available, targets=targets, limits=limits,
                           weights=weights, references=references, quality=quality)
 

@@ -156,3 +156,17 @@ def test_evaluate_mapping_reports_like_a_step_in_pareto_mode():
     assert reward == step_reward > 0 and info["hypervolume"] == env.archive.hypervolume() > 0
     assert info["reward_vector"].tolist() == (
         -env.objective.minimization_form(info["metrics"])).tolist()
+
+
+def test_the_mapper_searches_only_for_missing_goals(monkeypatch):
+    from simulators.accelerator.mapper import Mapper
+
+    def refuse(self, layer):
+        raise AssertionError("searched although every goal was given")
+
+    monkeypatch.setattr(Mapper, "search", refuse)
+    targets = {"energy_pj": 1e6, "latency_cycles": 1e4}
+    env = make("archgym/Mapping-v0", layer=LAYER, targets=targets).unwrapped
+    assert {g.metric: g.target for g in env.objective.goals} == targets
+    with pytest.raises(AssertionError, match="searched"):
+        make("archgym/Mapping-v0", layer=LAYER, reward="pareto")

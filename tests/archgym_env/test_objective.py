@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from archgym_env.objective import Goal, Objective, make_objective
+from archgym_env.objective import Goal, Objective, budget_objective, make_objective
 from archgym_env.pareto import ParetoArchive, hypervolume, non_dominated
 from simulators.errors import InvalidArgumentError
 
@@ -111,3 +111,27 @@ def test_archive_keeps_exactly_the_non_dominated_points(pts):
     front = arr[non_dominated(arr)]
     assert {tuple(p) for p in archive.points} == {tuple(p) for p in front}
     assert archive.hypervolume() == pytest.approx(hypervolume(arr, [2.0, 2.0]))
+
+
+@pytest.mark.parametrize("mode", ["target", "weighted", "constrained", "pareto"])
+@pytest.mark.parametrize("given_own", [False, True])
+def test_a_callable_budget_is_called_only_when_the_mode_needs_it(mode, given_own):
+    budget = {"latency_s": 1e-3, "energy_pj": 5e9, "area_mm2": 2.0}
+    own = {"latency_s": 4e-3, "energy_pj": 1e9}
+    table = {"target": "targets", "weighted": "targets", "constrained": "limits",
+             "pareto": "references"}
+    kwargs = {table[mode]: own} if given_own else {}
+    calls = []
+
+    def lazy():
+        calls.append(1)
+        return budget
+
+    available = (*METRICS, "area_mm2")
+    made = budget_objective(mode, METRICS[:2], available, lazy, "utilization", **kwargs)
+    assert len(calls) == (0 if given_own else 1)
+    assert made == budget_objective(mode, METRICS[:2], available, budget, "utilization",
+                                    **kwargs)
+    field = {"targets": "target", "limits": "limit", "references": "reference"}[table[mode]]
+    assert {g.metric: getattr(g, field) for g in made.goals if g.metric in own} == (
+        own if given_own else {m: budget[m] for m in own})
