@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import gymnasium as gym
@@ -157,6 +158,17 @@ class DesignEnv(gym.Env):
             info.update(reward_vector=self.objective.reward_vector(metrics),
                         hypervolume=self.archive.hypervolume())
         return float(reward), info
+
+    @contextmanager
+    def detached(self) -> Iterator[None]:
+        """Evaluations inside leave no trace: they start a fresh archive, and the archive and
+        evaluation count are restored on the way out (counterfactual rewards, say)."""
+        archive, count = self.archive, self.evaluations
+        self.archive = self.objective.new_archive()
+        try:
+            yield
+        finally:
+            self.archive, self.evaluations = archive, count
 
     def _simulate(self, designs: list[dict[str, Any]]) -> list[tuple[dict, str | None]]:
         """(metrics, why the design is invalid or None) per design: from the simulator's

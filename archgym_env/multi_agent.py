@@ -151,11 +151,8 @@ class MultiAgentDesignEnv(ParallelEnv):
                 alone = index.copy()
                 alone[self._columns[agent]] = self._default[self._columns[agent]]
                 counterfactuals.append(self.env.space.from_index(alone))
-            # evaluated without touching the episode's archive or evaluation count
-            archive, count = self.env.archive, self.env.evaluations
-            self.env.archive = self.env.objective.new_archive()
-            results = self.env.evaluate_batch(counterfactuals)
-            self.env.archive, self.env.evaluations = archive, count
+            with self.env.detached():  # the episode's archive and count stay as they are
+                results = self.env.evaluate_batch(counterfactuals)
             rewards = {a: float(reward - r) for a, (r, _) in zip(self.agents, results,
                                                                   strict=True)}
         agents = list(self.agents)

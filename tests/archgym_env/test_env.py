@@ -131,3 +131,17 @@ def test_vector_env_batches_the_same_evaluations():
         s_obs, s_reward, *_ = single.step(action)
         assert reward == pytest.approx(s_reward)
         np.testing.assert_allclose(final_obs, s_obs)
+
+
+def test_detached_evaluations_leave_archive_and_count_even_on_error():
+    env = make("archgym/Systolic-v0", reward="pareto").unwrapped
+    first, second = env.space.sample(np.random.default_rng(1), 2)
+    reward, _ = env.evaluate_batch([first])[0]
+    archive, hv = env.archive, env.archive.hypervolume()
+    with pytest.raises(InvalidArgumentError), env.detached():
+        # a fresh archive: the same design earns its full hypervolume again
+        assert env.evaluate_batch([first])[0][0] == pytest.approx(reward)
+        env.evaluate_batch([second])
+        assert env.evaluations == 3 and env.archive is not archive
+        raise InvalidArgumentError("design", "x", "anything")
+    assert env.archive is archive and env.archive.hypervolume() == hv and env.evaluations == 1
