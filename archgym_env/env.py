@@ -219,7 +219,7 @@ class DesignEnv(gym.Env):
 
     def _observation(self) -> np.ndarray:
         if self.mode == "sequential":
-            scaled = self._index / np.maximum(self.space.nvec - 1, 1)
+            scaled = self.space.normalize_index(self._index)
             partial = np.where(self._index >= 0, scaled, -1.0)
             step = self._steps / len(self.space.parameters)
             return np.append(partial, step).astype(np.float32)

@@ -274,9 +274,14 @@ class DesignSpace:
             design[p.name] = p.choices[int(i)]
         return design
 
+    def normalize_index(self, index: Sequence[int] | np.ndarray) -> np.ndarray:
+        """Each choice index scaled by its parameter's last index, so choices span [0, 1]
+        (a single-choice parameter maps to 0)."""
+        return np.asarray(index) / np.maximum(self.nvec - 1, 1)
+
     def to_normalized(self, design: Mapping[str, Any]) -> np.ndarray:
-        """Each choice index scaled to [0, 1] (a single-choice parameter maps to 0)."""
-        return self.to_index(design) / np.maximum(self.nvec - 1, 1)
+        """Each choice index scaled to [0, 1] (see `normalize_index`)."""
+        return self.normalize_index(self.to_index(design))
 
     def from_normalized(self, x: Sequence[float] | np.ndarray) -> dict[str, Any]:
         """The design whose normalized vector is nearest to `x` (clipped to [0, 1])."""
