@@ -13,7 +13,7 @@ from functools import cached_property
 
 import numpy as np
 
-from simulators.errors import InvalidArgumentError
+from simulators.errors import InvalidArgumentError, check_int
 
 DIMS = ("N", "M", "C", "P", "Q", "R", "S")
 DATASPACES = ("Weights", "Inputs", "Outputs")
@@ -63,8 +63,7 @@ class LevelConstraints:
                              ("spatial factors", self.spatial_factors)):
             for name, value in pairs:
                 dim_index(name, owner)
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise InvalidArgumentError(f"{owner} {name}", value, "a positive integer")
+                check_int(f"{owner} {name}", value)
         for owner, dims in (("temporal permutation", self.temporal_permutation),
                             ("spatial_x", self.spatial_x), ("spatial_y", self.spatial_y)):
             for name in dims:
@@ -103,9 +102,7 @@ class StorageLevel:
             raise InvalidArgumentError(f"{self.name}.size_words", self.size_words,
                                        "a positive integer or None (unbounded)")
         for name in ("mesh_x", "mesh_y", "word_bits"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{self.name}.{name}", value, "a positive integer")
+            check_int(f"{self.name}.{name}", getattr(self, name))
         for name in ("read_bandwidth", "write_bandwidth"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
