@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -83,7 +84,9 @@ LOCAL_SEARCHES = ("adaptive", "monotone")
 GROWTH_STEPS = 2  # monotone search: times a lineage may take a larger footprint
 
 
-def prime_factors(n: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def prime_factors(n: int) -> tuple[int, ...]:
+    """Prime factors of n, smallest first, with repeats (() for 1)."""
     out, p = [], 2
     while p * p <= n:
         while n % p == 0:
@@ -92,11 +95,13 @@ def prime_factors(n: int) -> list[int]:
         p += 1
     if n > 1:
         out.append(n)
-    return out
+    return tuple(out)
 
 
-def divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+@lru_cache(maxsize=4096)
+def divisors(n: int) -> tuple[int, ...]:
+    """Divisors of n, ascending."""
+    return tuple(d for d in range(1, n + 1) if n % d == 0)
 
 
 @dataclass(frozen=True)
@@ -413,7 +418,7 @@ def _assign_primes(remaining, weights, allowed, uniform, t):
 
 def _smallest_prime(values: np.ndarray) -> np.ndarray:
     """The smallest prime factor of each value (1 for 1)."""
-    return np.array([(prime_factors(int(v)) or [1])[0] for v in values], dtype=np.int64)
+    return np.array([(prime_factors(int(v)) or (1,))[0] for v in values], dtype=np.int64)
 
 
 def _maximal_combos(dims: tuple[int, ...], remaining: list[int], mesh: int) -> list[dict]:
