@@ -318,6 +318,13 @@ class LayerResult:
     def energy_per_mac_pj(self) -> float:
         return self.energy_pj / self.macs
 
+    @property
+    def dram_words(self) -> float:
+        """Words read, filled and updated at the outermost level (DRAM), as
+        `BatchResult.dram_words`."""
+        dram = next(iter(self.levels.values()))
+        return sum(ds[k] for ds in dram.values() for k in ("reads", "fills", "updates"))
+
     def level_energy_pj(self) -> dict[str, float]:
         return {name: sum(ds["energy_pj"] for ds in per.values())
                 for name, per in self.levels.items()}

@@ -195,9 +195,7 @@ class MappingSimulator:
             return _invalid(self.metric_names), result
         metrics = _metrics(result.cycles, result.energy_pj, result.area_mm2,
                            result.utilization)
-        dram = result.levels[self.arch.levels[0].name]
-        metrics["dram_words"] = sum(v for ds in dram.values() for k, v in ds.items()
-                                    if k != "energy_pj")
+        metrics["dram_words"] = result.dram_words
         metrics["energy_per_mac_pj"] = result.energy_per_mac_pj
         return metrics, result
 

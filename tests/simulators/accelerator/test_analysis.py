@@ -103,6 +103,18 @@ def test_weight_stationary_by_hand():
     assert r.energy_pj == pytest.approx(56 * 100 + buffer_words * 1 + 24 * 0.5)
 
 
+def test_dram_words_by_hand_and_as_the_batch_counts_them():
+    # The weight-stationary example above: DRAM reads 8 + 12 + 12, updates 24, no fills.
+    r = analyze(Layer("l", M=4, C=2, P=3), two_level(),
+                gemm_mapping({"M": 2, "C": 2, "P": 3}, {"M": 2}, "MCP"))
+    assert r.dram_words == 56
+    layer, arch = Layer("l", M=16, C=8, P=7, Q=7, R=3, S=3), three_level(bw=2.0)
+    batch = random_batch(layer, arch, 5, n=16)
+    res = analyze_batch(layer, arch, batch)
+    for i in range(16):
+        assert analyze(layer, arch, batch[i]).dram_words == res.dram_words[i]
+
+
 def test_spatial_multicast_and_reduction():
     """Four PEs under DRAM: unrolling M multicasts inputs, unrolling C reduces outputs."""
     layer = Layer("l", M=4, C=4, P=8)
