@@ -205,6 +205,7 @@ class Architecture:
                  np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
                  lv.mesh_x, lv.mesh_y] for lv in self.levels], dtype=np.float64),
         }
+        arrays["default_keep"] = arrays["forced_keep"] | ~arrays["forced_bypass"]
         for array in arrays.values():
             array.setflags(write=False)
         return arrays
@@ -218,6 +219,10 @@ class Architecture:
 
     def forced_bypass(self) -> np.ndarray:
         return self._level_arrays["forced_bypass"]
+
+    def default_keep(self) -> np.ndarray:
+        """(L, 3) masks: every data space a level keeps unless it must bypass it."""
+        return self._level_arrays["default_keep"]
 
     def level_costs(self) -> np.ndarray:
         """(L, 8) rows: read, write, update, network energy per word (pJ), read and write

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from simulators.accelerator.analysis import REASONS, analyze, analyze_batch
 from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
 from simulators.accelerator.mapper import Mapper, divisors
-from simulators.accelerator.mapping import Mapping, MappingBatch, Problem
+from simulators.accelerator.mapping import Mapping, MappingBatch, Problem, loop_order
 from simulators.workloads import Layer
 
 ONES = (1,) * 7
@@ -267,3 +267,13 @@ def test_architecture_rejects_bad_levels():
     with pytest.raises(InvalidArgumentError, match="level names"):
         Architecture("a", (two_level().levels[0], level), MacUnit(1.0))
     assert math.prod(divisors(12)) == 1728
+
+
+@given(st.permutations(DIMS), st.integers(0, 7))
+def test_loop_order_puts_the_given_dims_innermost(dims, k):
+    inner = tuple(dims[:k])  # innermost first
+    order = loop_order(inner)
+    assert sorted(order) == sorted(DIMS)
+    assert order[len(DIMS) - k:] == inner[::-1]
+    outside = order[:len(DIMS) - k]
+    assert list(outside) == [d for d in DIMS if d in outside]
