@@ -19,3 +19,12 @@ class InvalidArgumentError(ArchGymError, ValueError):
 
 class InvalidDesignError(InvalidArgumentError):
     """A design names an unknown parameter, misses one, or breaks a choice or constraint."""
+
+
+def check_int(name: str, value: object, low: int = 1, high: int | None = None) -> None:
+    """A positive integer, or one in low..high when high is given; InvalidArgumentError
+    naming `name` otherwise (bools are refused)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or \
+            (high is not None and value > high):
+        raise InvalidArgumentError(name, value, "a positive integer" if high is None
+                                   else f"an integer in {low}..{high}")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from simulators.errors import ArchGymError, InvalidArgumentError
-from simulators.workloads import MAX_BATCH, Layer, Network, _check_int
+from simulators.errors import ArchGymError, InvalidArgumentError, check_int
+from simulators.workloads import MAX_BATCH, Layer, Network
 
 # Standard ops that do multiply-accumulates (or hold subgraphs that may) but that this
 # importer does not turn into layers: refused, so a network's MAC total is never silently short.
@@ -105,7 +105,7 @@ def _matmul(name: str, a: tuple[int, ...], b: tuple[int, ...]) -> Layer:
 def load_onnx(path: str | Path, batch: int = 1) -> Network:
     """The Conv (1-D/2-D, grouped, depthwise, strided, dilated, padded), Gemm and MatMul
     nodes of an ONNX model as a Network of layers in graph order, named after their nodes."""
-    _check_int("batch", batch, 1, MAX_BATCH)
+    check_int("batch", batch, 1, MAX_BATCH)
     onnx = _onnx()
     path = Path(path)
     model = _read_model(onnx, path, batch)

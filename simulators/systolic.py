@@ -68,9 +68,8 @@ def as_gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[
     out = []
     for item in workload:
         if isinstance(item, Layer):
-            height = (item.P - 1) * item.Hstride + (item.R - 1) * item.Hdilation + 1
-            width = (item.Q - 1) * item.Wstride + (item.S - 1) * item.Wdilation + 1
-            out.append((item.to_gemm(), item.N * (item.C // item.groups) * height * width))
+            out.append((item.to_gemm(), item.N * (item.C // item.groups)
+                        * item.input_height * item.input_width))
         elif isinstance(item, Gemm):
             out.append((item, item.rows * item.inner))
         else:
@@ -135,6 +134,23 @@ class SystolicArray:
             raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
         self.clock_ghz = clock_ghz
         self.word_bits = word_bits
+        self._lowered: tuple | None = None
+
+    def lowered(self, workload) -> tuple[np.ndarray, ...]:
+        """GEMM rows, inner, cols, count and unique ifmap words per layer as (1, L) arrays,
+        and total MACs; kept for the last immutable workload and reused while it comes back."""
+        if self._lowered is not None and self._lowered[0] is workload:
+            return self._lowered[1]
+        pairs = as_gemms(workload)
+        # float64 throughout: exact for integers below 2**53, and no silent int64 overflow.
+        columns = np.array([(g.rows, g.inner, g.cols, g.count, words) for g, words in pairs],
+                           dtype=np.float64).T.copy()[:, None, :]
+        columns.setflags(write=False)
+        macs = float(sum(g.rows * g.inner * g.cols * g.count for g, _ in pairs))
+        lowered = (*columns, macs)
+        if isinstance(workload, Network | Layer | Gemm | tuple):  # a list may change
+            self._lowered = (workload, lowered)
+        return lowered
 
     def evaluate(self, design: Design, workload) -> Metrics:
         return self.evaluate_batch([design], workload)[0]
@@ -144,14 +160,7 @@ class SystolicArray:
         if not designs:
             return []
         d = _design_columns(designs)
-        pairs = as_gemms(workload)
-        # float64 throughout: exact for integers below 2**53, and no silent int64 overflow.
-        row = lambda values: np.asarray(values, dtype=np.float64)[None, :]  # noqa: E731
-        rows = row([g.rows for g, _ in pairs])
-        inner = row([g.inner for g, _ in pairs])
-        cols = row([g.cols for g, _ in pairs])
-        count = row([g.count for g, _ in pairs])
-        ifmap_words = row([u for _, u in pairs])
+        rows, inner, cols, count, ifmap_words, macs = self.lowered(workload)
         filter_words, ofmap_words = inner * cols, rows * cols
 
         os_, ws = d["dataflow"] == 0, d["dataflow"] == 1
@@ -189,7 +198,6 @@ class SystolicArray:
         dram_cycles = -(-dram_words // d["dram_bandwidth_words"])
         cycles = np.maximum(compute, dram_cycles)
 
-        macs = float(sum(g.rows * g.inner * g.cols * g.count for g, _ in pairs))
         total = lambda a: a.sum(axis=1).astype(np.float64)  # noqa: E731
         sram_pj_per_word = {k: sram_energy_pj_per_bit(d[k][:, 0]) * self.word_bits
                             for k in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")}

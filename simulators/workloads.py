@@ -9,19 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from simulators.errors import InvalidArgumentError
+from simulators.errors import InvalidArgumentError, check_int
 
 DATA_SPACES = ("Weights", "Inputs", "Outputs")
 MAX_RESOLUTION = 4096
 MAX_BATCH = 4096
-
-
-def _check_int(name: str, value: object, low: int = 1, high: int | None = None) -> None:
-    """A positive integer, or one in low..high when high is given."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < low or \
-            (high is not None and value > high):
-        raise InvalidArgumentError(name, value, "a positive integer" if high is None
-                                   else f"an integer in {low}..{high}")
 
 
 @dataclass(frozen=True)
@@ -35,7 +27,7 @@ class Gemm:
 
     def __post_init__(self):
         for field in ("rows", "inner", "cols", "count"):
-            _check_int(f"gemm.{field}", getattr(self, field))
+            check_int(f"gemm.{field}", getattr(self, field))
 
 
 @dataclass(frozen=True)
@@ -66,7 +58,7 @@ class Layer:
             raise InvalidArgumentError("layer.name", self.name, "a non-empty string")
         for field in ("M", "C", "P", "Q", "R", "S", "N", "Hstride", "Wstride", "Hdilation",
                       "Wdilation", "groups"):
-            _check_int(f"{self.name}.{field}", getattr(self, field))
+            check_int(f"{self.name}.{field}", getattr(self, field))
         if self.C % self.groups or self.M % self.groups:
             raise InvalidArgumentError(
                 f"{self.name}.groups", self.groups, f"a divisor of C={self.C} and M={self.M}"
@@ -188,9 +180,9 @@ class _Stack:
 
 
 def _start(resolution: int, batch: int, num_classes: int, min_resolution: int) -> _Stack:
-    _check_int("resolution", resolution, min_resolution, MAX_RESOLUTION)
-    _check_int("batch", batch, 1, MAX_BATCH)
-    _check_int("num_classes", num_classes)
+    check_int("resolution", resolution, min_resolution, MAX_RESOLUTION)
+    check_int("batch", batch, 1, MAX_BATCH)
+    check_int("num_classes", num_classes)
     return _Stack(resolution, 3, batch, [])
 
 
@@ -363,7 +355,7 @@ NETWORKS: dict[str, Callable[..., Network]] = {
 def network(name: str, resolution: int = 224, batch: int = 1) -> Network:
     """A built-in network by name (see NETWORKS), or an ONNX model by a path ending in .onnx
     (its own input resolution holds; `batch` sets a symbolic batch dimension)."""
-    _check_int("batch", batch, 1, MAX_BATCH)
+    check_int("batch", batch, 1, MAX_BATCH)
     if isinstance(name, str) and name.lower().endswith(".onnx"):
         from simulators.onnx_import import load_onnx
 

@@ -88,8 +88,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
            footprint, compute_cycles, cycles, energy, macs, reason):
     """Fill counts, cycles, energy and validity of every mapping (see the module docstring).
 
-    per_level rows: read, write, update, network energy per word; read and write
-    bandwidth (inf: unbounded); meshX; meshY.
+    per_level: `Architecture.level_costs()`.
     """
     B, L, _ = t.shape
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
@@ -282,20 +281,14 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
     footprint = np.zeros((B, L))
     compute_cycles, cycles, energy, macs = (np.zeros(B) for _ in range(4))
     reason = np.zeros(B, dtype=np.int64)
-    levels = arch.levels
-    per_level = np.array([[lv.read_energy_pj, lv.write_energy_pj, lv.update_energy_pj,
-                           lv.network_energy_pj,
-                           np.inf if lv.read_bandwidth is None else lv.read_bandwidth,
-                           np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
-                           lv.mesh_x, lv.mesh_y] for lv in levels], dtype=np.float64)
     mac_energy = problem.macs * arch.mac.energy_pj
     _count(batch.temporal, batch.spatial_x, batch.spatial_y, batch.permutation, keep,
            np.array([problem.Hstride, problem.Wstride, problem.Hdilation, problem.Wdilation],
                     dtype=np.float64),
            np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,
-           RELEVANT, per_level, arch.capacity_words(), arch.forced_keep(), arch.forced_bypass(),
-           reads, fills, updates, level_energy, footprint, compute_cycles, cycles, energy,
-           macs, reason)
+           RELEVANT, arch.level_costs(), arch.capacity_words(), arch.forced_keep(),
+           arch.forced_bypass(), reads, fills, updates, level_energy, footprint, compute_cycles,
+           cycles, energy, macs, reason)
     return BatchResult(reason == 0, reason, reads, fills, updates, compute_cycles, cycles,
                        macs / (cycles * arch.num_macs), level_energy, footprint, mac_energy,
                        energy, macs, arch.area_mm2)
@@ -324,6 +317,13 @@ class LayerResult:
     @property
     def energy_per_mac_pj(self) -> float:
         return self.energy_pj / self.macs
+
+    @property
+    def dram_words(self) -> float:
+        """Words read, filled and updated at the outermost level (DRAM), as
+        `BatchResult.dram_words`."""
+        dram = next(iter(self.levels.values()))
+        return sum(ds[k] for ds in dram.values() for k in ("reads", "fills", "updates"))
 
     def level_energy_pj(self) -> dict[str, float]:
         return {name: sum(ds["energy_pj"] for ds in per.values())

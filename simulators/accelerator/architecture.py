@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
-from simulators.errors import InvalidArgumentError
+from simulators.errors import InvalidArgumentError, check_int
 
 DIMS = ("N", "M", "C", "P", "Q", "R", "S")
 DATASPACES = ("Weights", "Inputs", "Outputs")
@@ -62,8 +63,7 @@ class LevelConstraints:
                              ("spatial factors", self.spatial_factors)):
             for name, value in pairs:
                 dim_index(name, owner)
-                if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    raise InvalidArgumentError(f"{owner} {name}", value, "a positive integer")
+                check_int(f"{owner} {name}", value)
         for owner, dims in (("temporal permutation", self.temporal_permutation),
                             ("spatial_x", self.spatial_x), ("spatial_y", self.spatial_y)):
             for name in dims:
@@ -102,9 +102,7 @@ class StorageLevel:
             raise InvalidArgumentError(f"{self.name}.size_words", self.size_words,
                                        "a positive integer or None (unbounded)")
         for name in ("mesh_x", "mesh_y", "word_bits"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise InvalidArgumentError(f"{self.name}.{name}", value, "a positive integer")
+            check_int(f"{self.name}.{name}", getattr(self, name))
         for name in ("read_bandwidth", "write_bandwidth"):
             value = getattr(self, name)
             if value is not None and not (math.isfinite(value) and value > 0):
@@ -170,7 +168,8 @@ class Architecture:
             raise InvalidArgumentError("level", name, ", ".join(self.level_names))
         return self.level_names.index(name)
 
-    @property
+    # Derived once per architecture (cached_property writes past the frozen __setattr__).
+    @cached_property
     def instances(self) -> tuple[int, ...]:
         """Copies of each level: the product of the fan-outs above it."""
         out, n = [], 1
@@ -179,25 +178,53 @@ class Architecture:
             n *= lv.fanout
         return tuple(out)
 
-    @property
+    @cached_property
     def num_macs(self) -> int:
         return math.prod(lv.fanout for lv in self.levels)
 
-    @property
+    @cached_property
     def area_mm2(self) -> float:
         return (sum(lv.area_mm2 * n for lv, n in zip(self.levels, self.instances, strict=True))
                 + self.mac.area_mm2 * self.num_macs)
 
-    # Arrays the vectorized analysis reads, one row per level.
+    @cached_property
+    def _level_arrays(self) -> dict[str, np.ndarray]:
+        """The arrays the vectorized analysis reads, one row per level, built once, read-only."""
+        keep = np.array([[ds in lv.keep for ds in DATASPACES] for lv in self.levels])
+        keep[0] = True
+        arrays = {
+            "capacity_words": np.array([np.inf if lv.size_words is None else lv.size_words
+                                        for lv in self.levels]),
+            "forced_keep": keep,
+            "forced_bypass": np.array([[ds in lv.bypass for ds in DATASPACES]
+                                       for lv in self.levels]),
+            "level_costs": np.array([
+                [lv.read_energy_pj, lv.write_energy_pj, lv.update_energy_pj,
+                 lv.network_energy_pj,
+                 np.inf if lv.read_bandwidth is None else lv.read_bandwidth,
+                 np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
+                 lv.mesh_x, lv.mesh_y] for lv in self.levels], dtype=np.float64),
+        }
+        arrays["default_keep"] = arrays["forced_keep"] | ~arrays["forced_bypass"]
+        for array in arrays.values():
+            array.setflags(write=False)
+        return arrays
+
     def capacity_words(self) -> np.ndarray:
-        return np.array([np.inf if lv.size_words is None else lv.size_words
-                         for lv in self.levels])
+        return self._level_arrays["capacity_words"]
 
     def forced_keep(self) -> np.ndarray:
         """(L, 3) masks: True where a level must keep a data space (DRAM keeps all)."""
-        mask = np.array([[ds in lv.keep for ds in DATASPACES] for lv in self.levels])
-        mask[0] = True
-        return mask
+        return self._level_arrays["forced_keep"]
 
     def forced_bypass(self) -> np.ndarray:
-        return np.array([[ds in lv.bypass for ds in DATASPACES] for lv in self.levels])
+        return self._level_arrays["forced_bypass"]
+
+    def default_keep(self) -> np.ndarray:
+        """(L, 3) masks: every data space a level keeps unless it must bypass it."""
+        return self._level_arrays["default_keep"]
+
+    def level_costs(self) -> np.ndarray:
+        """(L, 8) rows: read, write, update, network energy per word (pJ), read and write
+        bandwidth per instance (words/cycle, inf: unbounded), mesh_x, mesh_y."""
+        return self._level_arrays["level_costs"]

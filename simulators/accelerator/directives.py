@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from simulators.accelerator.architecture import DIMS, Architecture
-from simulators.accelerator.mapping import Mapping, Problem, as_problem
+from simulators.accelerator.mapping import Mapping, Problem, as_problem, loop_order
 from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer
 
@@ -108,10 +108,7 @@ def parse_directives(text: str, arch: Architecture, layer: Layer | Problem) -> M
     for d, left in remaining.items():
         temporal[L - 1][DIMS.index(d)] *= left
         order[L - 1].append(d)
-    perm = []
-    for listed in order:
-        seen = list(dict.fromkeys(listed))
-        perm.append(tuple(d for d in DIMS if d not in seen) + tuple(seen))
-    keep = tuple(tuple(bool(v) for v in row) for row in arch.forced_keep() | ~arch.forced_bypass())
+    perm = [loop_order(reversed(dict.fromkeys(listed))) for listed in order]  # listed outer first
+    keep = tuple(tuple(bool(v) for v in row) for row in arch.default_keep())
     return Mapping(tuple(map(tuple, temporal)), tuple(perm), tuple(map(tuple, spatial["x"])),
                    tuple(map(tuple, spatial["y"])), keep)

@@ -28,6 +28,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from numba import njit
@@ -83,7 +84,9 @@ LOCAL_SEARCHES = ("adaptive", "monotone")
 GROWTH_STEPS = 2  # monotone search: times a lineage may take a larger footprint
 
 
-def prime_factors(n: int) -> list[int]:
+@lru_cache(maxsize=4096)
+def prime_factors(n: int) -> tuple[int, ...]:
+    """Prime factors of n, smallest first, with repeats (() for 1)."""
     out, p = [], 2
     while p * p <= n:
         while n % p == 0:
@@ -92,11 +95,13 @@ def prime_factors(n: int) -> list[int]:
         p += 1
     if n > 1:
         out.append(n)
-    return out
+    return tuple(out)
 
 
-def divisors(n: int) -> list[int]:
-    return [d for d in range(1, n + 1) if n % d == 0]
+@lru_cache(maxsize=4096)
+def divisors(n: int) -> tuple[int, ...]:
+    """Divisors of n, ascending."""
+    return tuple(d for d in range(1, n + 1) if n % d == 0)
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ class Mapper:
             src, d = pick // 7, pick % 7
             dst = np.argmax(rng.random((n, L)) * movable[0, :, d], axis=1)
             values, where = np.unique(t[rows, src, d], return_inverse=True)
-            p = np.where(rng.random(n) < moves, _prime_table(values)[where, 0], 1)
+            p = np.where(rng.random(n) < moves, _smallest_prime(values)[where], 1)
             t[rows, src, d] //= p
             t[rows, dst, d] *= p
         perm = batch.permutation.copy()
@@ -411,13 +416,9 @@ def _assign_primes(remaining, weights, allowed, uniform, t):
                 j += 1
 
 
-def _prime_table(values: np.ndarray) -> np.ndarray:
-    """Prime factors of each value, one row each, smallest first, padded with 1."""
-    factors = [prime_factors(int(v)) for v in values]
-    table = np.ones((len(values), max(1, *map(len, factors))), dtype=np.int64)
-    for i, fs in enumerate(factors):
-        table[i, :len(fs)] = fs
-    return table
+def _smallest_prime(values: np.ndarray) -> np.ndarray:
+    """The smallest prime factor of each value (1 for 1)."""
+    return np.array([(prime_factors(int(v)) or (1,))[0] for v in values], dtype=np.int64)
 
 
 def _maximal_combos(dims: tuple[int, ...], remaining: list[int], mesh: int) -> list[dict]:

@@ -10,6 +10,7 @@ loops, ... A `MappingBatch` holds many mappings of one layer as numpy arrays.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,6 +54,13 @@ def as_problem(workload: Layer | Problem) -> Problem:
     if isinstance(workload, Layer):
         return Problem.from_layer(workload)
     raise InvalidArgumentError("layer", type(workload).__name__, "a Layer or Problem")
+
+
+def loop_order(innermost: Sequence[str]) -> tuple[str, ...]:
+    """A level's loop order (outermost first) ending in `innermost`, listed innermost first;
+    the other dimensions go outside them in DIMS order."""
+    innermost = tuple(innermost)
+    return tuple(d for d in DIMS if d not in innermost) + innermost[::-1]
 
 
 @dataclass(frozen=True)

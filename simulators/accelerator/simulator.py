@@ -25,7 +25,7 @@ from simulators.accelerator.mapper import (
     divisors,
     prime_factors,
 )
-from simulators.accelerator.mapping import Mapping, Problem, as_problem
+from simulators.accelerator.mapping import Mapping, Problem, as_problem, loop_order
 from simulators.accelerator.technology import mac_unit, technology_level
 from simulators.base import Design, Metrics
 from simulators.errors import InvalidArgumentError, InvalidDesignError
@@ -181,8 +181,7 @@ class MappingSimulator:
                                 f"spatial factors leave of {self.problem.bound(dim)}")
                     temporal[source][i] //= p
                 target[lvl][i] *= f
-            inner = TEMPLATES[design.get(f"{lv.name}.order", ORDERS[0])].inner
-            perm.append(tuple(d for d in DIMS if d not in inner) + tuple(reversed(inner)))
+            perm.append(loop_order(TEMPLATES[design.get(f"{lv.name}.order", ORDERS[0])].inner))
             keep.append(tuple(lvl == 0 or ds in lv.keep or (
                 ds not in lv.bypass and bool(design.get(f"{lv.name}.keep_{ds}", True)))
                 for ds in DATASPACES))
@@ -195,9 +194,7 @@ class MappingSimulator:
             return _invalid(self.metric_names), result
         metrics = _metrics(result.cycles, result.energy_pj, result.area_mm2,
                            result.utilization)
-        dram = result.levels[self.arch.levels[0].name]
-        metrics["dram_words"] = sum(v for ds in dram.values() for k, v in ds.items()
-                                    if k != "energy_pj")
+        metrics["dram_words"] = result.dram_words
         metrics["energy_per_mac_pj"] = result.energy_per_mac_pj
         return metrics, result
 

@@ -11,7 +11,7 @@ trend CACTI gives and Accelergy's SRAM plug-ins use).
 from __future__ import annotations
 
 from simulators.accelerator.architecture import MacUnit, StorageLevel
-from simulators.errors import InvalidArgumentError
+from simulators.errors import InvalidArgumentError, check_int
 from simulators.systolic import (
     DRAM_ENERGY_PJ_PER_BIT,
     SRAM_AREA_UM2_PER_BIT,
@@ -30,12 +30,12 @@ RF_MAX_BYTES = 512
 
 def mac_energy_pj(bits: int) -> float:
     """A bits x bits multiply plus a 4*bits-wide accumulate (int8: 8b mult + 32b add)."""
-    _check_bits(bits)
+    check_int("bits", bits, 1, 64)
     return MULT_8B_PJ * (bits / 8) ** 2 + ADD_32B_PJ * (bits / 8)
 
 
 def mac_area_mm2(bits: int) -> float:
-    _check_bits(bits)
+    check_int("bits", bits, 1, 64)
     return (MULT_8B_UM2 * (bits / 8) ** 2 + ADD_32B_UM2 * (bits / 8)) * 1e-6
 
 
@@ -45,7 +45,7 @@ def storage_energy_pj(size_words: int | None, word_bits: int, mac_bits: int = 8)
     None (off-chip DRAM): Horowitz's 640 pJ per 32-bit DRAM access, per bit. A register
     file (<= 512 B): Eyeriss' 1x MAC. Otherwise Horowitz's SRAM curve.
     """
-    _check_bits(word_bits)
+    check_int("bits", word_bits, 1, 64)
     if size_words is None:
         return DRAM_ENERGY_PJ_PER_BIT * word_bits
     if size_words < 1:
@@ -66,12 +66,6 @@ def storage_area_mm2(size_words: int | None, word_bits: int) -> float:
     if size_words is None:
         return 0.0
     return size_words * word_bits * SRAM_AREA_UM2_PER_BIT * 1e-6
-
-
-def _check_bits(bits: int) -> None:
-    if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 64:
-        raise InvalidArgumentError("bits", bits, "an integer in 1..64")
-
 
 
 def technology_level(name: str, size_words: int | None, word_bits: int, mac_bits: int = 8,

@@ -31,7 +31,7 @@ from simulators.accelerator.architecture import (
     StorageLevel,
     dim_index,
 )
-from simulators.accelerator.mapping import Mapping
+from simulators.accelerator.mapping import Mapping, loop_order
 from simulators.accelerator.technology import (
     mac_area_mm2,
     mac_energy_pj,
@@ -294,7 +294,7 @@ def load_mapping(source: str | Path | MappingABC, spec: TimeloopArch) -> Mapping
     temporal = [[1] * 7 for _ in range(L)]
     perm: list[tuple[str, ...]] = [DIMS] * L
     sx, sy = [[1] * 7 for _ in range(L)], [[1] * 7 for _ in range(L)]
-    keep = [list(row) for row in (arch.forced_keep() | ~arch.forced_bypass())]
+    keep = [list(row) for row in arch.default_keep()]
     spatial_targets = {f"inter_{name}_spatial": v for name, v in spec.containers.items()}
     for entry in entries:
         _unsupported("mapping entry", set(entry) - {"target", "type", "factors", "permutation",
@@ -328,7 +328,6 @@ def load_mapping(source: str | Path | MappingABC, spec: TimeloopArch) -> Mapping
             raise InvalidArgumentError(f"{target} type", kind, "datatype, temporal, spatial")
         for d, f in factors.items():
             temporal[lvl][dim_index(d)] = f
-        outer_first = tuple(reversed(order))
-        perm[lvl] = tuple(d for d in DIMS if d not in outer_first) + outer_first
+        perm[lvl] = loop_order(order)
     return Mapping(tuple(map(tuple, temporal)), tuple(perm), tuple(map(tuple, sx)),
                    tuple(map(tuple, sy)), tuple(map(tuple, keep)))

@@ -170,12 +170,13 @@ class DRAMSimulator:
                    cycles * self.channels, int(c[k.ACTIVE_BANK_CYCLES]))
         read_ns = reads * spec.tck_ns if len(reads) else np.zeros(1)
         hits, misses, conflicts = int(c[k.HITS]), int(c[k.MISSES]), int(c[k.CONFLICTS])
+        p50, p95, p99 = np.percentile(read_ns, [50, 95, 99]).tolist()
         return {
             "latency_ns": float(read_ns.mean()),
             "latency_cycles": float(reads.mean()) if len(reads) else 0.0,
-            "read_latency_p50_ns": float(np.percentile(read_ns, 50)),
-            "read_latency_p95_ns": float(np.percentile(read_ns, 95)),
-            "read_latency_p99_ns": float(np.percentile(read_ns, 99)),
+            "read_latency_p50_ns": p50,
+            "read_latency_p95_ns": p95,
+            "read_latency_p99_ns": p99,
             "write_latency_ns": float(writes.mean() * spec.tck_ns) if len(writes) else 0.0,
             "write_latency_cycles": float(writes.mean()) if len(writes) else 0.0,
             "bandwidth_gbps": (n_rd + n_wr) * spec.access_bytes / time_ns,

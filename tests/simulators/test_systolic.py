@@ -185,3 +185,16 @@ def test_more_sram_never_adds_dram_traffic(gemm, d):
 def test_batch_equals_one_by_one(ds):
     net = resnet18(64)
     assert SIM.evaluate_batch(ds, net) == [SIM.evaluate(d, net) for d in ds]
+
+
+def test_lowered_workload_is_reused_only_for_the_same_immutable_object():
+    sim, net, gemm = SystolicArray(), resnet18(), Gemm(rows=4, inner=3, cols=5)
+    first = sim.evaluate(design(), net)
+    assert sim.evaluate(design(), net) == first
+    assert sim.evaluate(design(), gemm) == SystolicArray().evaluate(design(), gemm)
+    assert sim.evaluate(design(), net) == first
+    # A list can change in place between calls: its lowering is never kept.
+    layers = [gemm]
+    assert sim.evaluate(design(), layers)["macs"] == 60
+    layers.append(Gemm(rows=2, inner=2, cols=2))
+    assert sim.evaluate(design(), layers)["macs"] == 60 + 8

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from simulators.accelerator.analysis import REASONS, analyze, analyze_batch
 from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
 from simulators.accelerator.mapper import Mapper, divisors
-from simulators.accelerator.mapping import Mapping, MappingBatch, Problem
+from simulators.accelerator.mapping import Mapping, MappingBatch, Problem, loop_order
 from simulators.workloads import Layer
 
 ONES = (1,) * 7
@@ -101,6 +101,18 @@ def test_weight_stationary_by_hand():
     buffer_words = sum(v for ds in r.levels["buffer"].values()
                        for k, v in ds.items() if k != "energy_pj")
     assert r.energy_pj == pytest.approx(56 * 100 + buffer_words * 1 + 24 * 0.5)
+
+
+def test_dram_words_by_hand_and_as_the_batch_counts_them():
+    # The weight-stationary example above: DRAM reads 8 + 12 + 12, updates 24, no fills.
+    r = analyze(Layer("l", M=4, C=2, P=3), two_level(),
+                gemm_mapping({"M": 2, "C": 2, "P": 3}, {"M": 2}, "MCP"))
+    assert r.dram_words == 56
+    layer, arch = Layer("l", M=16, C=8, P=7, Q=7, R=3, S=3), three_level(bw=2.0)
+    batch = random_batch(layer, arch, 5, n=16)
+    res = analyze_batch(layer, arch, batch)
+    for i in range(16):
+        assert analyze(layer, arch, batch[i]).dram_words == res.dram_words[i]
 
 
 def test_spatial_multicast_and_reduction():
@@ -255,3 +267,13 @@ def test_architecture_rejects_bad_levels():
     with pytest.raises(InvalidArgumentError, match="level names"):
         Architecture("a", (two_level().levels[0], level), MacUnit(1.0))
     assert math.prod(divisors(12)) == 1728
+
+
+@given(st.permutations(DIMS), st.integers(0, 7))
+def test_loop_order_puts_the_given_dims_innermost(dims, k):
+    inner = tuple(dims[:k])  # innermost first
+    order = loop_order(inner)
+    assert sorted(order) == sorted(DIMS)
+    assert order[len(DIMS) - k:] == inner[::-1]
+    outside = order[:len(DIMS) - k]
+    assert list(outside) == [d for d in DIMS if d in outside]

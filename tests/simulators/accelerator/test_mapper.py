@@ -1,6 +1,7 @@
 """The mapper: determinism, templates, the buffer-size property, network totals."""
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -8,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulators.accelerator.architecture import Architecture, MacUnit, StorageLevel
-from simulators.accelerator.mapper import TEMPLATES, Mapper
+from simulators.accelerator.mapper import (
+    TEMPLATES,
+    Mapper,
+    _smallest_prime,
+    divisors,
+    prime_factors,
+)
 from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer, network
 
@@ -145,3 +152,20 @@ def test_bad_arguments_are_named():
         Mapper(arch(), local_search="greedy")
     with pytest.raises(InvalidArgumentError, match="budget"):
         Mapper(arch(), budget=0)
+
+
+@given(st.lists(st.integers(1, 5000), min_size=1, max_size=20))
+def test_smallest_prime_divides_and_nothing_smaller_does(values):
+    smallest = _smallest_prime(np.array(values))
+    for n, p in zip(values, smallest.tolist(), strict=True):
+        assert n % p == 0 and all(n % q for q in range(2, p))
+        assert (p == 1) == (n == 1)
+        assert math.prod(prime_factors(n)) == n
+
+
+@given(st.integers(1, 3000))
+def test_cached_divisors_are_every_divisor_in_order(n):
+    found = divisors(n)
+    assert found == divisors(n) and isinstance(found, tuple)
+    assert list(found) == [d for d in range(1, n + 1) if n % d == 0]
+    assert all(d * (n // d) == n for d in found)

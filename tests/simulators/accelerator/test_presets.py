@@ -74,3 +74,21 @@ def test_arch_without_ert_takes_technology_energies():
     glb = arch.levels[arch.level_index("shared_glb")]
     assert glb.read_energy_pj == pytest.approx(storage_energy_pj(glb.size_words, 8))
     assert arch.mac.energy_pj == pytest.approx(mac_energy_pj(8))
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_level_arrays_are_built_once_read_only_and_follow_the_levels(name):
+    arch = preset(name)
+    for method in (arch.capacity_words, arch.forced_keep, arch.forced_bypass,
+                   arch.default_keep, arch.level_costs):
+        assert method() is method() and not method().flags.writeable
+    for i, lv in enumerate(arch.levels):
+        assert arch.capacity_words()[i] == (lv.size_words or float("inf"))
+        assert [arch.forced_keep()[i, x] for x in range(3)] == \
+            [i == 0 or ds in lv.keep for ds in ("Weights", "Inputs", "Outputs")]
+        assert [arch.forced_bypass()[i, x] for x in range(3)] == \
+            [ds in lv.bypass for ds in ("Weights", "Inputs", "Outputs")]
+        assert arch.default_keep()[i].tolist() == \
+            [i == 0 or ds not in lv.bypass for ds in ("Weights", "Inputs", "Outputs")]
+        assert arch.level_costs()[i, [0, 3, 6, 7]].tolist() == \
+            [lv.read_energy_pj, lv.network_energy_pj, lv.mesh_x, lv.mesh_y]
