@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from agents.store import read_rows
-from archgym_env.pareto import hypervolume, non_dominated
+from archgym_env.pareto import hypervolume
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
@@ -71,12 +71,10 @@ def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
             best = run["reward"].cummax().to_numpy()
             for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
                 seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
-                front = seen[non_dominated(seen)] if len(seen) else seen
                 curves.append({"env": run["env"].iloc[0], "label": run["label"].iloc[0],
                                "run_id": run_id, "evaluations": int(n),
                                "best_reward": float(best[n - 1]),
-                               "hypervolume": hypervolume(front, np.ones(seen.shape[1]))
-                               if len(front) else 0.0})
+                               "hypervolume": hypervolume(seen, np.ones(forms.shape[1]))})
     return pd.DataFrame(curves)
 
 
