@@ -89,8 +89,9 @@ class Recorder:
             row = self._stored_row(len(self.rows) + len(replayed), design)
             if row is None:
                 break
-            if self.objective.mode == "pareto" and row["valid"]:
-                self.objective.reward(row["metrics"], self.env.archive)
+            if self.objective.mode == "pareto" and row["valid"]:  # as the env would have
+                self.env.archive.add(self.objective.minimization_form(row["metrics"]),
+                                     dict(row["metrics"]))
             replayed.append(row)
         fresh = designs[len(replayed):]
         start = time.perf_counter()
