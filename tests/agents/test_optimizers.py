@@ -213,6 +213,15 @@ def test_ant_pheromone_follows_the_elite_by_rank():
         np.testing.assert_allclose(tau, expected)
 
 
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_ant_candidates_carry_their_own_choice_indices(seed):
+    # ask skips designs already taken by the key each candidate carries, not its design.
+    agent = AntColony(SPACE, seed=seed)
+    for key, design in agent._candidates():
+        assert key == tuple(SPACE.to_index(design).tolist())
+
+
 @pytest.mark.parametrize("label, extra", [("nsga2", {}), ("bo", {"multi_objective": True})])
 def test_multi_objective_agents_rank_by_the_objectives(label, extra):
     # Rewards say nothing; both objectives favour small choice indices. (Batches 3 to 6:
