@@ -112,5 +112,11 @@ def _mean_interval(values: pd.Series, name: str) -> dict[str, float]:
     mean = float(values.mean()) if len(values) else np.nan
     if len(values) < 2:
         return {f"{name}_mean": mean, f"{name}_low": np.nan, f"{name}_high": np.nan}
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    half = t_half_width(values.std(ddof=1), len(values))
     return {f"{name}_mean": mean, f"{name}_low": mean - half, f"{name}_high": mean + half}
+
+
+def t_half_width(std: float | pd.Series, count: int | pd.Series) -> float | pd.Series:
+    """Half-width of the two-sided 95% Student-t interval of a mean of `count` values with
+    sample standard deviation `std` (scalars or aligned Series; NaN where `std` is)."""
+    return stats.t.ppf(0.975, np.maximum(count - 1, 1)) * std / np.sqrt(count)
