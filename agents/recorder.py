@@ -9,6 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -16,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agents.args import check_int
 from agents.store import ResultsStore, jsonable
 from archgym_env.env import DesignEnv
+from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
 # What makes two runs the same run: a store holding another run is never resumed into.
@@ -31,6 +33,16 @@ class RunResult:
     front: list[dict[str, Any]]
     hypervolume: float
     trajectory: pd.DataFrame = field(repr=False)
+
+
+def env_and_meta(env: gym.Env | str, meta: Mapping[str, Any] | None) -> tuple[gym.Env, dict]:
+    """`env`, made from its registered id (with `meta`'s env_kwargs) when given as one, and
+    a copy of `meta` that names that id as env_id unless it already names one."""
+    meta = dict(meta or {})
+    if isinstance(env, str):
+        meta.setdefault("env_id", env)
+        env = make(env, **meta.get("env_kwargs", {}))
+    return env, meta
 
 
 class Recorder:

@@ -268,6 +268,17 @@ def test_a_killed_run_resumes_with_the_same_suggestions(label, tmp_path):
     assert resumed.trajectory[columns].equals(straight.trajectory[columns])
 
 
+def test_an_environment_given_by_id_is_made_with_the_run_env_kwargs():
+    space = make_systolic_env().unwrapped.space
+    by_id = run("archgym/Systolic-v0", build("random", 3, space), 12, progress=False,
+                meta={"env_kwargs": {"reward": "pareto"}})
+    made, default = (run(make_systolic_env(**kwargs), build("random", 3, space), 12,
+                         progress=False).trajectory["reward"].tolist()
+                     for kwargs in ({"reward": "pareto"}, {}))
+    assert set(by_id.trajectory["env_id"]) == {"archgym/Systolic-v0"}
+    assert by_id.trajectory["reward"].tolist() == made != default
+
+
 @pytest.mark.parametrize("label", [a for a in FAST_AGENTS if a != "random-lhs"])
 def test_a_smaller_batch_begins_like_a_larger_one(label):
     # So a run resumed with a larger budget, whose last stored batch was cut short by the
