@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -15,7 +14,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.args import check_int
-from agents.store import ResultsStore, jsonable
+from agents.store import ResultsStore, as_stored
 from archgym_env.env import DesignEnv
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
@@ -76,7 +75,7 @@ class Recorder:
 
     def _check_identity(self) -> None:
         stored = {k: self.previous[0].get(k) for k in RUN_IDENTITY}
-        wanted = {k: json.loads(json.dumps(self.meta.get(k))) for k in RUN_IDENTITY}
+        wanted = {k: as_stored(self.meta.get(k)) for k in RUN_IDENTITY}
         for key in RUN_IDENTITY:
             if stored[key] != wanted[key]:
                 raise ArchGymError(f"{self.store.directory} holds a run with {key}="
@@ -142,7 +141,7 @@ class Recorder:
         if step >= len(self.previous):
             return None
         row = self.previous[step]
-        if row["design"] != json.loads(json.dumps(dict(design), default=jsonable)):
+        if row["design"] != as_stored(dict(design)):
             where = self.store.directory if self.store is not None else "the store"
             raise ArchGymError(f"{where} holds another run (step {step} differs); "
                                "use a new --out")

@@ -97,3 +97,8 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def as_stored(value: Any) -> Any:
+    """`value` as the store reads it back: through JSON, numpy values as lists/numbers."""
+    return json.loads(json.dumps(value, default=jsonable))
