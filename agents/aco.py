@@ -56,11 +56,12 @@ class AntColony(Optimizer):
         designs: list[Design] = []
         taken = set(self._seen)
         for _ in range(n):  # one design at a time, so ask(k) begins like ask(n)
-            design = next((d for d in self._candidates() if self._key(d) not in taken
-                           and not self.space.violations(d)), None)
+            key, design = next(((k, d) for k, d in self._candidates() if k not in taken
+                                and not self.space.violations(d)), (None, None))
             if design is None:  # every candidate seen: the space is (nearly) exhausted
                 design = self.space.sample(self.rng)[0]
-            taken.add(self._key(design))
+                key = self._key(design)
+            taken.add(key)
             designs.append(design)
         return designs
 
@@ -77,15 +78,14 @@ class AntColony(Optimizer):
                 tau[index[k]] += self.elite - rank
             np.maximum(tau, self.floor * tau.max(), out=tau)
 
-    def _candidates(self) -> Iterator[Design]:
-        """Ants' designs, then uniform ones (when the pheromone has converged on designs
-        already evaluated)."""
+    def _candidates(self) -> Iterator[tuple[tuple[int, ...], Design]]:
+        """(key, design) of ants' designs, then of uniform ones (when the pheromone has
+        converged on designs already evaluated)."""
         for _ in range(CONSTRUCTION_ROUNDS):
-            yield from map(self.space.from_index, self._ants(ANTS_PER_ROUND))
-        yield from self.space.sample(self.rng, ANTS_PER_ROUND)
-
-    def _key(self, design: Design) -> tuple[int, ...]:
-        return tuple(self.space.to_index(design).tolist())
+            for index in self._ants(ANTS_PER_ROUND).tolist():
+                yield tuple(index), self.space.from_index(index)
+        for design in self.space.sample(self.rng, ANTS_PER_ROUND):
+            yield self._key(design), design
 
     def _ants(self, count: int) -> np.ndarray:
         """`count` ants' choice indices (count x parameters)."""

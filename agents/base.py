@@ -46,3 +46,7 @@ class Optimizer(ABC):
         multi-objective agents rank by.
         """
         return None  # random search learns nothing; learning agents override this
+
+    def _key(self, design: Design) -> tuple[int, ...]:
+        """`design`'s choice indices as a hashable key (for sets of designs seen)."""
+        return tuple(self.space.to_index(design).tolist())

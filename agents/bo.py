@@ -129,6 +129,3 @@ class BayesianOptimization(Optimizer):
     def _is_new(self, design: Design) -> bool:
         key = self._key(design)
         return key not in self._values and key not in self._pending
-
-    def _key(self, design: Design) -> tuple[int, ...]:
-        return tuple(self.space.to_index(design).tolist())

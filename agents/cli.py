@@ -19,6 +19,7 @@ from agents.cli_dram import add_dram_eval_options, dram_env_args
 from agents.cli_json import json_object
 from agents.distributed import start_ray
 from agents.experiment import agent_names, plot_if_available, run_experiment
+from agents.store import jsonable
 from agents.sweep import BACKENDS, load_sweep, run_sweep
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=lambda v: v.tolist()))
+    print(json.dumps(value, indent=2, default=jsonable))
 
 
 def cmd_envs(args) -> None:

@@ -47,6 +47,7 @@ class RayBatchSimulator:
         self.simulator, self.chunks = simulator, chunks
         self.metric_names = simulator.metric_names
         self._remote = None
+        self._stored: tuple | None = None  # (Ray session, workload, their object refs)
 
     def evaluate(self, design: Design, workload: Any) -> Metrics:
         return self.simulator.evaluate(design, workload)
@@ -56,10 +57,19 @@ class RayBatchSimulator:
         if self._remote is None:
             self._remote = ray.remote(num_cpus=1)(_evaluate_chunk)
         size = -(-len(designs) // self.chunks)
-        simulator, work = ray.put(self.simulator), ray.put(workload)
+        simulator, work = self._put(ray, workload)
         parts = ray.get([self._remote.remote(simulator, designs[i: i + size], work)
                          for i in range(0, len(designs), size)])
         return [metrics for part in parts for metrics in part]
+
+    def _put(self, ray, workload: Any) -> tuple:
+        """Object refs of the simulator and `workload`, put once per workload and Ray
+        session (a restarted Ray no longer holds the old objects)."""
+        context = ray.get_runtime_context()
+        session = (context.get_node_id(), context.get_job_id())
+        if self._stored is None or self._stored[0] != session or self._stored[1] is not workload:
+            self._stored = (session, workload, (ray.put(self.simulator), ray.put(workload)))
+        return self._stored[2]
 
 
 def on_ray(env: gym.Env, workers: int) -> DesignEnv:

@@ -53,7 +53,7 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
     else:
         optimizer = make_agent(agent, env.unwrapped.space, seed=seed, **agent_args)
         result = run(env, optimizer, budget, store=store, meta=meta, progress=progress)
-    store.to_parquet(limit=budget)
+    store.to_parquet(limit=budget, frame=result.trajectory)
     best = result.best
     summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent,
                "agent_args": best["agent_args"], "seed": seed, "budget": budget,

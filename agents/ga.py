@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from agents.args import check_int
 from agents.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
@@ -25,9 +26,8 @@ class GeneticAlgorithm(Optimizer):
     def __init__(self, space: DesignSpace, seed: int = 0, population: int = 32,
                  tournament: int = 3, crossover: float = 0.9, mutation: float | None = None):
         super().__init__(space, seed)
-        for label, value, low in (("population", population, 2), ("tournament", tournament, 1)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise InvalidArgumentError(label, value, f"an integer >= {low}")
+        check_int("population", population, 2)
+        check_int("tournament", tournament, 1)
         for label, p in (("crossover", crossover), ("mutation", mutation)):
             if p is not None and not (isinstance(p, int | float) and 0.0 <= p <= 1.0):
                 raise InvalidArgumentError(label, p, "a probability in [0, 1]")

@@ -8,9 +8,8 @@ import gymnasium as gym
 
 from agents.args import check_int
 from agents.base import Optimizer
-from agents.recorder import Recorder, RunResult
+from agents.recorder import Recorder, RunResult, env_and_meta
 from agents.store import ResultsStore
-from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
 
@@ -24,10 +23,7 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     into the agent and not evaluated again, so the run resumes where it stopped.
     """
     check_int("batch_size", batch_size, 1)
-    meta = dict(meta or {})
-    if isinstance(env, str):
-        meta.setdefault("env_id", env)
-        env = make(env, **meta.get("env_kwargs", {}))
+    env, meta = env_and_meta(env, meta)
     meta = {"agent": agent.name, "agent_args": agent.hyperparameters, "seed": agent.seed, **meta}
     with Recorder(env, budget, store, meta, progress) as recorder:
         while recorder.remaining:

@@ -7,11 +7,11 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
 
+from agents.report import t_half_width
 from archgym_env.objective import Objective
 from archgym_env.pareto import non_dominated
 
@@ -25,8 +25,7 @@ def plot_report(curves: pd.DataFrame, path: str | Path) -> Path:
             for ax, column in ((left, "best_reward"), (right, "hypervolume")):
                 by_n = group.groupby("evaluations")[column]
                 mean, count = by_n.mean(), by_n.count()
-                half = (stats.t.ppf(0.975, np.maximum(count - 1, 1)) * by_n.std(ddof=1)
-                        / np.sqrt(count)).fillna(0.0)
+                half = t_half_width(by_n.std(ddof=1), count).fillna(0.0)
                 ax.plot(mean.index, mean.to_numpy(), label=f"{label} ({count.max()} seeds)")
                 ax.fill_between(mean.index, mean - half, mean + half, alpha=0.2)
         left.set(xlabel="evaluations", ylabel="best reward so far", title=env_id)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.args import check_int
-from agents.store import ResultsStore, jsonable
+from agents.store import ResultsStore, as_stored
 from archgym_env.env import DesignEnv
+from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
 # What makes two runs the same run: a store holding another run is never resumed into.
@@ -31,6 +32,16 @@ class RunResult:
     front: list[dict[str, Any]]
     hypervolume: float
     trajectory: pd.DataFrame = field(repr=False)
+
+
+def env_and_meta(env: gym.Env | str, meta: Mapping[str, Any] | None) -> tuple[gym.Env, dict]:
+    """`env`, made from its registered id (with `meta`'s env_kwargs) when given as one, and
+    a copy of `meta` that names that id as env_id unless it already names one."""
+    meta = dict(meta or {})
+    if isinstance(env, str):
+        meta.setdefault("env_id", env)
+        env = make(env, **meta.get("env_kwargs", {}))
+    return env, meta
 
 
 class Recorder:
@@ -64,7 +75,7 @@ class Recorder:
 
     def _check_identity(self) -> None:
         stored = {k: self.previous[0].get(k) for k in RUN_IDENTITY}
-        wanted = {k: json.loads(json.dumps(self.meta.get(k))) for k in RUN_IDENTITY}
+        wanted = {k: as_stored(self.meta.get(k)) for k in RUN_IDENTITY}
         for key in RUN_IDENTITY:
             if stored[key] != wanted[key]:
                 raise ArchGymError(f"{self.store.directory} holds a run with {key}="
@@ -89,8 +100,9 @@ class Recorder:
             row = self._stored_row(len(self.rows) + len(replayed), design)
             if row is None:
                 break
-            if self.objective.mode == "pareto" and row["valid"]:
-                self.objective.reward(row["metrics"], self.env.archive)
+            if self.objective.mode == "pareto" and row["valid"]:  # as the env would have
+                self.env.archive.add(self.objective.minimization_form(row["metrics"]),
+                                     dict(row["metrics"]))
             replayed.append(row)
         fresh = designs[len(replayed):]
         start = time.perf_counter()
@@ -129,7 +141,7 @@ class Recorder:
         if step >= len(self.previous):
             return None
         row = self.previous[step]
-        if row["design"] != json.loads(json.dumps(dict(design), default=jsonable)):
+        if row["design"] != as_stored(dict(design)):
             where = self.store.directory if self.store is not None else "the store"
             raise ArchGymError(f"{where} holds another run (step {step} differs); "
                                "use a new --out")

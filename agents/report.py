@@ -13,7 +13,7 @@ import pandas as pd
 from scipy import stats
 
 from agents.store import read_rows
-from archgym_env.pareto import hypervolume, non_dominated
+from archgym_env.pareto import hypervolume
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
@@ -71,12 +71,10 @@ def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
             best = run["reward"].cummax().to_numpy()
             for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
                 seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
-                front = seen[non_dominated(seen)] if len(seen) else seen
                 curves.append({"env": run["env"].iloc[0], "label": run["label"].iloc[0],
                                "run_id": run_id, "evaluations": int(n),
                                "best_reward": float(best[n - 1]),
-                               "hypervolume": hypervolume(front, np.ones(seen.shape[1]))
-                               if len(front) else 0.0})
+                               "hypervolume": hypervolume(seen, np.ones(forms.shape[1]))})
     return pd.DataFrame(curves)
 
 
@@ -114,5 +112,11 @@ def _mean_interval(values: pd.Series, name: str) -> dict[str, float]:
     mean = float(values.mean()) if len(values) else np.nan
     if len(values) < 2:
         return {f"{name}_mean": mean, f"{name}_low": np.nan, f"{name}_high": np.nan}
-    half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values))
+    half = t_half_width(values.std(ddof=1), len(values))
     return {f"{name}_mean": mean, f"{name}_low": mean - half, f"{name}_high": mean + half}
+
+
+def t_half_width(std: float | pd.Series, count: int | pd.Series) -> float | pd.Series:
+    """Half-width of the two-sided 95% Student-t interval of a mean of `count` values with
+    sample standard deviation `std` (scalars or aligned Series; NaN where `std` is)."""
+    return stats.t.ppf(0.975, np.maximum(count - 1, 1)) * std / np.sqrt(count)

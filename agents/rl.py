@@ -23,10 +23,9 @@ from stable_baselines3.common.callbacks import (
 from stable_baselines3.common.monitor import Monitor
 
 from agents.args import check_int
-from agents.recorder import Recorder, RunResult
+from agents.recorder import Recorder, RunResult, env_and_meta
 from agents.store import ResultsStore
 from archgym_env.env import DesignEnv
-from archgym_env.registry import make
 from archgym_env.wrappers import EqualBinActions
 from simulators.errors import InvalidArgumentError
 
@@ -80,10 +79,7 @@ def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
     if algorithm not in ALGORITHMS:
         raise InvalidArgumentError("agent", algorithm, ", ".join(ALGORITHMS))
     check_int("seed", seed, 0)
-    meta = dict(meta or {})
-    if isinstance(env, str):
-        meta.setdefault("env_id", env)
-        env = make(env, **meta.get("env_kwargs", {}))
+    env, meta = env_and_meta(env, meta)
     action_kind, defaults = ALGORITHMS[algorithm]
     hyperparameters = {**defaults, **(algo_args or {})}
     meta = {"agent": algorithm, "agent_args": hyperparameters, "seed": seed, **meta}

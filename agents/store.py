@@ -54,14 +54,20 @@ class ResultsStore:
         """One row per evaluation; design and metric entries become `design.X` / `metrics.X`."""
         return pd.json_normalize(self._rows, max_level=1) if self._rows else pd.DataFrame()
 
-    def to_parquet(self, path: str | Path | None = None, limit: int | None = None) -> Path:
-        """Write the first `limit` rows (all by default) as Parquet; nested values as JSON."""
+    def to_parquet(self, path: str | Path | None = None, limit: int | None = None,
+                   frame: pd.DataFrame | None = None) -> Path:
+        """Write the first `limit` rows (all by default) as Parquet; nested values as JSON.
+
+        `frame`, when given, is `dataframe()` already built (a run's trajectory), so the
+        rows are not normalized a second time.
+        """
         path = Path(path) if path else self.directory / "evaluations.parquet"
-        frame = self.dataframe().head(limit) if limit else self.dataframe()
-        for column in frame.columns:
-            if frame[column].map(lambda v: isinstance(v, dict | list)).any():
-                frame[column] = frame[column].map(json.dumps)
-        frame.to_parquet(path, index=False)
+        frame = self.dataframe() if frame is None else frame
+        frame = frame.head(limit) if limit else frame
+        nested = [c for c in frame.columns
+                  if frame[c].map(lambda v: isinstance(v, dict | list)).any()]
+        frame.assign(**{c: frame[c].map(json.dumps) for c in nested}).to_parquet(
+            path, index=False)
         return path
 
 
@@ -91,3 +97,8 @@ def jsonable(value: Any) -> Any:
     if hasattr(value, "tolist"):
         return value.tolist()
     raise TypeError(f"cannot store {type(value).__name__}")
+
+
+def as_stored(value: Any) -> Any:
+    """`value` as the store reads it back: through JSON, numpy values as lists/numbers."""
+    return json.loads(json.dumps(value, default=jsonable))

@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 
 from agents.cli import DEMO_AGENTS, main
+from agents.experiment import run_experiment
+from agents.store import ResultsStore
 from simulators.systolic import SystolicArray
 from simulators.workloads import resnet18
 
@@ -74,6 +76,21 @@ def test_run_writes_store_summary_and_plot(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["best_reward"] == pytest.approx(frame["reward"].max())
     assert (out / "run.png").stat().st_size > 10_000
+
+
+def test_parquet_holds_the_stored_rows_a_resumed_smaller_run_reached(tmp_path):
+    # The run's own trajectory is written, not the store normalized again: the same frame.
+    out, env_args = tmp_path / "run", {"reward": "pareto", "limits": {"area_mm2": 8.0}}
+    run_experiment("archgym/Systolic-v0", env_args, "aco", {}, 24, 0, out, progress=False)
+    result = run_experiment("archgym/Systolic-v0", env_args, "aco", {}, 16, 0, out,
+                            progress=False)
+    written = pd.read_parquet(out / "evaluations.parquet")
+    direct = pd.read_parquet(ResultsStore(out).to_parquet(tmp_path / "direct.parquet", 16))
+    pd.testing.assert_frame_equal(written, direct)
+    assert len(ResultsStore(out)) == 24 and written["step"].tolist() == list(range(16))
+    # Nested values go to Parquet as JSON; the trajectory the run returns keeps them as they are.
+    assert written["env_kwargs.limits"].map(json.loads).tolist() == [env_args["limits"]] * 16
+    assert result.trajectory["env_kwargs.limits"].tolist() == [env_args["limits"]] * 16
 
 
 def test_resume_refuses_a_store_of_another_run(tmp_path, capsys):

@@ -115,6 +115,9 @@ def test_hyperparameters_are_json_and_rebuild_the_agent(label):
     ("random", {"sampling": "sobol"}, "sampling='sobol'"),
     ("grid", {"limit": 0}, "limit=0"),
     ("grid", {"subsample": 1}, "subsample=1"),
+    ("ga", {"population": 1}, "population=1"),
+    ("ga", {"tournament": True}, "tournament=True"),
+    ("ga", {"mutation": 1.5}, "mutation=1.5"),
     ("nsga2", {"population": 1}, "population=1"),
     ("nsga2", {"rank_by": "vector"}, "rank_by='vector'"),
     ("nsga2", {"mutation_eta": 0}, "mutation_eta=0"),
@@ -213,6 +216,15 @@ def test_ant_pheromone_follows_the_elite_by_rank():
         np.testing.assert_allclose(tau, expected)
 
 
+@given(seed=st.integers(0, 2**16))
+@settings(max_examples=25, deadline=None)
+def test_ant_candidates_carry_their_own_choice_indices(seed):
+    # ask skips designs already taken by the key each candidate carries, not its design.
+    agent = AntColony(SPACE, seed=seed)
+    for key, design in agent._candidates():
+        assert key == tuple(SPACE.to_index(design).tolist())
+
+
 @pytest.mark.parametrize("label, extra", [("nsga2", {}), ("bo", {"multi_objective": True})])
 def test_multi_objective_agents_rank_by_the_objectives(label, extra):
     # Rewards say nothing; both objectives favour small choice indices. (Batches 3 to 6:
@@ -254,6 +266,17 @@ def test_a_killed_run_resumes_with_the_same_suggestions(label, tmp_path):
     columns = [c for c in straight.trajectory if c.startswith("design.")] + ["reward"]
     assert len(ResultsStore(tmp_path)) == 44
     assert resumed.trajectory[columns].equals(straight.trajectory[columns])
+
+
+def test_an_environment_given_by_id_is_made_with_the_run_env_kwargs():
+    space = make_systolic_env().unwrapped.space
+    by_id = run("archgym/Systolic-v0", build("random", 3, space), 12, progress=False,
+                meta={"env_kwargs": {"reward": "pareto"}})
+    made, default = (run(make_systolic_env(**kwargs), build("random", 3, space), 12,
+                         progress=False).trajectory["reward"].tolist()
+                     for kwargs in ({"reward": "pareto"}, {}))
+    assert set(by_id.trajectory["env_id"]) == {"archgym/Systolic-v0"}
+    assert by_id.trajectory["reward"].tolist() == made != default
 
 
 @pytest.mark.parametrize("label", [a for a in FAST_AGENTS if a != "random-lhs"])

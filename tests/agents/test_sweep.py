@@ -140,3 +140,24 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
         rows = _rows(tmp_path / "local" / run.key / "evaluations.jsonl")
         assert len(rows) == 16
         assert rows == _rows(tmp_path / "ray" / run.key / "evaluations.jsonl")
+
+
+@pytest.mark.slow  # starts Ray twice
+def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
+    ray = pytest.importorskip("ray")
+    from agents.distributed import on_ray, start_ray
+
+    env = make("archgym/Systolic-v0").unwrapped
+    spread = on_ray(env, 2)
+    designs = env.space.sample(np.random.default_rng(1), 9)
+    local = [info["metrics"] for _, info in env.evaluate_batch(designs)]
+    for _ in range(2):  # the second session must not use the first one's objects
+        assert start_ray(2)
+        try:
+            batches = [spread.evaluate_batch(designs) for _ in range(2)]
+            refs = spread.simulator._stored[2]
+            spread.evaluate_batch(designs)
+            assert spread.simulator._stored[2] is refs  # put once, then reused
+        finally:
+            ray.shutdown()
+        assert [[info["metrics"] for _, info in batch] for batch in batches] == [local, local]
