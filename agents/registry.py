@@ -5,24 +5,24 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from agents.base import Optimizer
+from agents.optimizers.base import Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 # Imported on first use, so the CLI starts fast and an agent whose optional dependency
 # (optuna, pymoo, torch) is missing fails alone, with the extra to install.
 AGENTS: dict[str, str] = {
-    "random": "agents.random_search:RandomSearch",
-    "grid": "agents.grid:GridSearch",
-    "ga": "agents.ga:GeneticAlgorithm",
-    "nsga2": "agents.nsga2:NSGA2Search",
-    "aco": "agents.aco:AntColony",
-    "bo": "agents.bo:BayesianOptimization",
-    "reinforce": "agents.reinforce:Reinforce",
+    "random": "agents.optimizers.random_search:RandomSearch",
+    "grid": "agents.optimizers.grid:GridSearch",
+    "ga": "agents.optimizers.ga:GeneticAlgorithm",
+    "nsga2": "agents.optimizers.nsga2:NSGA2Search",
+    "aco": "agents.optimizers.aco:AntColony",
+    "bo": "agents.optimizers.bo:BayesianOptimization",
+    "reinforce": "agents.optimizers.reinforce:Reinforce",
 }
-# Stable-Baselines3 trainers (agents.rl), imported only when asked for: they load torch.
+# Stable-Baselines3 trainers (agents.trainers.rl), imported only when asked for: they load torch.
 RL_AGENTS = ("ppo", "a2c", "dqn", "sac")
-# Multi-agent PPO trainers (agents.marl) on an environment's multi-agent form.
+# Multi-agent PPO trainers (agents.trainers.marl) on an environment's multi-agent form.
 MARL_AGENTS = ("ippo", "mappo")
 
 

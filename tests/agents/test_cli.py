@@ -9,13 +9,13 @@ import time
 import pandas as pd
 import pytest
 
-from agents.cli import DEMO_AGENTS, main
-from agents.experiment import run_experiment
-from agents.store import ResultsStore
+from agents.cli.main import DEMO_AGENTS, main
+from agents.experiments.experiment import run_experiment
+from agents.experiments.store import ResultsStore
 from simulators.systolic import SystolicArray
 from simulators.workloads import resnet18
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "agents.cli.main"]
 
 
 @pytest.mark.parametrize("args, message", [
@@ -105,7 +105,7 @@ def test_resume_refuses_a_store_of_another_run(tmp_path, capsys):
 
 
 def test_store_drops_only_a_torn_last_line(tmp_path):
-    from agents.store import ResultsStore
+    from agents.experiments.store import ResultsStore
     from simulators.errors import ArchGymError
 
     store = ResultsStore(tmp_path)

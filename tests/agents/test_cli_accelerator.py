@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from agents.cli import main
+from agents.cli.main import main
 from simulators.accelerator.presets import PRESETS
 from simulators.workloads import NETWORKS
 

@@ -12,7 +12,7 @@ import functools
 import numpy as np
 import pytest
 
-from agents.loop import run
+from agents.experiments.loop import run
 from agents.registry import make_agent
 from archgym_env.env import DesignEnv
 from archgym_env.objective import make_objective

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from agents.cli import main
-from agents.marl import train_multi_agent
-from agents.store import ResultsStore
+from agents.cli.main import main
+from agents.experiments.store import ResultsStore
+from agents.trainers.marl import train_multi_agent
 from archgym_env.multi_agent import MultiAgentDesignEnv, per_parameter
 from archgym_env.registry import make
 from simulators.errors import InvalidArgumentError

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 import pytest
 
-from agents.cli import main
-from agents.experiment import agent_names
+from agents.cli.main import main
+from agents.experiments.experiment import agent_names
 from archgym_env.registry import ENVIRONMENTS, make
 
 BUDGET = 6

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents.aco import AntColony
-from agents.grid import GridSearch, grid_levels
-from agents.loop import run
+from agents.experiments.loop import run
+from agents.experiments.store import ResultsStore
+from agents.optimizers.aco import AntColony
+from agents.optimizers.grid import GridSearch, grid_levels
 from agents.registry import AGENTS, agent_class, make_agent
-from agents.store import ResultsStore
 from archgym_env.space import (
     Categorical,
     Constraint,
@@ -69,7 +69,7 @@ def test_every_agent_is_registered():
 
 def test_an_agent_missing_its_optional_dependency_says_what_to_install(monkeypatch):
     monkeypatch.setitem(sys.modules, "optuna", None)  # as if optuna were not installed
-    monkeypatch.delitem(sys.modules, "agents.bo", raising=False)
+    monkeypatch.delitem(sys.modules, "agents.optimizers.bo", raising=False)
     with pytest.raises(ArchGymError, match=r"agent bo needs optuna: pip install 'archgym\[all\]'"):
         make_agent("bo", SPACE)
     assert make_agent("aco", SPACE).name == "aco"

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from agents.cli import main
-from agents.sweep import expand, run_sweep
+from agents.cli.main import main
+from agents.experiments.sweep import expand, run_sweep
 
 SPEC = {"budget": 60, "seeds": 3,
         "environments": [{"id": "archgym/Systolic-v0", "args": {"reward": "pareto"}}],
@@ -79,14 +79,14 @@ def test_corrupt_store_is_one_line_exit_2(tmp_path):
     store = next(tmp_path.rglob("evaluations.jsonl"))
     lines = store.read_text().splitlines(keepends=True)
     store.write_text(lines[0] + "{not json\n" + "".join(lines[1:]))
-    proc = subprocess.run([sys.executable, "-m", "agents.cli", "report", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "agents.cli.main", "report", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and "line 2 is not an evaluation row" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_report_of_nothing_is_one_line_exit_2(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "agents.cli", "report", str(tmp_path)],
+    proc = subprocess.run([sys.executable, "-m", "agents.cli.main", "report", str(tmp_path)],
                           capture_output=True, text=True)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "no evaluations.jsonl" in proc.stderr

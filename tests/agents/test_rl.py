@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from gymnasium.utils.env_checker import check_env
 
+from agents.experiments.store import ResultsStore
 from agents.registry import RL_AGENTS
-from agents.rl import ALGORITHMS, adapt, train
-from agents.store import ResultsStore
+from agents.trainers.rl import ALGORITHMS, adapt, train
 from archgym_env.registry import make
 from archgym_env.wrappers import EqualBinActions
 
@@ -65,7 +65,7 @@ def test_logs_checkpoints_and_evaluations(tmp_path):
                                   {"learning_rate": -1}])
 @pytest.mark.parametrize("agent", ["ppo", "ippo"])
 def test_bad_hyperparameter_is_one_clear_error(tmp_path, capsys, agent, args):
-    from agents.cli import main
+    from agents.cli.main import main
 
     assert main(["run", "archgym/Systolic-v0", "--agent", agent, "--budget", "4",
                  "--agent-args", json.dumps(args), "--out", str(tmp_path)]) == 2
@@ -77,7 +77,7 @@ def test_bad_hyperparameter_is_one_clear_error(tmp_path, capsys, agent, args):
 def test_ppo_learns_on_a_one_shot_environment():
     """Over three seeds, PPO's last 128 evaluations beat its first 128 and random search's
     at the same budget, on archgym/Systolic-v0's target reward."""
-    from agents.loop import run
+    from agents.experiments.loop import run
     from agents.registry import make_agent
 
     budget, window = 768, 128

@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 import yaml
 
-from agents.cli import main
-from agents.sweep import expand, load_sweep, run_sweep
+from agents.cli.main import main
+from agents.experiments.sweep import expand, load_sweep, run_sweep
 from archgym_env.registry import make
 from simulators.errors import InvalidArgumentError
 
-CLI = [sys.executable, "-m", "agents.cli"]
+CLI = [sys.executable, "-m", "agents.cli.main"]
 SPEC = {"budget": 24, "seeds": [0, 5],
         "environments": [{"id": "archgym/Systolic-v0"},
                          {"id": "archgym/Systolic-v0", "args": {"reward": "weighted"}}],
@@ -119,7 +119,7 @@ def test_killed_sweep_resumes_without_losing_or_repeating(tmp_path):
 
 def test_ray_backend_gives_the_local_rows(tmp_path):
     ray = pytest.importorskip("ray")
-    from agents.distributed import on_ray, start_ray
+    from agents.experiments.ray_pool import on_ray, start_ray
 
     runs = expand({"budget": 16, "seeds": 2, "environments": ["archgym/Systolic-v0"],
                    "agents": ["ga", "random"]})
@@ -145,7 +145,7 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
 @pytest.mark.slow  # starts Ray twice
 def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
     ray = pytest.importorskip("ray")
-    from agents.distributed import on_ray, start_ray
+    from agents.experiments.ray_pool import on_ray, start_ray
 
     env = make("archgym/Systolic-v0").unwrapped
     spread = on_ray(env, 2)

@@ -96,7 +96,7 @@ def test_dramsys_files_drive_the_env():
 
 
 def _cli(capsys, *argv):
-    from agents.cli import main
+    from agents.cli.main import main
     code = main(["eval", *argv])
     out = capsys.readouterr()
     return code, out.out, out.err

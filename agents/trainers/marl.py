@@ -30,9 +30,9 @@ from stable_baselines3.common.torch_layers import create_mlp
 from stable_baselines3.common.utils import configure_logger, obs_as_tensor
 
 from agents.args import check_int
-from agents.recorder import Recorder, RunResult
+from agents.experiments.recorder import Recorder, RunResult
+from agents.experiments.store import ResultsStore
 from agents.registry import MARL_AGENTS
-from agents.store import ResultsStore
 from archgym_env.multi_agent import MultiAgentDesignEnv
 from simulators.errors import InvalidArgumentError
 

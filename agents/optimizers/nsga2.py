@@ -17,7 +17,7 @@ from pymoo.operators.sampling.rnd import IntegerRandomSampling
 from pymoo.problems.static import StaticProblem
 
 from agents.args import check_choice, check_int, check_real
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 

@@ -14,7 +14,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.args import check_int
-from agents.store import ResultsStore, as_stored
+from agents.experiments.store import ResultsStore, as_stored
 from archgym_env.env import DesignEnv
 from archgym_env.registry import make
 from simulators.errors import ArchGymError

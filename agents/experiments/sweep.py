@@ -36,8 +36,8 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.args import check_int
-from agents.distributed import start_ray
-from agents.experiment import agent_names, run_experiment
+from agents.experiments.experiment import agent_names, run_experiment
+from agents.experiments.ray_pool import start_ray
 from agents.registry import AGENTS, make_agent
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import InvalidArgumentError

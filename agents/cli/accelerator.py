@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from agents.cli_json import json_object
+from agents.cli.json_args import json_object
 from archgym_env.registry import make
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import Architecture

@@ -7,9 +7,9 @@ from typing import Any
 import gymnasium as gym
 
 from agents.args import check_int
-from agents.base import Optimizer
-from agents.recorder import Recorder, RunResult, env_and_meta
-from agents.store import ResultsStore
+from agents.experiments.recorder import Recorder, RunResult, env_and_meta
+from agents.experiments.store import ResultsStore
+from agents.optimizers.base import Optimizer
 from simulators.errors import ArchGymError
 
 

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from agents.args import check_choice, check_int
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from agents.args import check_choice
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 
 SAMPLINGS = ("uniform", "lhs")

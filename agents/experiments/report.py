@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from agents.store import read_rows
+from agents.experiments.store import read_rows
 from archgym_env.pareto import hypervolume
 from archgym_env.registry import make
 from simulators.errors import ArchGymError

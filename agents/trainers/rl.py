@@ -23,8 +23,8 @@ from stable_baselines3.common.callbacks import (
 from stable_baselines3.common.monitor import Monitor
 
 from agents.args import check_int
-from agents.recorder import Recorder, RunResult, env_and_meta
-from agents.store import ResultsStore
+from agents.experiments.recorder import Recorder, RunResult, env_and_meta
+from agents.experiments.store import ResultsStore
 from archgym_env.env import DesignEnv
 from archgym_env.wrappers import EqualBinActions
 from simulators.errors import InvalidArgumentError

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from agents.args import check_int
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 

@@ -10,8 +10,8 @@ import torch
 from torch import nn
 
 from agents.args import check_int, check_real
-from agents.base import Design, Optimizer
-from agents.torch_threads import single_thread
+from agents.optimizers.base import Design, Optimizer
+from agents.trainers.torch_threads import single_thread
 from archgym_env.space import DesignSpace
 
 CANDIDATES = 8  # policy samples per design; the first that meets the constraints is asked

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from agents.args import check_int, check_real
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 
 CONSTRUCTION_ROUNDS = 10  # batches of ants tried before falling back to uniform designs

@@ -8,11 +8,11 @@ from typing import Any
 
 import pandas as pd
 
-from agents.distributed import on_ray
-from agents.loop import run
-from agents.recorder import RunResult
+from agents.experiments.loop import run
+from agents.experiments.ray_pool import on_ray
+from agents.experiments.recorder import RunResult
+from agents.experiments.store import ResultsStore
 from agents.registry import AGENTS, MARL_AGENTS, RL_AGENTS, make_agent
-from agents.store import ResultsStore
 from archgym_env.objective import Objective
 from archgym_env.registry import make
 from simulators.errors import ArchGymError, InvalidArgumentError
@@ -43,7 +43,7 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
                                     out, progress)
     elif agent in RL_AGENTS:
         try:
-            from agents.rl import train
+            from agents.trainers.rl import train
         except ImportError as error:
             raise ArchGymError(f"RL agents need the rl extra: pip install 'archgym[rl]' "
                                f"({error})") from None
@@ -74,7 +74,7 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
     """ippo / mappo on the environment's multi-agent form: agent args `groups`
     (`per_parameter`, a grouping the environment names, or a mapping of agent name to
     parameters) and `share_parameters` pick the form; the rest go to PPO."""
-    from agents.marl import train_multi_agent
+    from agents.trainers.marl import train_multi_agent
     from archgym_env.multi_agent import MultiAgentDesignEnv
 
     groups = agent_args.pop("groups", "per_parameter")
@@ -88,7 +88,7 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
 def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:
     """`plot_runs` where matplotlib is installed (the plot extra), else nothing."""
     try:
-        from agents.plots import plot_runs
+        from agents.experiments.plots import plot_runs
     except ImportError:
         return None
     return plot_runs(frame, objective, path)

@@ -11,7 +11,7 @@ from optuna.distributions import BaseDistribution, CategoricalDistribution, IntD
 from optuna.trial import TrialState
 
 from agents.args import check_choice, check_int
-from agents.base import Design, Optimizer
+from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import Categorical, DesignSpace
 
 SAMPLERS = ("tpe", "gp")
@@ -95,7 +95,7 @@ class BayesianOptimization(Optimizer):
             sampler = optuna.samplers.TPESampler(seed=self.seed, n_startup_trials=self.startup,
                                                  multivariate=True, constant_liar=True)
         else:
-            from agents.torch_threads import single_thread  # torch only for the GP sampler
+            from agents.trainers.torch_threads import single_thread  # torch only for the GP sampler
 
             sampler = optuna.samplers.GPSampler(seed=self.seed, n_startup_trials=self.startup)
             self._threads = single_thread

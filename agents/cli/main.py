@@ -14,13 +14,13 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
-from agents.cli_accelerator import accelerator_eval, add_accelerator_eval_options
-from agents.cli_dram import add_dram_eval_options, dram_env_args
-from agents.cli_json import json_object
-from agents.distributed import start_ray
-from agents.experiment import agent_names, plot_if_available, run_experiment
-from agents.store import jsonable
-from agents.sweep import BACKENDS, load_sweep, run_sweep
+from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
+from agents.cli.dram import add_dram_eval_options, dram_env_args
+from agents.cli.json_args import json_object
+from agents.experiments.experiment import agent_names, plot_if_available, run_experiment
+from agents.experiments.ray_pool import start_ray
+from agents.experiments.store import jsonable
+from agents.experiments.sweep import BACKENDS, load_sweep, run_sweep
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError
@@ -107,7 +107,7 @@ def cmd_sweep(args) -> None:
                   f"{args.workers} at a time, into {out}")
     table = run_sweep(runs, out, backend=args.backend, workers=args.workers,
                       address=args.address)
-    from agents.report import with_varying
+    from agents.experiments.report import with_varying
 
     table["env"] = with_varying(table, "env_id", "env_kwargs", [])
     table["label"] = with_varying(table, "agent", "agent_args", ["env"])
@@ -120,7 +120,7 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_report(args) -> None:
-    from agents import report
+    from agents.experiments import report
 
     frame = report.load_rows(args.directories)
     curves = report.run_curves(frame)
@@ -142,7 +142,7 @@ def cmd_report(args) -> None:
     console.print(shown)
     written = [out / "report.csv", out / "curves.csv"]
     with contextlib.suppress(ImportError):  # no plot without the plot extra
-        from agents.plots import plot_report
+        from agents.experiments.plots import plot_report
 
         written.append(plot_report(curves, out / "report.png"))
     console.print("written: " + ", ".join(str(p) for p in written))

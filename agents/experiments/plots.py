@@ -11,7 +11,7 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
 
-from agents.report import t_half_width
+from agents.experiments.report import t_half_width
 from archgym_env.objective import Objective
 from archgym_env.pareto import non_dominated
 

@@ -1,0 +1,1 @@
+"""The `archgym` command line."""

@@ -1,0 +1,1 @@
+"""The experiment machinery: run loop, recorder, store, sweeps, reports, plots, Ray."""
