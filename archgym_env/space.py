@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -226,6 +228,13 @@ class DesignSpace:
         """Number of index vectors (before constraints)."""
         return math.prod(len(p.choices) for p in self.parameters)
 
+    def fingerprint(self) -> str:
+        """A hash of what the space offers (parameters, kinds, choices, constraint messages),
+        stored with runs so that a run is never resumed or compared on another space."""
+        spec = [[type(p).__name__, p.name, [repr(c) for c in p.choices]] for p in self.parameters]
+        spec.append(sorted(c.message for c in self.constraints))
+        return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
+
     def __getitem__(self, name: str) -> Parameter:
         for p in self.parameters:
             if p.name == name:
@@ -273,6 +282,22 @@ class DesignSpace:
                 raise InvalidDesignError(p.name, int(i), f"choice indices 0..{n - 1}")
             design[p.name] = p.choices[int(i)]
         return design
+
+    @cached_property
+    def _choice_arrays(self) -> tuple[np.ndarray, ...]:
+        def array(choices: tuple) -> np.ndarray:
+            numeric = all(isinstance(c, int | float) and not isinstance(c, bool) for c in choices)
+            out = np.array(choices, dtype=None if numeric else object)
+            out.setflags(write=False)
+            return out
+        return tuple(array(p.choices) for p in self.parameters)
+
+    def columns(self, indices: np.ndarray) -> dict[str, np.ndarray]:
+        """The designs of an index matrix (designs x parameters) as columns of values, the
+        form simulators take without a dict per design (indices are not range-checked)."""
+        indices = np.asarray(indices, dtype=np.int64).reshape(-1, len(self.parameters))
+        return {p.name: choices[indices[:, k]] for k, (p, choices) in
+                enumerate(zip(self.parameters, self._choice_arrays, strict=True))}
 
     def normalize_index(self, index: Sequence[int] | np.ndarray) -> np.ndarray:
         """Each choice index scaled by its parameter's last index, so choices span [0, 1]

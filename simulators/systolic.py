@@ -118,6 +118,7 @@ class SystolicArray:
         word_bits: operand width in bits (SRAM sizes are in KB of such words).
     """
 
+    version = "1"  # bump when the same inputs could give other numbers
     metric_names = (
         "latency_cycles", "latency_s", "compute_cycles", "stall_cycles", "utilization",
         "energy_pj", "power_mw", "area_mm2", "edp_pj_s", "macs",

@@ -80,6 +80,7 @@ class AcceleratorSimulator:
             never make a design's per-layer objective worse; 2-16x slower).
     """
 
+    version = "1"  # bump when the same inputs could give other numbers
     metric_names = METRICS
 
     def __init__(self, objective: str = "energy", mapper_budget: int = 300,
@@ -122,6 +123,7 @@ class MappingSimulator:
     `parameters()` lists the (name, choices) the environment's design space is built from.
     """
 
+    version = "1"  # bump when the same inputs could give other numbers
     metric_names = METRICS + ("dram_words", "energy_per_mac_pj")
 
     def __init__(self, arch: Architecture, layer: Layer | Problem):

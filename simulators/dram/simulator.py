@@ -102,6 +102,7 @@ class DRAMSimulator:
     Options a design leaves out come from `base`. With `channels` > 1 the mapping's channel
     bits interleave addresses over independent channels, each with its own controller."""
 
+    version = "1"  # bump when the same inputs could give other numbers
     metric_names = METRIC_NAMES
 
     def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
