@@ -192,6 +192,9 @@ def make_objective(mode: str, metrics: Sequence[str], available: Sequence[Metric
     """
     targets, limits = dict(targets or {}), dict(limits or {})
     weights, references = dict(weights or {}), dict(references or {})
+    if not all(isinstance(m, Metric) for m in available):
+        raise InvalidArgumentError("available", list(available),
+                                   "the simulator's declared metrics (simulators.base.Metric)")
     declared = {m.name: m for m in available}
     names = list(dict.fromkeys([*metrics, *([quality] if quality else []), *targets, *limits]))
     for name in names:

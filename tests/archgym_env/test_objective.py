@@ -79,6 +79,8 @@ def test_mode_requirements_are_checked():
         Objective("pareto", (Goal("latency_s", target=1.0), Goal("utilization", "max")))
     with pytest.raises(InvalidArgumentError, match="metric='power'"):
         make_objective("target", ("power",), DECLARED)
+    with pytest.raises(InvalidArgumentError, match="declared metrics"):
+        make_objective("target", METRICS, METRICS)  # names alone carry no direction
 
 
 def test_goal_directions_come_from_the_declared_metrics_not_their_names():
