@@ -42,7 +42,7 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
                          quality: str | None = None, mode: str = "one_shot",
                          max_steps: int = 1, objective: str = "energy",
                          mapper_budget: int = 300, mapper_rounds: int = 4, seed: int = 0,
-                         mapper_search: str = "adaptive",
+                         mapper_search: str = "adaptive", clock_ghz: float = 1.0,
                          render_mode: str | None = None) -> DesignEnv:
     """Search the architecture of a spatial DNN accelerator; the mapper maps every layer.
 
@@ -80,8 +80,10 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
     | `objective` | what the mapper minimizes per layer: energy, cycles, edp |
     | `mapper_budget`, `mapper_rounds`, `seed` | mapper samples, local-search rounds, seed |
     | `mapper_search` | adaptive (default) or monotone (2-16x slower): see below |
+    | `clock_ghz` | clock frequency turning cycles into seconds (default 1.0) |
 
-    Metrics: latency_cycles, energy_pj, area_mm2, edp (pJ x cycles), utilization.
+    Metrics (`AcceleratorSimulator.metrics`): latency_cycles, latency_s, energy_pj,
+    power_mw, area_mm2, edp_pj_s (pJ x s), utilization.
 
     With `mapper_search="monotone"` a larger buffer never makes the mapper's result worse
     when per-access energies stay the same; here they grow with size (45 nm tables), so the
@@ -93,12 +95,12 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
     """
     simulator = AcceleratorSimulator(objective=objective, mapper_budget=mapper_budget,
                                      mapper_rounds=mapper_rounds, seed=seed,
-                                     mapper_search=mapper_search)
+                                     mapper_search=mapper_search, clock_ghz=clock_ghz)
     if isinstance(workload, str):
         workload = network(workload, resolution=resolution, batch=batch)
     if isinstance(workload, Layer):
         workload = [workload]
-    goal = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+    goal = budget_objective(reward, metrics, simulator.metrics, DEFAULT_BUDGET,
         "utilization", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
     return DesignEnv(ACCELERATOR_SPACE, simulator, workload, goal, mode=mode,

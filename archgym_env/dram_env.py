@@ -173,7 +173,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     simulator = DRAMSimulator(spec, mapping, base, channels)
     trace = dram_workload(workload, injection, n_requests, trace_seed, read_fraction, interval_ns,
                           trace_format, clock_mhz, spec.access_bytes)
-    objective = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+    objective = budget_objective(reward, metrics, simulator.metrics, DEFAULT_BUDGET,
         "bandwidth_gbps", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
     return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=mode,

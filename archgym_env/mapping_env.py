@@ -59,9 +59,10 @@ class MappingEnv(DesignEnv):
     | `layer` | a Layer (default: ResNet-18 layer1.0.conv1) |
     | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | objective |
     | `mode`, `max_steps`, `render_mode` | as in `DesignEnv` |
+    | `clock_ghz` | clock frequency turning cycles into seconds (default 1.0) |
 
-    Metrics: latency_cycles, energy_pj, area_mm2, edp, utilization, dram_words,
-    energy_per_mac_pj.
+    Metrics (`MappingSimulator.metrics`): latency_cycles, latency_s, energy_pj, power_mw,
+    area_mm2, edp_pj_s (pJ x s), utilization, dram_words, energy_per_mac_pj.
 
     ## Version History
     * v0: initial version.
@@ -108,12 +109,12 @@ def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer =
                      weights: MappingABC[str, float] | None = None,
                      references: MappingABC[str, float] | None = None,
                      quality: str | None = None, mode: str = "one_shot", max_steps: int = 1,
-                     render_mode: str | None = None) -> MappingEnv:
+                     clock_ghz: float = 1.0, render_mode: str | None = None) -> MappingEnv:
     """Build `archgym/Mapping-v0` (see MappingEnv)."""
     if not isinstance(layer, Layer):
         raise InvalidArgumentError("layer", layer, "a Layer")
     timeloop = _timeloop_arch(arch, ert)
-    simulator = MappingSimulator(timeloop.architecture, layer)
+    simulator = MappingSimulator(timeloop.architecture, layer, clock_ghz)
     space = DesignSpace(tuple(Categorical(name, choices)
                               for name, choices in simulator.parameters()))
 
@@ -125,7 +126,7 @@ def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer =
         found = simulator.evaluate_mapping(best.mapping)[0]
         return {m: v for m, v in found.items() if v > 0}
 
-    objective = budget_objective(reward, metrics, simulator.metric_names, mappers_best,
+    objective = budget_objective(reward, metrics, simulator.metrics, mappers_best,
                                  "utilization", targets=targets, limits=limits, weights=weights,
                                  references=references, quality=quality)
     return MappingEnv(timeloop, simulator, space, objective, mode=mode, max_steps=max_steps,

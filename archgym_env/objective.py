@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from archgym_env.pareto import ParetoArchive
+from simulators.base import Metric
 from simulators.errors import InvalidArgumentError
 
 MODES = ("target", "constrained", "weighted", "pareto")
@@ -177,15 +178,7 @@ class Objective:
         return values / (values + scales)
 
 
-MAXIMIZED_PREFIXES = ("utilization", "accuracy", "bandwidth", "throughput")
-
-
-def default_direction(metric: str) -> str:
-    """'max' for utilization, accuracy, bandwidth and throughput metrics, else 'min'."""
-    return "max" if metric.startswith(MAXIMIZED_PREFIXES) else "min"
-
-
-def make_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
+def make_objective(mode: str, metrics: Sequence[str], available: Sequence[Metric],
                    targets: Mapping[str, float] | None = None,
                    limits: Mapping[str, float] | None = None,
                    weights: Mapping[str, float] | None = None,
@@ -194,24 +187,29 @@ def make_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
     """An Objective from per-metric tables, as environment constructors take them.
 
     The goals are `metrics`, then `quality`, then any metric with a target or a limit;
-    `available` lists the metrics the simulator reports; directions follow `default_direction`.
+    `available` is what the simulator declares (its `metrics`), and each goal takes its
+    direction from there.
     """
     targets, limits = dict(targets or {}), dict(limits or {})
     weights, references = dict(weights or {}), dict(references or {})
+    if not all(isinstance(m, Metric) for m in available):
+        raise InvalidArgumentError("available", list(available),
+                                   "the simulator's declared metrics (simulators.base.Metric)")
+    declared = {m.name: m for m in available}
     names = list(dict.fromkeys([*metrics, *([quality] if quality else []), *targets, *limits]))
     for name in names:
-        if name not in available:
-            raise InvalidArgumentError("metric", name, ", ".join(available))
+        if name not in declared:
+            raise InvalidArgumentError("metric", name, ", ".join(declared))
     for label, table in (("weights", weights), ("references", references)):
         for name in table:
             if name not in names:
                 raise InvalidArgumentError(f"{label} metric", name, ", ".join(names))
-    goals = tuple(Goal(n, default_direction(n), targets.get(n), limits.get(n), weights.get(n, 1.0),
-                       references.get(n)) for n in names)
+    goals = tuple(Goal(n, declared[n].direction, targets.get(n), limits.get(n),
+                       weights.get(n, 1.0), references.get(n)) for n in names)
     return Objective(mode, goals, quality)
 
 
-def budget_objective(mode: str, metrics: Sequence[str], available: Sequence[str],
+def budget_objective(mode: str, metrics: Sequence[str], available: Sequence[Metric],
                      budget: Mapping[str, float] | Callable[[], Mapping[str, float]],
                      default_quality: str,
                      targets: Mapping[str, float] | None = None,

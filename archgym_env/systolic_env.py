@@ -44,7 +44,7 @@ def make_systolic_env(workload: str | Any = "resnet18", resolution: int = 224, b
     if isinstance(workload, str):
         workload = network(workload, resolution=resolution, batch=batch)
     as_gemms(workload)  # a bad workload fails here, not at the first step
-    objective = budget_objective(reward, metrics, simulator.metric_names, DEFAULT_BUDGET,
+    objective = budget_objective(reward, metrics, simulator.metrics, DEFAULT_BUDGET,
         "utilization", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
     return DesignEnv(SYSTOLIC_SPACE, simulator, workload, objective, mode=mode,

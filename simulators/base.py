@@ -48,6 +48,19 @@ class Metric:
                 "description": self.description}
 
 
+def worst(metrics: Sequence[Metric]) -> Metrics:
+    """The worst value of every metric (0 where higher is better, inf where lower is)."""
+    return {m.name: 0.0 if m.direction == "max" else np.inf for m in metrics}
+
+
+def clocked(cycles, energy_pj, clock_ghz: float) -> dict[str, Any]:
+    """latency_s, power_mw (energy / latency) and edp_pj_s of a run of `cycles` that takes
+    `energy_pj` at `clock_ghz`; numbers or arrays alike."""
+    latency_s = cycles / (clock_ghz * 1e9)
+    return {"latency_s": latency_s, "power_mw": energy_pj * 1e-9 / latency_s,  # pJ/s = 1e-9 mW
+            "edp_pj_s": energy_pj * latency_s}
+
+
 def columns(designs: Designs, names: Sequence[str] | None = None) -> dict[str, np.ndarray]:
     """`designs` as columns: name -> array with one value per design. Columns pass through;
     a sequence of dicts is transposed (every dict must hold every name in `names`)."""

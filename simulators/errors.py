@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 
@@ -28,3 +29,10 @@ def check_int(name: str, value: object, low: int = 1, high: int | None = None) -
             (high is not None and value > high):
         raise InvalidArgumentError(name, value, "a positive integer" if high is None
                                    else f"an integer in {low}..{high}")
+
+
+def check_positive(name: str, value: object) -> None:
+    """A finite positive number (bools refused); InvalidArgumentError naming `name` otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value) or value <= 0:
+        raise InvalidArgumentError(name, value, "a positive number")

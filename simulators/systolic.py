@@ -23,13 +23,12 @@ bandwidth) cycles; the difference is stall.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 import numpy as np
 
-from simulators.base import Design, Metrics
-from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.base import CostModel, Design, Metric, Metrics
+from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
 from simulators.workloads import Gemm, Layer, Network
 
 DATAFLOWS = ("os", "ws", "is")
@@ -110,7 +109,7 @@ def _design_columns(designs: Sequence[Design]) -> dict[str, np.ndarray]:
     return cols
 
 
-class SystolicArray:
+class SystolicArray(CostModel):
     """SCALE-Sim-style systolic array: latency, traffic, energy and area of a workload.
 
     Args:
@@ -119,18 +118,27 @@ class SystolicArray:
     """
 
     version = "1"  # bump when the same inputs could give other numbers
-    metric_names = (
-        "latency_cycles", "latency_s", "compute_cycles", "stall_cycles", "utilization",
-        "energy_pj", "power_mw", "area_mm2", "edp_pj_s", "macs",
-        "ifmap_sram_read_words", "filter_sram_read_words", "ofmap_sram_write_words",
-        "ofmap_sram_read_words", "ifmap_dram_read_words", "filter_dram_read_words",
-        "ofmap_dram_write_words", "ofmap_dram_read_words",
+    metrics = (
+        Metric("latency_cycles", "cycles", "min", "cycles of all layers, stalls included"),
+        Metric("latency_s", "s", "min", "latency_cycles at clock_ghz"),
+        Metric("compute_cycles", "cycles", "min", "cycles the array computes (Eq. 1 per fold)"),
+        Metric("stall_cycles", "cycles", "min", "cycles waiting on DRAM beyond compute"),
+        Metric("utilization", "fraction", "max", "MACs / (PEs x latency_cycles)"),
+        Metric("energy_pj", "pJ", "min", "MAC, SRAM and DRAM energy (45 nm tables)"),
+        Metric("power_mw", "mW", "min", "energy_pj / latency_s"),
+        Metric("area_mm2", "mm2", "min", "PEs and SRAM cells (45 nm)"),
+        Metric("edp_pj_s", "pJ*s", "min", "energy_pj x latency_s"),
+        Metric("macs", "count", "min", "multiply-accumulates of the workload"),
+        *(Metric(f"{operand}_{memory}_{access}_words", "words", "min",
+                 f"{operand} words {'read from' if access == 'read' else 'written to'} "
+                 f"{memory.upper()}")
+          for memory in ("sram", "dram")
+          for operand, access in (("ifmap", "read"), ("filter", "read"), ("ofmap", "write"),
+                                  ("ofmap", "read"))),
     )
 
     def __init__(self, clock_ghz: float = 1.0, word_bits: int = 8):
-        if not (isinstance(clock_ghz, int | float) and math.isfinite(clock_ghz)
-                and clock_ghz > 0):
-            raise InvalidArgumentError("clock_ghz", clock_ghz, "a positive number")
+        check_positive("clock_ghz", clock_ghz)
         if word_bits not in (8, 16, 32):
             raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
         self.clock_ghz = clock_ghz

@@ -49,14 +49,16 @@ def cmd_envs(args) -> None:
         env = make(env_id).unwrapped
         rows.append({"id": env_id, "models": entry.models, "space_size": env.space.size,
                      "parameters": list(env.space.names),
-                     "metrics": list(env.simulator.metric_names)})
+                     "metrics": {m.name: {k: v for k, v in m.as_dict().items() if k != "name"}
+                                 for m in env.simulator.metrics}})
     if args.json:
         _print_json(rows)
         return
-    table = Table("id", "models", "design points", "parameters", "metrics")
+    table = Table("id", "models", "design points", "parameters", "metrics (unit, direction)")
     for r in rows:
         table.add_row(r["id"], r["models"], f"{r['space_size']:,}", ", ".join(r["parameters"]),
-                      ", ".join(r["metrics"]))
+                      ", ".join(f"{name} ({m['unit'] or '-'}, {m['direction']})"
+                                for name, m in r["metrics"].items()))
     console.print(table)
 
 

@@ -27,15 +27,24 @@ from simulators.accelerator.mapper import (
 )
 from simulators.accelerator.mapping import Mapping, Problem, as_problem, loop_order
 from simulators.accelerator.technology import mac_unit, technology_level
-from simulators.base import Design, Metrics
-from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.base import CostModel, Design, Metric, Metrics, clocked, worst
+from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
 from simulators.workloads import Layer, Network
 
 ACCELERATOR_KEYS = ("pe_x", "pe_y", "ifmap_spad_words", "weights_spad_words",
                     "psum_spad_words", "glb_kb", "glb_banks", "noc_bandwidth_words",
                     "dram_bandwidth_words", "dataflow", "precision_bits")
 BANK_BITS = 64  # one global-buffer bank reads a 64-bit row per cycle (Eyeriss-like banks)
-METRICS = ("latency_cycles", "energy_pj", "area_mm2", "edp", "utilization")
+# What both simulators report for a run (a network, or one layer's mapping).
+METRICS = (
+    Metric("latency_cycles", "cycles", "min", "cycles of all layers, one after another"),
+    Metric("latency_s", "s", "min", "latency_cycles at clock_ghz"),
+    Metric("energy_pj", "pJ", "min", "access and MAC energy (technology tables)"),
+    Metric("power_mw", "mW", "min", "energy_pj / latency_s"),
+    Metric("area_mm2", "mm2", "min", "storage and MAC area"),
+    Metric("edp_pj_s", "pJ*s", "min", "energy_pj x latency_s"),
+    Metric("utilization", "fraction", "max", "MACs / (MAC units x latency_cycles)"),
+)
 
 
 def build_architecture(design: Design) -> Architecture:
@@ -65,12 +74,13 @@ def build_architecture(design: Design) -> Architecture:
     ), mac_unit(bits))
 
 
-def _metrics(cycles: float, energy: float, area: float, utilization: float) -> Metrics:
+def _metrics(cycles: float, energy: float, area: float, utilization: float,
+             clock_ghz: float) -> Metrics:
     return {"latency_cycles": cycles, "energy_pj": energy, "area_mm2": area,
-            "edp": energy * cycles, "utilization": utilization}
+            "utilization": utilization, **clocked(cycles, energy, clock_ghz)}
 
 
-class AcceleratorSimulator:
+class AcceleratorSimulator(CostModel):
     """Architecture search: each design's layers are mapped by the mapper, then summed.
 
     Args:
@@ -78,15 +88,19 @@ class AcceleratorSimulator:
         mapper_budget, mapper_rounds, seed: the mapper's samples, local-search rounds, seed.
         mapper_search: the mapper's local search, adaptive or monotone (larger buffers
             never make a design's per-layer objective worse; 2-16x slower).
+        clock_ghz: clock frequency used to turn cycles into seconds.
     """
 
-    version = "1"  # bump when the same inputs could give other numbers
-    metric_names = METRICS
+    version = "2"  # bump when the same inputs could give other numbers
+    metrics = METRICS
 
     def __init__(self, objective: str = "energy", mapper_budget: int = 300,
-                 mapper_rounds: int = 4, seed: int = 0, mapper_search: str = "adaptive"):
+                 mapper_rounds: int = 4, seed: int = 0, mapper_search: str = "adaptive",
+                 clock_ghz: float = 1.0):
         if mapper_search not in LOCAL_SEARCHES:
             raise InvalidArgumentError("mapper_search", mapper_search, ", ".join(LOCAL_SEARCHES))
+        check_positive("clock_ghz", clock_ghz)
+        self.clock_ghz = clock_ghz
         self.objective, self.mapper_budget = objective, mapper_budget
         self.mapper_rounds, self.seed, self.mapper_search = mapper_rounds, seed, mapper_search
         self.mapper(build_architecture(_DEFAULT), None)  # checks the arguments
@@ -104,7 +118,10 @@ class AcceleratorSimulator:
             raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
         result = self.mapper(build_architecture(design), design["dataflow"]).map_network(
             workload)
-        return _metrics(result.cycles, result.energy_pj, result.area_mm2, result.utilization)
+        if not result.mapped:
+            return worst(self.metrics)
+        return _metrics(result.cycles, result.energy_pj, result.area_mm2, result.utilization,
+                        self.clock_ghz)
 
     def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:
         return [self.evaluate(d, workload) for d in designs]
@@ -117,17 +134,22 @@ _DEFAULT = {"pe_x": 14, "pe_y": 12, "ifmap_spad_words": 12, "weights_spad_words"
 ORDERS = ("weight_stationary", "output_stationary", "input_stationary", "row_stationary")
 
 
-class MappingSimulator:
+class MappingSimulator(CostModel):
     """Mapping search on a fixed architecture and layer; the design is a flat mapping.
 
-    `parameters()` lists the (name, choices) the environment's design space is built from.
+    `parameters()` lists the (name, choices) the environment's design space is built from;
+    `clock_ghz` turns cycles into seconds.
     """
 
-    version = "1"  # bump when the same inputs could give other numbers
-    metric_names = METRICS + ("dram_words", "energy_per_mac_pj")
+    version = "2"  # bump when the same inputs could give other numbers
+    metrics = METRICS + (
+        Metric("dram_words", "words", "min", "words moved to and from DRAM"),
+        Metric("energy_per_mac_pj", "pJ", "min", "energy_pj / MACs"),
+    )
 
-    def __init__(self, arch: Architecture, layer: Layer | Problem):
-        self.arch, self.problem = arch, as_problem(layer)
+    def __init__(self, arch: Architecture, layer: Layer | Problem, clock_ghz: float = 1.0):
+        check_positive("clock_ghz", clock_ghz)
+        self.arch, self.problem, self.clock_ghz = arch, as_problem(layer), clock_ghz
 
     def parameters(self) -> list[tuple[str, tuple]]:
         L = len(self.arch.levels)
@@ -193,9 +215,9 @@ class MappingSimulator:
     def evaluate_mapping(self, mapping: Mapping) -> tuple[Metrics, LayerResult]:
         result = analyze(self.problem, self.arch, mapping)
         if not result.valid:
-            return _invalid(self.metric_names), result
+            return worst(self.metrics), result
         metrics = _metrics(result.cycles, result.energy_pj, result.area_mm2,
-                           result.utilization)
+                           result.utilization, self.clock_ghz)
         metrics["dram_words"] = result.dram_words
         metrics["energy_per_mac_pj"] = result.energy_per_mac_pj
         return metrics, result
@@ -209,7 +231,7 @@ class MappingSimulator:
         """The metrics of a design and why its mapping is invalid (None when it is valid)."""
         mapping = self.to_mapping(design)
         if isinstance(mapping, str):
-            return _invalid(self.metric_names), mapping
+            return worst(self.metrics), mapping
         metrics, result = self.evaluate_mapping(mapping)
         return metrics, None if result.valid else result.reason
 
@@ -230,8 +252,3 @@ def ordered_factorizations(n: int, parts: int) -> list[tuple[int, ...]]:
     if parts == 1:
         return [(n,)]
     return [(f,) + rest for f in divisors(n) for rest in ordered_factorizations(n // f, parts - 1)]
-
-
-def _invalid(names: tuple[str, ...]) -> Metrics:
-    return {k: (0.0 if k == "utilization" else math.inf) for k in names}
-

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.base import Metrics
+from simulators.base import CostModel, Metric, Metrics
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
@@ -28,13 +28,30 @@ from simulators.dram.memspec import MemSpec, memspec
 from simulators.dram.traces import DRAMWorkload
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
-METRIC_NAMES = (
-    "latency_ns", "latency_cycles", "read_latency_p50_ns", "read_latency_p95_ns",
-    "read_latency_p99_ns", "write_latency_ns", "write_latency_cycles", "bandwidth_gbps",
-    "power_mw", "energy_pj",
-    "total_cycles", "total_time_ns", "row_hits", "row_misses", "row_conflicts", "row_hit_rate",
-    "act_count", "pre_count", "rd_count", "wr_count", "refresh_count",
+METRICS = (
+    Metric("latency_ns", "ns", "min", "mean read latency, arrival to response"),
+    Metric("latency_cycles", "cycles", "min", "mean read latency in controller cycles"),
+    Metric("read_latency_p50_ns", "ns", "min", "median read latency"),
+    Metric("read_latency_p95_ns", "ns", "min", "95th-percentile read latency"),
+    Metric("read_latency_p99_ns", "ns", "min", "99th-percentile read latency"),
+    Metric("write_latency_ns", "ns", "min", "mean write latency"),
+    Metric("write_latency_cycles", "cycles", "min", "mean write latency in cycles"),
+    Metric("bandwidth_gbps", "GB/s", "max", "bytes moved / total_time_ns"),
+    Metric("power_mw", "mW", "min", "energy_pj / total_time_ns (DRAMPower-style)"),
+    Metric("energy_pj", "pJ", "min", "command, background and refresh energy"),
+    Metric("total_cycles", "cycles", "min", "cycles until the last request is served"),
+    Metric("total_time_ns", "ns", "min", "total_cycles x tCK"),
+    Metric("row_hits", "count", "max", "accesses to an open row"),
+    Metric("row_misses", "count", "min", "accesses to a closed bank"),
+    Metric("row_conflicts", "count", "min", "accesses that close another open row"),
+    Metric("row_hit_rate", "fraction", "max", "row_hits / all accesses"),
+    Metric("act_count", "count", "min", "ACT commands"),
+    Metric("pre_count", "count", "min", "precharges (PRE, PREA, auto-precharge)"),
+    Metric("rd_count", "count", "max", "reads served (RD, RDA)"),
+    Metric("wr_count", "count", "max", "writes served (WR, WRA)"),
+    Metric("refresh_count", "count", "min", "REF and REFpb commands"),
 )
+METRIC_NAMES = tuple(m.name for m in METRICS)
 
 
 def timing_vector(spec: MemSpec) -> np.ndarray:
@@ -96,14 +113,14 @@ class RunResult:
     is_write: np.ndarray
 
 
-class DRAMSimulator:
+class DRAMSimulator(CostModel):
     """DRAMSys-style channels: `evaluate(design, workload)` where the design is a dict of
     DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`.
     Options a design leaves out come from `base`. With `channels` > 1 the mapping's channel
     bits interleave addresses over independent channels, each with its own controller."""
 
     version = "1"  # bump when the same inputs could give other numbers
-    metric_names = METRIC_NAMES
+    metrics = METRICS
 
     def __init__(self, spec: MemSpec | str | Path = "DDR4-2400",
                  mapping: AddressMapping | str | Path = "RoBaRaCoCh",
@@ -159,7 +176,7 @@ class DRAMSimulator:
         return RunResult(start, done, response, counters, np.concatenate(commands),
                          np.concatenate(command_channel), channel, bank, row, is_write)
 
-    def metrics(self, result: RunResult) -> Metrics:
+    def run_metrics(self, result: RunResult) -> Metrics:
         """The metrics of one run, units in their names."""
         spec, c = self.spec, result.counters
         latency = result.response - result.start
@@ -195,7 +212,7 @@ class DRAMSimulator:
         }
 
     def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
-        return self.metrics(self.run(design, workload))
+        return self.run_metrics(self.run(design, workload))
 
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
                        workload: DRAMWorkload) -> list[Metrics]:

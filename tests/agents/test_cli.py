@@ -64,7 +64,11 @@ def test_envs_lists_sizes_and_metrics(capsys):
     assert main(["envs", "--json"]) == 0
     envs = {e["id"]: e for e in json.loads(capsys.readouterr().out)}
     assert envs["archgym/Systolic-v0"]["space_size"] == 6 * 6 * 3 * 8 * 8 * 8 * 7
-    assert "energy_pj" in envs["archgym/Systolic-v0"]["metrics"]
+    assert envs["archgym/Systolic-v0"]["metrics"]["energy_pj"]["unit"] == "pJ"
+    assert envs["archgym/DRAM-v0"]["metrics"]["row_hit_rate"] == {
+        "unit": "fraction", "direction": "max", "description": "row_hits / all accesses"}
+    assert all(set(m) == {"unit", "direction", "description"}
+               for e in envs.values() for m in e["metrics"].values())
 
 
 def test_run_writes_store_summary_and_plot(tmp_path):

@@ -40,7 +40,7 @@ def problem() -> tuple[DesignEnv, float]:
     designs = list(SPACE.enumerate())
     metrics = simulator.evaluate_batch(designs, workload)
     ideal = {m: min(x[m] for x in metrics) for m in METRICS}
-    objective = make_objective("target", METRICS, simulator.metric_names, targets=ideal)
+    objective = make_objective("target", METRICS, simulator.metrics, targets=ideal)
     env = DesignEnv(SPACE, simulator, workload, objective)
     return env, max(r for r, _ in env.evaluate_batch(designs))
 

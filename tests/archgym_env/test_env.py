@@ -7,6 +7,7 @@ from gymnasium.utils.env_checker import check_env
 from archgym_env import DesignEnv, make
 from archgym_env.objective import make_objective
 from archgym_env.space import Categorical, Constraint, DesignSpace, PowerOfTwo
+from simulators.base import Metric
 from simulators.errors import InvalidArgumentError
 from simulators.systolic import SystolicArray
 from simulators.workloads import Gemm, Layer
@@ -28,7 +29,7 @@ def square_array(side):
 
 
 def small_env(mode="one_shot", reward="target", **kwargs):
-    objective = make_objective(reward, ("latency_cycles", "energy_pj"), SIM.metric_names,
+    objective = make_objective(reward, ("latency_cycles", "energy_pj"), SIM.metrics,
                                targets={"latency_cycles": 2000, "energy_pj": 2e6})
     return DesignEnv(SMALL, SIM, WORKLOAD, objective, mode=mode, **kwargs)
 
@@ -111,7 +112,8 @@ def test_bad_arguments_are_named():
         small_env("two_shot")
     with pytest.raises(InvalidArgumentError, match="max_steps"):
         small_env(max_steps=0)
-    accuracy = make_objective("target", ("accuracy",), ("accuracy",), targets={"accuracy": 1.0})
+    accuracy = make_objective("target", ("accuracy",), (Metric("accuracy", "fraction", "max"),),
+                              targets={"accuracy": 1.0})
     with pytest.raises(InvalidArgumentError, match="objective metric='accuracy'"):
         DesignEnv(SMALL, SIM, WORKLOAD, accuracy)
 

@@ -9,15 +9,18 @@ from hypothesis import strategies as st
 
 from archgym_env.objective import Goal, Objective, budget_objective, make_objective
 from archgym_env.pareto import ParetoArchive, hypervolume, non_dominated
+from simulators.base import Metric
 from simulators.errors import InvalidArgumentError
 
 positive = st.floats(1e-12, 1e12, allow_nan=False, allow_infinity=False)
-METRICS = ("latency_s", "energy_pj", "utilization")
+DECLARED = (Metric("latency_s", "s", "min"), Metric("energy_pj", "pJ", "min"),
+            Metric("utilization", "fraction", "max"))
+METRICS = tuple(m.name for m in DECLARED)
 
 
 def objective(mode):
     return make_objective(
-        mode, METRICS, METRICS, targets={"latency_s": 1e-3, "energy_pj": 5e9, "utilization": 0.5},
+        mode, METRICS, DECLARED, targets={"latency_s": 1e-3, "energy_pj": 5e9, "utilization": 0.5},
         limits={"latency_s": 2e-3, "energy_pj": 1e10} if mode == "constrained" else None,
         quality="utilization" if mode == "constrained" else None,
         references={"latency_s": 1e-2, "energy_pj": 1e11, "utilization": 0.01})
@@ -55,7 +58,7 @@ def test_constrained_reward_is_quality_when_feasible_else_penalized():
 
 
 def test_weighted_reward_counts_decades():
-    obj = make_objective("weighted", ("latency_s", "energy_pj"), METRICS,
+    obj = make_objective("weighted", ("latency_s", "energy_pj"), DECLARED,
                          targets={"latency_s": 1e-3, "energy_pj": 1e9},
                          weights={"latency_s": 3.0, "energy_pj": 1.0})
     # 10x faster than the scale (+1 decade, weight 3/4), 100x more energy (-2, weight 1/4).
@@ -75,7 +78,22 @@ def test_mode_requirements_are_checked():
     with pytest.raises(InvalidArgumentError, match="utilization.reference"):
         Objective("pareto", (Goal("latency_s", target=1.0), Goal("utilization", "max")))
     with pytest.raises(InvalidArgumentError, match="metric='power'"):
-        make_objective("target", ("power",), METRICS)
+        make_objective("target", ("power",), DECLARED)
+    with pytest.raises(InvalidArgumentError, match="declared metrics"):
+        make_objective("target", METRICS, METRICS)  # names alone carry no direction
+
+
+def test_goal_directions_come_from_the_declared_metrics_not_their_names():
+    declared = (Metric("row_hit_rate", "fraction", "max"), Metric("row_hits", "count", "max"),
+                Metric("utilization_gap", "fraction", "min"),
+                Metric("bandwidth_gbps", "GB/s", "min"))
+    names = [m.name for m in declared]
+    obj = make_objective("pareto", names, declared, references=dict.fromkeys(names, 1.0))
+    assert [g.direction for g in obj.goals] == ["max", "max", "min", "min"]
+    # A maximized goal is better the larger it is; a minimized one the smaller.
+    assert obj.reward_vector({"row_hit_rate": 0.9, "row_hits": 9, "utilization_gap": 0.1,
+                              "bandwidth_gbps": 1.0}).tolist() == pytest.approx(
+        [-1 / 0.9, -1 / 9, -0.1, -1.0])
 
 
 points_2d = st.lists(st.tuples(st.floats(0, 1), st.floats(0, 1)), min_size=1, max_size=30)
@@ -127,7 +145,7 @@ def test_a_callable_budget_is_called_only_when_the_mode_needs_it(mode, given_own
         calls.append(1)
         return budget
 
-    available = (*METRICS, "area_mm2")
+    available = (*DECLARED, Metric("area_mm2", "mm2", "min"))
     made = budget_objective(mode, METRICS[:2], available, lazy, "utilization", **kwargs)
     assert len(calls) == (0 if given_own else 1)
     assert made == budget_objective(mode, METRICS[:2], available, budget, "utilization",
