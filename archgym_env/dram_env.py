@@ -81,7 +81,7 @@ PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
                               "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}
 
 
-def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requests: int,
+def dram_workload(workload: str | Path | Trace | DRAMWorkload, injection: str, n_requests: int,
                   trace_seed: int, read_fraction: float, interval_ns: float,
                   trace_format: str | None, clock_mhz: float,
                   line_bytes: int) -> DRAMWorkload:
@@ -89,16 +89,16 @@ def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requ
     if isinstance(workload, DRAMWorkload):
         return workload
     if isinstance(workload, Trace):
-        return DRAMWorkload(workload, mode)
+        return DRAMWorkload(workload, injection)
     if isinstance(workload, str) and workload in GENERATORS:
         trace = generate(workload, n_requests, seed=trace_seed, read_fraction=read_fraction,
                          interval_ns=interval_ns, line_bytes=line_bytes)
-        return DRAMWorkload(trace, mode, workload)
+        return DRAMWorkload(trace, injection, workload)
     path = Path(workload)
     if not path.is_file():
         raise InvalidArgumentError("workload", str(workload),
                                    f"{', '.join(GENERATORS)} or a trace file")
-    return DRAMWorkload(read_trace(path, trace_format, clock_mhz), mode, path.name)
+    return DRAMWorkload(read_trace(path, trace_format, clock_mhz), injection, path.name)
 
 
 def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
