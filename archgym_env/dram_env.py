@@ -81,7 +81,7 @@ PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
                               "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}
 
 
-def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requests: int,
+def dram_workload(workload: str | Path | Trace | DRAMWorkload, injection: str, n_requests: int,
                   trace_seed: int, read_fraction: float, interval_ns: float,
                   trace_format: str | None, clock_mhz: float,
                   line_bytes: int) -> DRAMWorkload:
@@ -89,16 +89,123 @@ def dram_workload(workload: str | Path | Trace | DRAMWorkload, mode: str, n_requ
     if isinstance(workload, DRAMWorkload):
         return workload
     if isinstance(workload, Trace):
-        return DRAMWorkload(workload, mode)
+        return DRAMWorkload(workload, injection)
     if isinstance(workload, str) and workload in GENERATORS:
         trace = generate(workload, n_requests, seed=trace_seed, read_fraction=read_fraction,
                          interval_ns=interval_ns, line_bytes=line_bytes)
-        return DRAMWorkload(trace, mode, workload)
+        return DRAMWorkload(trace, injection, workload)
     path = Path(workload)
     if not path.is_file():
         raise InvalidArgumentError("workload", str(workload),
                                    f"{', '.join(GENERATORS)} or a trace file")
-    return DRAMWorkload(read_trace(path, trace_format, clock_mhz), mode, path.name)
+    return DRAMWorkload(read_trace(path, trace_format, clock_mhz), injection, path.name)
+
+
+class DRAMEnv(DesignEnv):
+    """`archgym/DRAM-v0`: tune a DRAMSys-style memory controller for a memory trace.
+
+    ## Description
+    A design sets the controller options of DRAMSys' mcconfig (page policy, scheduler and
+    its buffers, response queue, refresh, arbitration); the options outside the space come
+    from `mcconfig`. The trace runs through a numba-compiled, event-driven model of the
+    JEDEC timing constraints of `memspec` (DDR4-2400 by default) with DRAMPower-style
+    energy, on `channels` channels each with its own controller. Every design is valid
+    (PerBank refresh is offered only where the memspec has it).
+
+    Metrics (the goals by default: latency_ns, power_mw, energy_pj, bandwidth_gbps):
+    mean read latency (latency_ns) and its p50/p95/p99, write latency, bandwidth_gbps,
+    power_mw, energy_pj, row_hit_rate and command counts;
+    `env.unwrapped.simulator.metrics` (or `archgym envs`) lists every metric with its
+    unit and direction. `make_dram_multi_agent_env` is the PettingZoo form (one agent per
+    option or per sub-system).
+
+    ## Action Space
+    | parameter | choices (the first is DRAMSys' default or `mcconfig`'s value) |
+    |---|---|
+    | `PagePolicy` | `Open`, `OpenAdaptive`, `Closed`, `ClosedAdaptive` |
+    | `Scheduler` | `FrFcfs`, `Fifo`, `FrFcfsGrp` |
+    | `SchedulerBuffer` | `Bankwise`, `ReadWrite`, `Shared` |
+    | `RequestBufferSize`, `MaxActiveTransactions` | 1, 2, ..., 128 |
+    | `RespQueue` | `Fifo`, `Reorder` |
+    | `RefreshPolicy` | `AllBank`, `NoRefresh`, and `PerBank` on memspecs that have it |
+    | `RefreshMaxPostponed`, `RefreshMaxPulledin` | 0, 1, ..., 8 refreshes |
+    | `Arbiter` | `Simple`, `Fifo`, `Reorder` |
+
+    `one_shot` mode: `MultiDiscrete([4 3 3 8 2 2 9 9 3 8])` on DDR4, a whole design as
+    choice indices (`env.unwrapped.space.from_index` decodes one). `sequential` mode:
+    `Discrete(9)`, the choice for parameter t; action a picks choice floor(a * n_t / 9).
+
+    ## Observation Space
+    `one_shot`: `Box(0, 1, (14,), float32)`, the last design as normalized choice indices,
+    then each goal metric x as x / (x + target), 0.5 at its target. `sequential`:
+    `Box(-1, 1, (11,), float32)`, the partial design (-1 where unset), then t / 10.
+
+    ## Rewards
+    `reward` selects the mode; the budget of 300 ns, 760 mW, 2.42e8 pJ and 2 GB/s
+    (`DEFAULT_BUDGET`, for the default trace) fills in what is not given:
+    * `target` (default): the mean over goals of min(1, target / x) (x / target for the
+      maximized bandwidth_gbps), in [0, 1]; 1 when every target is met.
+    * `constrained`: the `quality` goal's score (bandwidth_gbps by default) when every
+      limit holds, minus min(1, relative excess) per broken limit, in [-n_limits, 1].
+    * `weighted`: the weighted decades by which each goal beats its target, each clipped
+      to +-10, in [-10, 10].
+    * `pareto`: the hypervolume gain of the run's Pareto archive with the budget as
+      reference point, in [0, 1]; `info` adds `reward_vector` and `hypervolume`.
+
+    In `sequential` mode every step but the last gives 0.
+
+    ## Starting State
+    `reset` returns an all-zero observation (`one_shot`; nothing evaluated yet) or an
+    empty partial design (`sequential`). Nothing is random: the trace is fixed when the
+    environment is built (`trace_seed`), and a seed only restarts the evaluation count
+    and the Pareto archive.
+
+    ## Episode End
+    `one_shot`: terminated after each step when `max_steps` is 1; otherwise terminated
+    when every target is met (target mode) and truncated after `max_steps` steps.
+    `sequential`: terminated once every parameter is set (10 steps).
+
+    ## Arguments
+    `gymnasium.make("archgym/DRAM-v0", **kwargs)` passes these to `make_dram_env`:
+
+    | Parameter | Type | Default | Description |
+    |---|---|---|---|
+    | `workload` | `str or Path or Trace or DRAMWorkload` | `'cloud'` | a generated trace |
+    | | | | (streaming, random, strided, hotset, mixed, cloud), a DRAMSys `.stl` or |
+    | | | | Ramulator trace file, a `Trace` or a ready `DRAMWorkload` |
+    | `injection` | `str or None` | `None` | `timestamped` (requests arrive at their |
+    | | | | trace times; the default) or `saturating` (whenever the controller has room) |
+    | `n_requests` | `int` | `10000` | requests of a generated trace |
+    | `trace_seed` | `int` | `0` | seed of a generated trace |
+    | `read_fraction` | `float` | `0.7` | share of reads in a generated trace |
+    | `interval_ns` | `float` | `4.0` | mean gap between requests of a generated trace |
+    | `trace_format` | `str or None` | `None` | `stl` or `ramulator` (default: from the |
+    | | | | file suffix) |
+    | `clock_mhz` | `float` | `1000.0` | the clock of `.stl` cycle stamps |
+    | `memspec` | `str or Path or MemSpec or None` | `None` | `DDR4-2400` (default), |
+    | | | | `LPDDR4-3200` or a DRAMSys memspec JSON file |
+    | `mapping` | `str or Path or None` | `None` | a bit-slice name (default `RoBaRaCoCh`) |
+    | | | | or a DRAMSys address-mapping JSON file |
+    | `mcconfig` | `str or Path or ControllerConfig or None` | `None` | a DRAMSys mcconfig |
+    | | | | JSON file: the options outside the space and the space's defaults |
+    | `preset` | `str or None` | `None` | `ramulator-ddr4`: Ramulator's DDR4 setup |
+    | | | | (memspec, mapping, mcconfig, saturating); explicit arguments override it |
+    | `channels` | `int` | `1` | channels interleaved by the mapping's Ch bits (power of 2) |
+    | `reward` | `str` | `'target'` | `target`, `constrained`, `weighted` or `pareto` |
+    | `metrics` | `Sequence[str]` | `('latency_ns', 'power_mw', 'energy_pj', |
+    | | | 'bandwidth_gbps')` | the goals |
+    | `targets` | `Mapping[str, float] or None` | `None` | per metric; default the budget |
+    | `limits` | `Mapping[str, float] or None` | `None` | hard limits (constrained mode) |
+    | `weights` | `Mapping[str, float] or None` | `None` | per goal (default 1) |
+    | `references` | `Mapping[str, float] or None` | `None` | pareto reference point |
+    | `quality` | `str or None` | `None` | the metric constrained mode rewards |
+    | `mode` | `str` | `'one_shot'` | `one_shot` or `sequential` |
+    | `max_steps` | `int` | `1` | steps per `one_shot` episode |
+    | `render_mode` | `str or None` | `None` | `None` or `ansi` (the last design) |
+
+    ## Version History
+    * v0: initial version.
+    """
 
 
 def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
@@ -115,51 +222,8 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
                   weights: Mapping[str, float] | None = None,
                   references: Mapping[str, float] | None = None,
                   quality: str | None = None, mode: str = "one_shot", max_steps: int = 1,
-                  render_mode: str | None = None) -> DesignEnv:
-    """Build `archgym/DRAM-v0`.
-
-    ## Description
-    Tune a one-channel DRAMSys-style memory controller (page policy, scheduler, buffers,
-    refresh, arbitration) for a memory trace, simulated by a numba-compiled, event-driven
-    model of the JEDEC timing constraints with DRAMPower-style energy.
-
-    ## Action Space
-    `MultiDiscrete` over the 10 controller options (`dram_space`): PagePolicy (4),
-    Scheduler (3), SchedulerBuffer (3), RequestBufferSize (1..128, powers of two),
-    RespQueue (2), RefreshPolicy (2, or 3 with PerBank on LPDDR4), RefreshMaxPostponed
-    (0..8), RefreshMaxPulledin (0..8), Arbiter (3), MaxActiveTransactions (1..128). Each
-    option defaults to its `mcconfig` value (DRAMSys' defaults without one).
-
-    ## Observation Space
-    `Box(0, 1)`: the normalized design, then each goal metric as x / (x + target).
-
-    ## Rewards
-    As `reward` selects (see `Objective`); by default the target reward in [0, 1] over
-    latency_ns, power_mw, energy_pj (minimized) and bandwidth_gbps (maximized).
-
-    ## Episode End
-    One step per episode by default (`max_steps` > 1: refine the design for that many steps).
-
-    ## Arguments
-    | argument | meaning |
-    |---|---|
-    | `workload` | a generator name (streaming, random, strided, hotset, mixed, cloud), a |
-    | | `.stl` or Ramulator trace file, a `Trace` or a `DRAMWorkload` |
-    | `injection` | `timestamped` (requests arrive at trace times, default) or `saturating` |
-    | `n_requests`, `trace_seed`, `read_fraction`, `interval_ns` | for generated traces |
-    | `trace_format`, `clock_mhz` | for trace files (`stl` or `ramulator`; the .stl clock) |
-    | `memspec` | `DDR4-2400` (default), `LPDDR4-3200` or a DRAMSys memspec JSON file |
-    | `mapping` | a bit-slice name (default `RoBaRaCoCh`) or a DRAMSys address-mapping JSON |
-    | `mcconfig` | DRAMSys mcconfig JSON (or `ControllerConfig`): options outside the space |
-    | `channels` | channels interleaved by the mapping's Ch bits (a power of two, default 1) |
-    | `preset` | `ramulator-ddr4`: Ramulator's DDR4 setup (memspec, mapping, mcconfig, |
-    | | saturating mode); explicit arguments override it |
-    | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | the objective |
-    | `mode`, `max_steps` | `one_shot` or `sequential`; steps per episode |
-
-    ## Version History
-    * v0: initial version.
-    """
+                  render_mode: str | None = None) -> DRAMEnv:
+    """Build `archgym/DRAM-v0` (the arguments are documented on `DRAMEnv`)."""
     if preset is not None and preset not in PRESETS:
         raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
     chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig,
@@ -176,9 +240,9 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     objective = budget_objective(reward, metrics, simulator.metrics, DEFAULT_BUDGET,
         "bandwidth_gbps", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
-    return DesignEnv(dram_space(spec, base), simulator, trace, objective, mode=mode,
-                     max_steps=max_steps, render_mode=render_mode,
-                     groupings={"subsystem": SUBSYSTEMS})
+    return DRAMEnv(dram_space(spec, base), simulator, trace, objective, mode=mode,
+                   max_steps=max_steps, render_mode=render_mode,
+                   groupings={"subsystem": SUBSYSTEMS})
 
 
 def make_dram_vector_env(num_envs: int = 8, **kwargs: Any) -> BatchedDesignEnv:

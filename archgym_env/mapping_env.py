@@ -25,44 +25,97 @@ DEFAULT_METRICS = ("energy_pj", "latency_cycles")
 
 
 class MappingEnv(DesignEnv):
-    """Search the mapping of one layer on a fixed architecture.
+    """`archgym/Mapping-v0`: search the mapping of one layer on a fixed architecture.
 
     ## Description
     The design is a mapping: per storage level below DRAM a temporal factor for every
     dimension of the layer (DRAM takes what is left), per fan-out axis the parallel
     dimension and its factor, per level a loop order named by what it keeps stationary,
     and the keep/bypass choices the architecture leaves free. The Timeloop-style analysis
-    scores it. `evaluate_mapping` also takes a `Mapping`, MAESTRO directives
+    scores it. An invalid mapping (factors that do not divide the layer, a tile over
+    capacity, too many PEs) gets the objective's lowest reward, `info["valid"] = False`
+    and the reason in `info["error"]`; `step` never raises for it.
+    `evaluate_mapping(mapping)` scores a `Mapping`, MAESTRO directives
     (`TemporalMap(size, offset) D; SpatialMap(size, offset) D; Cluster(n)`) or a Timeloop
-    mapping YAML (a path or its parsed dict).
+    mapping YAML (a path or its parsed dict) the same way, with the mapping's text.
+
+    Metrics (the goals by default: energy_pj, latency_cycles): energy_pj, latency_cycles,
+    utilization, dram_words (words moved at DRAM), energy_per_mac_pj and area_mm2;
+    `env.unwrapped.simulator.metrics` (or `archgym envs`) lists every metric with its
+    unit and direction.
 
     ## Action Space
-    `MultiDiscrete` over the mapping parameters (one-shot), or one per step (sequential).
+    The parameters follow the layer and the architecture (`env.unwrapped.space.names`):
+
+    | parameter | choices |
+    |---|---|
+    | `<dim>.tiling` | temporal factors of dimension `dim` (M, C, P, ...) per level from |
+    | | DRAM inward, as `a/b/...`, for every dimension larger than 1 |
+    | `<level>.x_dim`, `<level>.y_dim` | `-` or a dimension the level's fan-out may unroll |
+    | `<level>.x_factor`, `<level>.y_factor` | i: the i-th divisor of that dimension that |
+    | | fits the fan-out |
+    | `<level>.order` | `weight_stationary`, `output_stationary`, `input_stationary`, |
+    | | `row_stationary` (the loop order of the level) |
+    | `<level>.keep_<data space>` | True or False, where the architecture leaves it free |
+
+    `one_shot` mode: `MultiDiscrete` with one entry per parameter (15 for the default
+    layer on `eyeriss_like`), a whole mapping as choice indices. `sequential` mode:
+    `Discrete(n)` with n the most choices of a parameter, the choice for parameter t;
+    action a picks choice floor(a * n_t / n) of it.
 
     ## Observation Space
-    As in `DesignEnv`: the normalized mapping choices, then the goal metrics in (0, 1).
+    `one_shot`: `Box(0, 1, (n_params + n_goals,), float32)`, `(17,)` by default: the last
+    mapping as normalized choice indices, then each goal metric x as x / (x + target), 0.5
+    at its target. `sequential`: `Box(-1, 1, (n_params + 1,), float32)`, the partial
+    mapping (-1 where unset), then t / n_params.
 
     ## Rewards
-    The objective's; targets default to the metrics of the built-in mapper's best mapping
-    (reward 1 in target mode means matching it). An invalid mapping (factors that do not
-    divide the layer, a tile over capacity, too many PEs) gets the objective's lowest reward,
-    `info["valid"] = False` and the reason in `info["error"]`; `step` never raises for it.
+    `reward` selects the mode; the metrics of the built-in mapper's best mapping of the
+    layer fill in what is not given (so reward 1 in target mode means matching it):
+    * `target` (default): the mean over goals of min(1, target / x), in [0, 1]; 1 when
+      every target is met.
+    * `constrained`: the `quality` goal's score (utilization by default) when every limit
+      holds, minus min(1, relative excess) per broken limit, in [-n_limits, 1].
+    * `weighted`: the weighted decades by which each goal beats its target, each clipped
+      to +-10, in [-10, 10].
+    * `pareto`: the hypervolume gain of the run's Pareto archive with the mapper's best
+      as reference point, in [0, 1]; `info` adds `reward_vector` and `hypervolume`.
+
+    In `sequential` mode every step but the last gives 0.
+
+    ## Starting State
+    `reset` returns an all-zero observation (`one_shot`; nothing evaluated yet) or an
+    empty partial mapping (`sequential`). Nothing is random: a seed only restarts the
+    evaluation count and the Pareto archive.
 
     ## Episode End
-    As in `DesignEnv`.
+    `one_shot`: terminated after each step when `max_steps` is 1; otherwise terminated
+    when every target is met (target mode) and truncated after `max_steps` steps.
+    `sequential`: terminated once every parameter is set.
 
     ## Arguments
-    | argument | meaning |
-    |---|---|
-    | `arch` | a preset name, an Architecture, a TimeloopArch or a Timeloop arch.yaml path |
-    | `ert` | an Accelergy ERT_summary.yaml for an arch.yaml path |
-    | `layer` | a Layer (default: ResNet-18 layer1.0.conv1) |
-    | `reward`, `metrics`, `targets`, `limits`, `weights`, `references`, `quality` | objective |
-    | `mode`, `max_steps`, `render_mode` | as in `DesignEnv` |
-    | `clock_ghz` | clock frequency turning cycles into seconds (default 1.0) |
+    `gymnasium.make("archgym/Mapping-v0", **kwargs)` passes these to `make_mapping_env`:
 
-    Metrics (`MappingSimulator.metrics`): latency_cycles, latency_s, energy_pj, power_mw,
-    area_mm2, edp_pj_s (pJ x s), utilization, dram_words, energy_per_mac_pj.
+    | Parameter | Type | Default | Description |
+    |---|---|---|---|
+    | `arch` | `str or Path or Architecture or TimeloopArch` | `'eyeriss_like'` | a preset |
+    | | | | of `simulators.accelerator.presets.PRESETS`, an Architecture, a |
+    | | | | TimeloopArch or a Timeloop arch.yaml path |
+    | `ert` | `str or Path or None` | `None` | an Accelergy ERT_summary.yaml for an |
+    | | | | arch.yaml path (default: technology-table energies) |
+    | `layer` | `Layer` | `DEFAULT_LAYER` | the layer to map; ResNet-18's layer1.0.conv1 |
+    | `reward` | `str` | `'target'` | `target`, `constrained`, `weighted` or `pareto` |
+    | `metrics` | `Sequence[str]` | `('energy_pj', 'latency_cycles')` | the goals |
+    | `targets` | `Mapping[str, float] or None` | `None` | per metric; default the mapper's |
+    | `limits` | `Mapping[str, float] or None` | `None` | hard limits (constrained mode) |
+    | `weights` | `Mapping[str, float] or None` | `None` | per goal (default 1) |
+    | `references` | `Mapping[str, float] or None` | `None` | pareto reference point |
+    | `quality` | `str or None` | `None` | the metric constrained mode rewards |
+    | `mode` | `str` | `'one_shot'` | `one_shot` or `sequential` |
+    | `max_steps` | `int` | `1` | steps per `one_shot` episode |
+    | `clock_ghz` | `float` | `1.0` | clock that turns cycles into `latency_s`, `power_mw` |
+    | | | | and `edp_pj_s` |
+    | `render_mode` | `str or None` | `None` | `None` or `ansi` (the last mapping) |
 
     ## Version History
     * v0: initial version.
@@ -102,7 +155,8 @@ def _timeloop_arch(arch: Any, ert: Any) -> TimeloopArch:
                                + "), an Architecture or a Timeloop arch.yaml path")
 
 
-def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer = DEFAULT_LAYER,
+def make_mapping_env(arch: str | Path | Architecture | TimeloopArch = "eyeriss_like",
+                     ert: str | Path | None = None, layer: Layer = DEFAULT_LAYER,
                      reward: str = "target", metrics: Sequence[str] = DEFAULT_METRICS,
                      targets: MappingABC[str, float] | None = None,
                      limits: MappingABC[str, float] | None = None,
@@ -110,7 +164,7 @@ def make_mapping_env(arch: Any = "eyeriss_like", ert: Any = None, layer: Layer =
                      references: MappingABC[str, float] | None = None,
                      quality: str | None = None, mode: str = "one_shot", max_steps: int = 1,
                      clock_ghz: float = 1.0, render_mode: str | None = None) -> MappingEnv:
-    """Build `archgym/Mapping-v0` (see MappingEnv)."""
+    """Build `archgym/Mapping-v0` (the arguments are documented on `MappingEnv`)."""
     if not isinstance(layer, Layer):
         raise InvalidArgumentError("layer", layer, "a Layer")
     timeloop = _timeloop_arch(arch, ert)

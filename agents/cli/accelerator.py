@@ -15,15 +15,16 @@ from agents.cli.json_args import json_object
 from archgym_env.registry import make
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import Architecture
+from simulators.accelerator.network import network_breakdown
 from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
 from simulators.accelerator.simulator import AcceleratorSimulator, build_architecture
 from simulators.accelerator.timeloop import TimeloopArch, load_arch, load_mapping, load_problem
-from simulators.errors import ArchGymError, InvalidArgumentError
+from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer, Network, network
 
 ENV_ID = "archgym/Accelerator-v0"
 OPTIONS = ("timeloop_arch", "ert", "preset", "layer", "timeloop_problem", "network",
-           "timeloop_mapping", "objective")
+           "timeloop_mapping", "mapper_objective")
 
 
 def add_accelerator_eval_options(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +35,8 @@ def add_accelerator_eval_options(parser: argparse.ArgumentParser) -> None:
     acc.add_argument("--layer", help='JSON layer in Timeloop dimensions, e.g. {"M": 64, "C": 3}')
     acc.add_argument("--timeloop-problem", help="Timeloop problem YAML")
     acc.add_argument("--network", help="built-in network name or FILE.onnx")
-    acc.add_argument("--objective", choices=("energy", "cycles", "edp"),
-                     help="what the mapper minimizes (default energy)")
+    acc.add_argument("--mapper-objective", choices=("energy", "cycles", "edp"),
+                     help="what the mapper minimizes per layer (default energy)")
     acc.add_argument("--timeloop-mapping", help="Timeloop mapping YAML to evaluate (no search)")
 
 
@@ -111,7 +112,7 @@ def evaluate(args) -> dict[str, Any]:
     spec, template = _architecture(args)
     arch = spec.architecture
     workload = _workload(args)
-    objective = args.objective or "energy"
+    objective = args.mapper_objective or "energy"
     if args.timeloop_mapping:
         if not isinstance(workload, Layer):
             raise InvalidArgumentError("--timeloop-mapping", args.timeloop_mapping,
@@ -121,22 +122,14 @@ def evaluate(args) -> dict[str, Any]:
                 **_layer_summary(workload, result, arch)}
     # the mapper settings of the environment, so eval and a step give the same numbers
     mapper = AcceleratorSimulator(objective=objective).mapper(arch, template)
-    layers = [workload] if isinstance(workload, Layer) else list(workload.layers)
-    done = mapper.map_network(layers)
-    missing = [layer.name for layer, r in done.layers if r.best is None]
-    if missing:
-        raise ArchGymError(f"no valid mapping of {missing[0]} on {arch.name} "
-                           f"(template {template}); the layer does not fit its buffers")
-    per_layer = [_layer_summary(layer, r.best, arch) for layer, r in done.layers]
-    levels = {name: sum(p["energy_pj_per_level"][name] for p in per_layer)
-              for name in arch.level_names}
+    done = network_breakdown(mapper, workload)
+    per_layer = [_layer_summary(layer, best, arch) for layer, best in done.layers]
     summary = {"architecture": arch.name, "workload": getattr(workload, "name", "layer"),
-               "searched": True, "objective": objective, "template": template,
+               "searched": True, "mapper_objective": objective, "template": template,
                "cycles": done.cycles, "utilization": done.utilization,
-               "energy_pj": done.energy_pj, "energy_pj_per_level": levels,
-               "mac_energy_pj": sum(p["mac_energy_pj"] for p in per_layer),
-               "energy_per_mac_pj": done.energy_pj / done.macs, "edp": done.edp,
-               "area_mm2": done.area_mm2, "macs": done.macs}
+               "energy_pj": done.energy_pj, "energy_pj_per_level": done.level_energy_pj,
+               "mac_energy_pj": done.mac_energy_pj, "energy_per_mac_pj": done.energy_per_mac_pj,
+               "edp": done.edp, "area_mm2": done.area_mm2, "macs": done.macs}
     if isinstance(workload, Layer):
         summary["mapping"] = per_layer[0]["mapping"]
     else:

@@ -12,7 +12,7 @@ from simulators.errors import InvalidArgumentError
 DRAM_ENV = "archgym/DRAM-v0"
 # option dest -> make_dram_env argument
 OPTIONS = {"trace": "workload", "trace_format": "trace_format", "memspec": "memspec",
-           "mcconfig": "mcconfig", "mode": "injection", "dram_preset": "preset"}
+           "mcconfig": "mcconfig", "injection": "injection", "dram_preset": "preset"}
 
 
 def add_dram_eval_options(parser: argparse.ArgumentParser) -> None:
@@ -22,7 +22,9 @@ def add_dram_eval_options(parser: argparse.ArgumentParser) -> None:
                        help="trace file format (default: from the suffix, .stl or ramulator)")
     group.add_argument("--memspec", help="DDR4-2400, LPDDR4-3200 or a DRAMSys memspec .json")
     group.add_argument("--mcconfig", help="a DRAMSys mcconfig .json (options outside the design)")
-    group.add_argument("--mode", choices=INJECTION_MODES, help="request injection")
+    group.add_argument("--injection", choices=INJECTION_MODES,
+                       help="requests arrive at their trace times (timestamped, the default) "
+                            "or whenever the controller has room (saturating)")
     group.add_argument("--dram-preset", choices=sorted(PRESETS),
                        help="ramulator-ddr4: DDR4-2400R x8, FR-FCFS capped at 16 hits, open "
                             "page, RoBaRaCoCh, 32-entry queues, drain 0.8/0.2, saturating")

@@ -35,7 +35,7 @@ def test_timeloop_files_with_and_without_the_given_mapping(capsys, design):
     assert given["energy_pj"] == pytest.approx(sum(levels.values()) + given["mac_energy_pj"])
     assert given["edp"] == pytest.approx(given["energy_pj"] * given["cycles"])
     assert "<< Compute >>" in given["mapping"] and given["area_mm2"] > 0
-    searched = run_json(capsys, *files, "--objective", "edp")
+    searched = run_json(capsys, *files, "--mapper-objective", "edp")
     assert searched["searched"] and searched["edp"] <= given["edp"]
 
 

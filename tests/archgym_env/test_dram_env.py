@@ -107,7 +107,7 @@ def test_cli_evaluates_a_trace_file_with_dram_options(tmp_path, capsys):
     path = tmp_path / "t.trace"
     path.write_text("".join(f"0x{i * 4096:x} {'W' if i % 2 else 'R'}\n" for i in range(200)))
     code, out, _ = _cli(capsys, "archgym/DRAM-v0", "--trace", str(path), "--trace-format",
-                        "ramulator", "--memspec", "LPDDR4-3200", "--mode", "saturating",
+                        "ramulator", "--memspec", "LPDDR4-3200", "--injection", "saturating",
                         "--design", '{"PagePolicy": "Closed"}', "--json")
     result = json.loads(out)
     assert code == 0 and result["design"]["PagePolicy"] == "Closed"
@@ -124,5 +124,5 @@ def test_cli_ramulator_preset_and_clear_errors(capsys):
     assert design["RequestBufferSize"] == 32 and design["RefreshMaxPostponed"] == 0
     code, _, err = _cli(capsys, "archgym/DRAM-v0", "--memspec", "DDR9")
     assert code == 2 and err.count("\n") == 1 and "memspec" in err
-    code, _, err = _cli(capsys, "archgym/Systolic-v0", "--mode", "saturating")
+    code, _, err = _cli(capsys, "archgym/Systolic-v0", "--injection", "saturating")
     assert code == 2 and "only with archgym/DRAM-v0" in err
