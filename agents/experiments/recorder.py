@@ -51,7 +51,8 @@ class Recorder:
     Rows already in `store` (an interrupted run with the same identity) are served again in
     order instead of being evaluated or written twice, so the run resumes where it stopped.
     The store's `run.json` (identity, objective, space fingerprint, versions) is written
-    before the first evaluation; a resume with another objective or space is refused.
+    before the first evaluation; a resume under another objective, space or simulator
+    version is refused.
     """
 
     def __init__(self, env: DesignEnv, budget: int, store: ResultsStore | None = None,
