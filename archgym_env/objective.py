@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 
 import numpy as np
 
@@ -116,6 +116,24 @@ class Objective:
         if self.mode == "weighted" and sum(g.weight for g in self.goals) <= 0:
             raise InvalidArgumentError("weights", [g.weight for g in self.goals],
                                        "at least one positive weight")
+
+    def as_dict(self) -> dict:
+        """Plain JSON data (mode, goals with every field, quality): stored with runs."""
+        return {"mode": self.mode, "goals": [asdict(g) for g in self.goals],
+                "quality": self.quality}
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> Objective:
+        """The objective `as_dict` wrote, checked as a new one is."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("goals"), list):
+            raise InvalidArgumentError("objective", data, "a mapping with mode and goals")
+        allowed = {f.name for f in fields(Goal)}
+        goals = []
+        for goal in data["goals"]:
+            if not isinstance(goal, Mapping) or not set(goal) <= allowed:
+                raise InvalidArgumentError("objective goal", goal, ", ".join(sorted(allowed)))
+            goals.append(Goal(**goal))
+        return cls(data.get("mode"), tuple(goals), data.get("quality"))
 
     @property
     def metric_names(self) -> tuple[str, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,12 +50,43 @@ def register_envs() -> None:
                          order_enforce=False, disable_env_checker=True)
 
 
-def make(env_id: str, **kwargs: Any) -> gym.Env:
-    """`gymnasium.make` for an ArchGym id, with a clear error for an unknown one."""
-    if env_id not in ENVIRONMENTS:
-        raise InvalidArgumentError("env_id", env_id, ", ".join(ENVIRONMENTS))
+def registered(env_id: str) -> bool:
+    """Whether `make` knows `env_id`: an ArchGym id, any id registered with Gymnasium, or
+    `module:EnvId` (Gymnasium's form: importing `module` registers `EnvId`)."""
     register_envs()
+    module, _, name = env_id.rpartition(":")
+    if module:
+        try:
+            importlib.import_module(module)
+        except ImportError:
+            return False
+    return name in gym.registry
+
+
+def make(env_id: str, **kwargs: Any) -> gym.Env:
+    """`gymnasium.make` for an ArchGym id or any other registered one (see `registered`),
+    with a clear error for an unknown id and for arguments the environment does not take."""
+    if not registered(env_id):
+        raise InvalidArgumentError("env_id", env_id, ", ".join(known_ids())
+                                   + " or any id registered with gymnasium")
     try:
         return gym.make(env_id, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None
+
+
+def known_ids() -> list[str]:
+    """The ArchGym ids, then every id another package registered (Gymnasium's own
+    environments, which have no design space, left out)."""
+    register_envs()
+    others = [env_id for env_id, spec in gym.registry.items()
+              if env_id not in ENVIRONMENTS and not _module(spec.entry_point).startswith(
+                  ("gymnasium.", "shimmy."))]
+    return [*ENVIRONMENTS, *others]
+
+
+def _module(entry_point: Any) -> str:
+    """The module an entry point (`module:attribute` or a callable) lives in."""
+    if isinstance(entry_point, str):
+        return entry_point.partition(":")[0]
+    return getattr(entry_point, "__module__", "") or ""

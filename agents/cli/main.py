@@ -1,4 +1,4 @@
-"""The `archgym` command line: envs, eval, run, demo."""
+"""The `archgym` command line: envs, agents, eval, run, sweep, report, demo."""
 
 from __future__ import annotations
 
@@ -17,10 +17,11 @@ from rich.table import Table
 from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
-from agents.experiments.experiment import agent_names, plot_if_available, run_experiment
+from agents.experiments.experiment import design_env, plot_if_available, run_experiment
 from agents.experiments.ray_pool import start_ray
 from agents.experiments.store import jsonable
 from agents.experiments.sweep import BACKENDS, load_sweep, run_sweep
+from agents.registry import AGENTS, agent_names
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError
@@ -62,11 +63,23 @@ def cmd_envs(args) -> None:
     console.print(table)
 
 
+def cmd_agents(args) -> None:
+    rows = [{"name": name, "kind": entry.kind, "implementation": entry.path}
+            for name, entry in AGENTS.items()]
+    if args.json:
+        _print_json(rows)
+        return
+    table = Table("name", "kind", "implementation")
+    for r in rows:
+        table.add_row(r["name"], r["kind"], r["implementation"])
+    console.print(table)
+
+
 def cmd_eval(args) -> None:
     if accelerator_eval(args, console):
         return
     env = make(args.env_id, **dram_env_args(args, json_object("--env-args", args.env_args)))
-    env = env.unwrapped
+    env = design_env(env, args.env_id).unwrapped
     design = env.space.complete(json_object("--design", args.design))
     reward, info = env.evaluate_batch([design])[0]
     result = {"env_id": args.env_id, "design": design, "metrics": info["metrics"],
@@ -142,6 +155,8 @@ def cmd_report(args) -> None:
                       _interval(r, "hypervolume", 4),
                       "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")
     console.print(shown)
+    for env, objectives in table.groupby("env", sort=False)["objective"]:
+        console.print(f"{env}: {'; '.join(objectives.unique())}")
     written = [out / "report.csv", out / "curves.csv"]
     with contextlib.suppress(ImportError):  # no plot without the plot extra
         from agents.experiments.plots import plot_report
@@ -213,8 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     envs.add_argument("--json", action="store_true")
     envs.set_defaults(func=cmd_envs)
 
+    ags = sub.add_parser("agents", help="list the agents and their kinds")
+    ags.add_argument("--json", action="store_true")
+    ags.set_defaults(func=cmd_agents)
+
     ev = sub.add_parser("eval", help="evaluate one design (unset parameters take defaults)")
-    ev.add_argument("env_id")
+    ev.add_argument("env_id", help="a registered id, or module:EnvId to import the module "
+                                   "that registers it")
     ev.add_argument("--design", default="{}", help="JSON object of parameter values")
     ev.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     ev.add_argument("--json", action="store_true")
@@ -223,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")
-    rn.add_argument("env_id")
+    rn.add_argument("env_id", help="a registered id, or module:EnvId to import the module "
+                                   "that registers it")
     rn.add_argument("--agent", choices=agent_names(), default="ga")
     rn.add_argument("--agent-args", default="{}", help="JSON object of hyperparameters")
     rn.add_argument("--env-args", default="{}", help="JSON object of environment arguments")

@@ -6,66 +6,73 @@ import json
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
 import pandas as pd
 
 from agents.experiments.loop import run
 from agents.experiments.ray_pool import on_ray
 from agents.experiments.recorder import RunResult
-from agents.experiments.store import ResultsStore
-from agents.registry import AGENTS, MARL_AGENTS, RL_AGENTS, make_agent
+from agents.experiments.store import DESCRIPTION_KEYS, ResultsStore
+from agents.registry import agent_kind, load_agent, make_agent
 from archgym_env.objective import Objective
 from archgym_env.registry import make
-from simulators.errors import ArchGymError, InvalidArgumentError
-
-
-def agent_names() -> list[str]:
-    """Every agent `archgym run` takes: ask/tell optimizers, RL and multi-agent RL trainers."""
-    return sorted(AGENTS) + list(RL_AGENTS) + list(MARL_AGENTS)
+from archgym_env.space import DesignSpace
+from simulators.errors import ArchGymError
 
 
 def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
                    agent_args: dict[str, Any], budget: int, seed: int, out: str | Path, *,
                    run_id: str | None = None, ray_workers: int = 0,
                    progress: bool = True) -> RunResult:
-    """Run (or resume) `agent` on `env_id` into `out`: `evaluations.jsonl` as it goes, then
-    `evaluations.parquet`, `summary.json` and, where matplotlib is installed, `run.png`.
-    With `ray_workers`, each batch of designs is evaluated across that many Ray tasks."""
-    if agent not in agent_names():
-        raise InvalidArgumentError("agent", agent, ", ".join(agent_names()))
+    """Run (or resume) `agent` on `env_id` (any id registered with Gymnasium whose
+    environment is a design environment, see `design_env`) into `out`: `run.json` before
+    the first evaluation, `evaluations.jsonl` as it goes, then `evaluations.parquet`,
+    `summary.json` and, where matplotlib is installed, `run.png`. With `ray_workers`,
+    each batch of designs is evaluated across that many Ray tasks."""
+    kind = agent_kind(agent)
     out = Path(out)
-    env = make(env_id, **env_kwargs)
+    env = design_env(make(env_id, **env_kwargs), env_id)
     if ray_workers:
         env = on_ray(env, ray_workers)
     store = ResultsStore(out)
     meta = {"env_id": env_id, "env_kwargs": env_kwargs, **({"run_id": run_id} if run_id else {})}
-    if agent in MARL_AGENTS:
+    if kind == "marl":
         result = _train_multi_agent(env, agent, dict(agent_args), budget, seed, store, meta,
                                     out, progress)
-    elif agent in RL_AGENTS:
-        try:
-            from agents.trainers.rl import train
-        except ImportError as error:
-            raise ArchGymError(f"RL agents need the rl extra: pip install 'archgym[rl]' "
-                               f"({error})") from None
-        result = train(env, agent, budget, seed=seed, algo_args=agent_args, store=store,
-                       meta=meta, log_dir=out / "logs", eval_every=max(budget // 4, 1),
-                       progress=progress)
+    elif kind == "rl":
+        result = load_agent(agent)(env, agent, budget, seed=seed, algo_args=agent_args,
+                                   store=store, meta=meta, log_dir=out / "logs",
+                                   eval_every=max(budget // 4, 1), progress=progress)
     else:
         optimizer = make_agent(agent, env.unwrapped.space, seed=seed, **agent_args)
         result = run(env, optimizer, budget, store=store, meta=meta, progress=progress)
     store.to_parquet(limit=budget, frame=result.trajectory)
     best = result.best
+    description = store.description()
     summary = {"env_id": env_id, "env_kwargs": env_kwargs, "agent": agent,
                "agent_args": best["agent_args"], "seed": seed, "budget": budget,
                "evaluations": len(result.trajectory),
                "run_id": best["run_id"], "best_design": best["design"],
                "best_reward": best["reward"], "best_metrics": best["metrics"],
                "hypervolume": result.hypervolume,
+               **{k: description[k] for k in DESCRIPTION_KEYS},
                "pareto_front": [{"design": r["design"], "metrics": r["metrics"]}
                                 for r in result.front]}
     plot_if_available(result.trajectory, env.unwrapped.objective, out / "run.png")
     (out / "summary.json").write_text(json.dumps(summary, indent=2))
     return result
+
+
+def design_env(env: gym.Env, env_id: str) -> gym.Env:
+    """`env` when it is one agents can search: its unwrapped form offers a `DesignSpace` as
+    `space` and an `Objective` as `objective` (as every `DesignEnv` does); else one error."""
+    inner = env.unwrapped
+    if not (isinstance(getattr(inner, "space", None), DesignSpace)
+            and isinstance(getattr(inner, "objective", None), Objective)):
+        raise ArchGymError(f"{env_id} makes a {type(inner).__name__}, which has no design "
+                           "space: agents need env.unwrapped.space (a DesignSpace) and "
+                           "env.unwrapped.objective (an Objective), as a DesignEnv has")
+    return env
 
 
 def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int, seed: int,
@@ -74,12 +81,11 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
     """ippo / mappo on the environment's multi-agent form: agent args `groups`
     (`per_parameter`, a grouping the environment names, or a mapping of agent name to
     parameters) and `share_parameters` pick the form; the rest go to PPO."""
-    from agents.trainers.marl import train_multi_agent
     from archgym_env.multi_agent import MultiAgentDesignEnv
 
     groups = agent_args.pop("groups", "per_parameter")
     share = agent_args.pop("share_parameters", False)
-    return train_multi_agent(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
+    return load_agent(agent)(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
                              seed=seed, share_parameters=share, algo_args=agent_args,
                              store=store, meta=meta, log_dir=out / "logs",
                              eval_every=max(budget // 4, 1), progress=progress)

@@ -14,7 +14,7 @@ import pandas as pd
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.args import check_int
-from agents.experiments.store import ResultsStore, as_stored
+from agents.experiments.store import ResultsStore, as_stored, run_description
 from archgym_env.env import DesignEnv
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
@@ -50,6 +50,9 @@ class Recorder:
 
     Rows already in `store` (an interrupted run with the same identity) are served again in
     order instead of being evaluated or written twice, so the run resumes where it stopped.
+    The store's `run.json` (identity, objective, space fingerprint, versions) is written
+    before the first evaluation; a resume under another objective, space or simulator
+    version is refused.
     """
 
     def __init__(self, env: DesignEnv, budget: int, store: ResultsStore | None = None,
@@ -62,6 +65,8 @@ class Recorder:
         if self.previous:
             self._check_identity()
             self.meta["run_id"] = self.previous[0].get("run_id", self.meta["run_id"])
+        if store is not None:
+            self._describe()
         self.archive = self.objective.new_archive()
         self.rows: list[dict[str, Any]] = []
         self.best: dict[str, Any] | None = None
@@ -80,6 +85,17 @@ class Recorder:
             if stored[key] != wanted[key]:
                 raise ArchGymError(f"{self.store.directory} holds a run with {key}="
                                    f"{stored[key]!r}, not {wanted[key]!r}; use a new --out")
+
+    def _describe(self) -> None:
+        """Write the run's identity and description to the store before any evaluation; on
+        resume, refuse a changed objective, space or simulator and keep the first one."""
+        description = {**{k: as_stored(self.meta.get(k)) for k in ("run_id", *RUN_IDENTITY)},
+                       **run_description(self.env)}
+        if self.previous:
+            self.store.check_description(description)
+            if self.store.description() is not None:
+                return
+        self.store.describe(description)
 
     def __enter__(self) -> Recorder:
         self._bar.start()

@@ -1,6 +1,10 @@
 """Compare runs: per agent, mean and 95% interval over seeds of the best reward, of the
 evaluations needed to reach the target, and of the hypervolume; improvement over random
-search; best-reward and hypervolume curves."""
+search; best-reward and hypervolume curves.
+
+Each run is scored with the objective it recorded (its `run.json`), so a default changed
+since leaves old runs' hypervolumes as they were; runs stored without one are scored with
+their environment's objective of today."""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from agents.experiments.store import read_rows
+from agents.experiments.store import read_description, read_rows
+from archgym_env.objective import Objective
 from archgym_env.pareto import hypervolume
 from archgym_env.registry import make
 from simulators.errors import ArchGymError
@@ -21,21 +26,29 @@ CURVE_POINTS = 50
 
 
 def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
-    """Every evaluation stored under `directories` (searched recursively), one row each."""
+    """Every evaluation stored under `directories` (searched recursively), one row each,
+    with its run's objective (`objective`, as `Objective.as_dict` gives it)."""
     rows = []
     for directory in directories:
         directory = Path(directory)
         if not directory.is_dir():
             raise ArchGymError(f"{directory} is not a directory of runs")
         for path in sorted(directory.rglob("evaluations.jsonl")):
-            rows.extend(read_rows(path)[0])
+            description = read_description(path.parent)
+            objective = description["objective"] if description else None
+            rows.extend({**row, "objective": objective} for row in read_rows(path)[0])
     if not rows:
         raise ArchGymError("no evaluations.jsonl found under "
                            + ", ".join(str(d) for d in directories))
     frame = pd.DataFrame(rows)
     frame["targets_met"] = frame.get("targets_met", False)
     frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
+    frame["objective"] = _with_todays_objective(frame)
     frame["env"] = with_varying(frame, "env_id", "env_kwargs", [])
+    texts = frame["objective"].map(objective_text)
+    for _, group in frame.groupby("env"):  # one setting, several objectives: keep apart
+        if texts[group.index].nunique() > 1:
+            frame.loc[group.index, "env"] = group["env"] + " [" + texts[group.index] + "]"
     frame["label"] = with_varying(frame, "agent", "agent_args", ["env"])
     return frame.sort_values(["run_id", "step"], kind="stable").reset_index(drop=True)
 
@@ -57,24 +70,53 @@ def with_varying(frame: pd.DataFrame, name: str, settings: str,
     return labels
 
 
+def _with_todays_objective(frame: pd.DataFrame) -> pd.Series:
+    """Each row's recorded objective, or (a run stored without one) its environment's."""
+    objectives = frame["objective"].copy()
+    missing = objectives.isna()
+    if missing.any():
+        keys = frame.loc[missing, "env_id"].combine(
+            frame.loc[missing, "env_kwargs"], lambda i, k: json.dumps([i, k], sort_keys=True))
+        objectives[missing] = keys.map({key: _todays_objective(*json.loads(key))
+                                        for key in keys.unique()})
+    return objectives
+
+
+def _todays_objective(env_id: str, env_kwargs: dict) -> dict:
+    return make(env_id, **env_kwargs).unwrapped.objective.as_dict()
+
+
+def objective_text(objective: dict) -> str:
+    """`pareto: latency_s min ref 0.001, ...`: the mode, then each goal's direction and
+    the target, limit, weight (where not 1) and reference it has."""
+    goals = []
+    for g in objective["goals"]:
+        bounds = [f"{label} {g[key]:g}" for key, label in
+                  (("target", "target"), ("limit", "limit"), ("reference", "ref"))
+                  if g.get(key) is not None]
+        weight = [f"weight {g['weight']:g}"] if g.get("weight", 1.0) != 1.0 else []
+        goals.append(" ".join([g["metric"], g["direction"], *bounds, *weight]))
+    quality = f" (quality {objective['quality']})" if objective.get("quality") else ""
+    return f"{objective['mode']}{quality}: " + ", ".join(goals)
+
+
 def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
     """Per run, at `points` evaluation counts: the best reward so far and the hypervolume
-    of the valid designs so far (the objective's minimization form, its reference at 1)."""
+    of the valid designs so far (the run's objective's minimization form, its reference
+    at 1)."""
     curves = []
-    for (env_id, kwargs), env_rows in frame.groupby(
-            [frame["env_id"], frame["env_kwargs"].map(lambda k: json.dumps(k, sort_keys=True))]):
-        objective = make(env_id, **json.loads(kwargs)).unwrapped.objective
-        for run_id, run in env_rows.groupby("run_id"):
-            forms = np.array([objective.minimization_form(m) if v else
-                              np.full(len(objective.goals), np.inf)
-                              for m, v in zip(run["metrics"], run["valid"], strict=True)])
-            best = run["reward"].cummax().to_numpy()
-            for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
-                seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
-                curves.append({"env": run["env"].iloc[0], "label": run["label"].iloc[0],
-                               "run_id": run_id, "evaluations": int(n),
-                               "best_reward": float(best[n - 1]),
-                               "hypervolume": hypervolume(seen, np.ones(forms.shape[1]))})
+    for run_id, run in frame.groupby("run_id"):
+        objective = Objective.from_dict(run["objective"].iloc[0])
+        forms = np.array([objective.minimization_form(m) if v else
+                          np.full(len(objective.goals), np.inf)
+                          for m, v in zip(run["metrics"], run["valid"], strict=True)])
+        best = run["reward"].cummax().to_numpy()
+        for n in np.unique(np.linspace(1, len(run), min(points, len(run))).astype(int)):
+            seen = forms[:n][np.isfinite(forms[:n]).all(axis=1)]
+            curves.append({"env": run["env"].iloc[0], "label": run["label"].iloc[0],
+                           "run_id": run_id, "evaluations": int(n),
+                           "best_reward": float(best[n - 1]),
+                           "hypervolume": hypervolume(seen, np.ones(forms.shape[1]))})
     return pd.DataFrame(curves)
 
 
@@ -90,12 +132,14 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
         per_run.append({"env": env, "label": label, "seed": run["seed"].iloc[0],
                         "evaluations": len(run), "best_reward": run["reward"].max(),
                         "evals_to_target": hit.min() + 1 if len(hit) else np.nan,
-                        "hypervolume": last["hypervolume"]})
+                        "hypervolume": last["hypervolume"],
+                        "objective": objective_text(run["objective"].iloc[0])})
     runs = pd.DataFrame(per_run)
     lines = []
     for (env, label), group in runs.groupby(["env", "label"], sort=False):
         line = {"env": env, "agent": label, "seeds": len(group),
-                "evaluations": int(group["evaluations"].median())}
+                "evaluations": int(group["evaluations"].median()),
+                "objective": "; ".join(group["objective"].unique())}
         for column in ("best_reward", "evals_to_target", "hypervolume"):
             line.update(_mean_interval(group[column].dropna(), column))
         line["reached_target"] = f"{group['evals_to_target'].notna().sum()}/{len(group)}"

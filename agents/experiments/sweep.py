@@ -4,8 +4,8 @@ A sweep file (YAML):
 
     budget: 200                 # evaluations per run
     seeds: 3                    # 0, 1, 2; or a list such as [0, 7]
-    environments:
-      - id: archgym/Systolic-v0
+    environments:               # Gymnasium ids of design environments (`module:EnvId`
+      - id: archgym/Systolic-v0 #   imports the module that registers EnvId first)
         args: {reward: target}  # optional environment arguments
     agents:
       - name: ga
@@ -36,10 +36,11 @@ import yaml
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.args import check_int
-from agents.experiments.experiment import agent_names, run_experiment
+from agents.experiments.experiment import design_env, run_experiment
 from agents.experiments.ray_pool import start_ray
-from agents.registry import AGENTS, make_agent
-from archgym_env.registry import ENVIRONMENTS, make
+from agents.experiments.store import ResultsStore, run_description
+from agents.registry import AGENTS, agent_kind, agent_names, make_agent
+from archgym_env.registry import known_ids, make, registered
 from simulators.errors import InvalidArgumentError
 
 BACKENDS = ("local", "ray")
@@ -100,9 +101,10 @@ def expand(spec: dict[str, Any]) -> list[RunSpec]:
             and all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
         raise InvalidArgumentError("seeds", spec.get("seeds"),
                                    "a count >= 1 or a list of integers >= 0")
-    environments = [_entry(e, "environments", "id", ENVIRONMENTS)
+    environments = [_entry(e, "environments", "id", registered, known_ids)
                     for e in _list(spec, "environments")]
-    agents = [_entry(a, "agents", "name", agent_names()) for a in _list(spec, "agents")]
+    agents = [_entry(a, "agents", "name", AGENTS.__contains__, agent_names)
+              for a in _list(spec, "agents")]
     runs = []
     for (env_id, env_kwargs, env_grid), (agent, args, grid), seed in itertools.product(
             environments, agents, seeds):
@@ -127,17 +129,17 @@ def _list(spec: dict[str, Any], key: str) -> list[Any]:
     return value
 
 
-def _entry(item: Any, section: str, name_key: str,
-           allowed: Iterable[str]) -> tuple[str, dict, dict]:
+def _entry(item: Any, section: str, name_key: str, known: Callable[[str], bool],
+           allowed: Callable[[], Iterable[str]]) -> tuple[str, dict, dict]:
     if isinstance(item, str):
         item = {name_key: item}
     keys = {name_key, "args", "grid"}
     if not isinstance(item, dict) or set(item) - keys or name_key not in item:
         raise InvalidArgumentError(section, item, f"entries with {name_key} and optional "
                                                   "args and grid mappings")
-    allowed = list(allowed)
-    if item[name_key] not in allowed:
-        raise InvalidArgumentError(f"{section} {name_key}", item[name_key], ", ".join(allowed))
+    if not known(item[name_key]):
+        raise InvalidArgumentError(f"{section} {name_key}", item[name_key],
+                                   ", ".join(allowed()))
     args, grid = item.get("args") or {}, item.get("grid") or {}
     if not isinstance(args, dict) or not isinstance(grid, dict) or not all(
             isinstance(v, list) and v for v in grid.values()):
@@ -153,16 +155,21 @@ def check(runs: list[RunSpec]) -> None:
     for run in runs:
         env_key = json.dumps([run.env_id, run.env_kwargs], sort_keys=True)
         if env_key not in spaces:
-            spaces[env_key] = make(run.env_id, **run.env_kwargs).unwrapped.space
-        if run.agent in AGENTS:
+            env = design_env(make(run.env_id, **run.env_kwargs), run.env_id)
+            spaces[env_key] = env.unwrapped.space
+        if agent_kind(run.agent) == "optimizer":
             make_agent(run.agent, spaces[env_key], seed=run.seed, **run.agent_args)
 
 
 def execute(run: RunSpec, out: str) -> dict[str, Any]:
-    """Run (or resume, or extend to a new budget) one run into `out/run.key`; its summary."""
+    """Run (or resume, or extend to a new budget) one run into `out/run.key`; its summary.
+    A finished run is reused only if its objective, space and simulators are still the
+    environment's (else the one-line refusal a resume gives)."""
     directory = Path(out) / run.key
     summary = directory / "summary.json"
     if summary.exists() and json.loads(summary.read_text())["budget"] == run.budget:
+        ResultsStore(directory).check_description(
+            run_description(make(run.env_id, **run.env_kwargs)))
         return json.loads(summary.read_text())
     run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
                    run.seed, directory, run_id=run.run_id, progress=False)

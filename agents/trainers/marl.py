@@ -13,6 +13,13 @@ Three trainers, each agent owning a group of design parameters:
 
 Every joint evaluation goes through a `Recorder`, so the results store, the budget and
 resume behave as for single-agent runs.
+
+This module collects the rollouts itself (SB3's public `learn` steps one vectorized
+environment and has no centralized critic), then uses SB3's public `rollout_buffer`,
+`policy` and `train()`. Three private members remain, for which SB3 has no public form:
+`_init_setup_model=False` and `_setup_model()` (a PPO built from spaces, with no
+environment) and `_current_progress_remaining` (what learning-rate and clip-range
+schedules read). pyproject.toml pins the SB3 major version this is tested with (2.x).
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from stable_baselines3.common.utils import configure_logger, obs_as_tensor
 from agents.args import check_int
 from agents.experiments.recorder import Recorder, RunResult
 from agents.experiments.store import ResultsStore
-from agents.registry import MARL_AGENTS
+from agents.registry import agent_names
 from archgym_env.multi_agent import MultiAgentDesignEnv
 from simulators.errors import InvalidArgumentError
 
@@ -42,7 +49,8 @@ PPO_DEFAULTS = {"n_steps": 32, "batch_size": 32, "n_epochs": 10, "learning_rate"
 
 def _ppo(observation_space: spaces.Space, action_space: spaces.Space, n_envs: int, seed: int,
          log_dir: Path | None, name: str, args: Mapping[str, Any]) -> PPO:
-    """An SB3 PPO set up for rollouts this module collects itself."""
+    """An SB3 PPO set up for rollouts this module collects itself (SB3 2.x private
+    members: see the module docstring)."""
     try:
         model = PPO("MlpPolicy", None, seed=seed, _init_setup_model=False, **args)
         model.observation_space, model.action_space, model.n_envs = (
@@ -127,8 +135,8 @@ def train_multi_agent(env: MultiAgentDesignEnv, algorithm: str, budget: int, *, 
     `log_dir/checkpoints` and the deterministic joint policy is scored on an unrecorded copy
     of the environment (`log_dir/eval/evaluations.npz`, as SB3's EvalCallback writes).
     """
-    if algorithm not in MARL_AGENTS:
-        raise InvalidArgumentError("agent", algorithm, ", ".join(MARL_AGENTS))
+    if algorithm not in agent_names("marl"):
+        raise InvalidArgumentError("agent", algorithm, ", ".join(agent_names("marl")))
     if algorithm == "mappo" and share_parameters:
         raise InvalidArgumentError("share_parameters", True, "False for mappo (per-agent "
                                                              "actors around one critic)")

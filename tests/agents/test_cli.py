@@ -166,3 +166,81 @@ def test_demo_runs_a_real_search(tmp_path, capsys):
     frame = pd.read_parquet(tmp_path / "evaluations.parquet")
     assert set(frame["agent"]) == set(DEMO_AGENTS) and len(frame) == 40 * len(DEMO_AGENTS)
     assert (tmp_path / "demo.png").exists()
+
+
+def test_run_json_is_written_before_the_first_evaluation(tmp_path):
+    from agents.experiments.recorder import Recorder
+    from archgym_env.registry import make
+
+    env = make("archgym/Systolic-v0", reward="pareto")
+    store = ResultsStore(tmp_path)
+    with Recorder(env, 4, store, {"agent": "random", "seed": 3}, progress=False):
+        described = json.loads((tmp_path / "run.json").read_text())
+    assert len(store) == 0
+    assert described["objective"] == env.unwrapped.objective.as_dict()
+    assert described["space_fingerprint"] == env.unwrapped.space.fingerprint()
+    assert described["simulators"] == {"SystolicArray": SystolicArray.version}
+    assert described["agent"] == "random" and described["seed"] == 3
+
+
+@pytest.mark.parametrize("change, message", [
+    # the same env_kwargs, but the environment's default target has changed
+    (lambda mp: mp.setitem(__import__("archgym_env.systolic_env").systolic_env.DEFAULT_BUDGET,
+                           "latency_s", 5e-4),
+     "another objective: latency_s.target 0.001 now 0.0005"),
+    (lambda mp: mp.setattr(SystolicArray, "version", "test-2"),
+     "another SystolicArray version (1 now test-2)"),
+])
+def test_resume_refuses_a_changed_objective_or_simulator(tmp_path, capsys, monkeypatch, change,
+                                                         message):
+    args = ["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    assert main(args[:5] + ["16"] + args[6:]) == 0  # unchanged: extended
+    change(monkeypatch)
+    capsys.readouterr()
+    assert main(args[:5] + ["24"] + args[6:]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0], err
+    assert len(ResultsStore(tmp_path)) == 16
+
+
+def test_resume_refuses_a_changed_objective_given_as_env_args(tmp_path, capsys):
+    out = str(tmp_path)
+    assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8",
+                 "--out", out]) == 0
+    capsys.readouterr()
+    assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8", "--out",
+                 out, "--env-args", '{"targets": {"latency_s": 2e-3, "energy_pj": 5e9, '
+                 '"area_mm2": 10}}']) == 2
+    assert "holds a run with env_kwargs={}" in capsys.readouterr().err
+
+
+def test_resume_refuses_a_changed_space(tmp_path, capsys, monkeypatch):
+    import archgym_env.systolic_env as systolic_env
+    from archgym_env.space import DesignSpace
+
+    args = ["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8",
+            "--out", str(tmp_path)]
+    assert main(args) == 0
+    space = systolic_env.SYSTOLIC_SPACE
+    smaller = DesignSpace((*space.parameters[:-1], type(space.parameters[-1])(
+        "dram_bandwidth_words", 1, 32)))
+    monkeypatch.setattr(systolic_env, "SYSTOLIC_SPACE", smaller)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"another design space (fingerprint {space.fingerprint()} now " \
+           f"{smaller.fingerprint()})" in err
+
+
+def test_summary_describes_the_run(tmp_path):
+    assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "4",
+                 "--out", str(tmp_path)]) == 0
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    described = json.loads((tmp_path / "run.json").read_text())
+    for key in ("objective", "space_fingerprint", "archgym_version", "simulators"):
+        assert summary[key] == described[key]
+    assert summary["objective"]["goals"][0] == {
+        "metric": "latency_s", "direction": "min", "target": 1e-3, "limit": None,
+        "weight": 1.0, "reference": None}

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from agents.cli.main import main
-from agents.experiments.experiment import agent_names
+from agents.registry import agent_names
 from archgym_env.registry import ENVIRONMENTS, make
 
 BUDGET = 6

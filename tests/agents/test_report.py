@@ -90,3 +90,43 @@ def test_report_of_nothing_is_one_line_exit_2(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
     assert "no evaluations.jsonl" in proc.stderr
+
+
+def test_report_scores_runs_with_the_objective_they_recorded(tmp_path, capsys, monkeypatch):
+    import archgym_env.systolic_env as systolic_env
+
+    spec = {"budget": 60, "seeds": 1, "agents": ["random"], "environments": [
+        {"id": "archgym/Systolic-v0",
+         "args": {"reward": "pareto", "metrics": ["energy_pj", "area_mm2"]}}]}
+    run_sweep(expand(spec), tmp_path, progress=False)
+    assert main(["report", str(tmp_path)]) == 0
+    before = pd.read_csv(tmp_path / "report.csv")
+    recorded = "pareto: energy_pj min ref 5e+09, area_mm2 min ref 10"
+    assert before["objective"].tolist() == [recorded] and before["hypervolume_mean"][0] > 0
+    # The default budget (pareto mode's references) changes after the run was recorded.
+    monkeypatch.setitem(systolic_env.DEFAULT_BUDGET, "energy_pj", 1e10)
+    capsys.readouterr()
+    assert main(["report", str(tmp_path)]) == 0
+    assert f"archgym/Systolic-v0: {recorded}" in capsys.readouterr().out
+    after = pd.read_csv(tmp_path / "report.csv")
+    assert after["objective"].tolist() == [recorded]
+    assert after["hypervolume_mean"][0] == pytest.approx(before["hypervolume_mean"][0])
+    # A run stored without its description is scored with today's objective.
+    next(tmp_path.rglob("run.json")).unlink()
+    assert main(["report", str(tmp_path)]) == 0
+    legacy = pd.read_csv(tmp_path / "report.csv")
+    assert "energy_pj min ref 1e+10" in legacy["objective"][0]
+    assert legacy["hypervolume_mean"][0] > before["hypervolume_mean"][0]
+
+
+def test_runs_of_one_setting_with_other_objectives_stay_apart(tmp_path, monkeypatch):
+    import archgym_env.systolic_env as systolic_env
+
+    spec = {**SPEC, "budget": 8, "seeds": 1, "agents": ["random"]}
+    run_sweep(expand(spec), tmp_path / "old", progress=False)
+    monkeypatch.setitem(systolic_env.DEFAULT_BUDGET, "latency_s", 2e-3)
+    run_sweep(expand(spec), tmp_path / "new", progress=False)
+    assert main(["report", str(tmp_path)]) == 0
+    envs = sorted(pd.read_csv(tmp_path / "report.csv")["env"])
+    assert len(envs) == 2 and "latency_s min ref 0.001" in envs[0] \
+        and "latency_s min ref 0.002" in envs[1]

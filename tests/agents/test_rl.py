@@ -7,7 +7,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from agents.experiments.store import ResultsStore
-from agents.registry import RL_AGENTS
+from agents.registry import agent_names
 from agents.trainers.rl import ALGORITHMS, adapt, train
 from archgym_env.registry import make
 from archgym_env.wrappers import EqualBinActions
@@ -16,7 +16,7 @@ pytest.importorskip("stable_baselines3")
 
 
 def test_every_rl_agent_is_registered():
-    assert set(RL_AGENTS) == set(ALGORITHMS)
+    assert set(agent_names("rl")) == set(ALGORITHMS)
 
 
 @pytest.mark.parametrize("algorithm", ["ppo", "dqn"])

@@ -161,3 +161,18 @@ def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
         finally:
             ray.shutdown()
         assert [[info["metrics"] for _, info in batch] for batch in batches] == [local, local]
+
+
+def test_a_finished_run_is_not_reused_under_another_objective(tmp_path, capsys, monkeypatch):
+    import archgym_env.systolic_env as systolic_env
+
+    spec = {"budget": 4, "seeds": 1, "agents": ["random"],
+            "environments": [{"id": "archgym/Systolic-v0"}]}
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump(spec))
+    args = ["sweep", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "out")]
+    assert main(args) == 0
+    monkeypatch.setitem(systolic_env.DEFAULT_BUDGET, "area_mm2", 20.0)
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "another objective: area_mm2.target 10.0 now 20.0" in err[0]

@@ -153,3 +153,32 @@ def test_a_callable_budget_is_called_only_when_the_mode_needs_it(mode, given_own
     field = {"targets": "target", "limits": "limit", "references": "reference"}[table[mode]]
     assert {g.metric: getattr(g, field) for g in made.goals if g.metric in own} == (
         own if given_own else {m: budget[m] for m in own})
+
+
+@pytest.mark.parametrize("reward", ["target", "constrained", "weighted", "pareto"])
+def test_an_objective_survives_json_as_it_is(reward):
+    import json
+
+    from archgym_env.registry import make
+
+    objective = make("archgym/Systolic-v0", reward=reward,
+                     weights={"latency_s": 2.0}).unwrapped.objective
+    back = Objective.from_dict(json.loads(json.dumps(objective.as_dict())))
+    assert back == objective
+    metrics = {"latency_s": 2e-3, "energy_pj": 1e9, "area_mm2": 4.0, "utilization": 0.5}
+    assert back.reward(metrics, back.new_archive()) == \
+        objective.reward(metrics, objective.new_archive())
+
+
+@pytest.mark.parametrize("data, message", [
+    ({"mode": "pareto"}, "objective="),
+    ({"mode": "pareto", "goals": [{"metric": "x", "reference": 1.0, "colour": "red"}]},
+     "objective goal="),
+    ({"mode": "best", "goals": [{"metric": "x", "target": 1.0}]}, "reward mode='best'"),
+    ({"mode": "target", "goals": [{"metric": "x", "target": -1.0}]}, "x.target=-1.0"),
+])
+def test_a_bad_stored_objective_is_refused_by_name(data, message):
+    import re
+
+    with pytest.raises(InvalidArgumentError, match=re.escape(message)):
+        Objective.from_dict(data)
