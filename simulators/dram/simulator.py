@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.base import Metrics
+from simulators.base import BatchResult, CostModel, Designs, Metrics
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
@@ -78,6 +78,19 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
 
 
 @dataclass(frozen=True, eq=False)
+class PreparedTrace:
+    """A workload's trace decoded by one simulator's spec and mapping: arrival cycle, bank,
+    row, write flag and channel per request."""
+
+    workload: DRAMWorkload
+    arrival: np.ndarray
+    bank: np.ndarray
+    row: np.ndarray
+    is_write: np.ndarray
+    channel: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class RunResult:
     """Per-request cycles (start: arrival or admission; done: last data beat; response: back
     to the requester), command counters indexed by `kernel` constants summed over channels
@@ -96,7 +109,7 @@ class RunResult:
     is_write: np.ndarray
 
 
-class DRAMSimulator:
+class DRAMSimulator(CostModel):
     """DRAMSys-style channels: `evaluate(design, workload)` where the design is a dict of
     DRAMSys mcconfig options (see `ControllerConfig`) and the workload a `DRAMWorkload`.
     Options a design leaves out come from `base`. With `channels` > 1 the mapping's channel
@@ -117,26 +130,32 @@ class DRAMSimulator:
         self.channels = channels
         self.base = base or ControllerConfig()
         self.timing = timing_vector(self.spec)
-        self._decoded: dict[int, tuple] = {}
 
-    def kernel_inputs(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
-        """(arrival cycle, bank, row, write flag, channel) per request, decoded once per trace."""
-        key = id(workload.trace)
-        if key not in self._decoded:  # keep the trace alive so its id is not reused
-            trace = workload.trace
-            bank, row = self.mapping.decode(trace.address, self.spec)
-            arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
-            self._decoded = {key: (trace, arrival, bank, row,
-                                   np.ascontiguousarray(trace.is_write),
-                                   self.mapping.channel(trace.address))}
-        return self._decoded[key][1:]
+    def prepare(self, workload: DRAMWorkload | PreparedTrace) -> PreparedTrace:
+        """`workload` with its trace decoded by this simulator's mapping (a prepared trace
+        comes back as is); InvalidArgumentError for anything but a DRAMWorkload."""
+        if isinstance(workload, PreparedTrace):
+            return workload
+        if not isinstance(workload, DRAMWorkload):
+            raise InvalidArgumentError("workload", type(workload).__name__, "a DRAMWorkload")
+        trace = workload.trace
+        bank, row = self.mapping.decode(trace.address, self.spec)
+        arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
+        return PreparedTrace(workload, arrival, bank, row, np.ascontiguousarray(trace.is_write),
+                             self.mapping.channel(trace.address))
 
-    def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
-            record: bool = False) -> RunResult:
+    def kernel_inputs(self, workload: DRAMWorkload | PreparedTrace) -> tuple[np.ndarray, ...]:
+        """(arrival cycle, bank, row, write flag, channel) per request."""
+        p = self.prepare(workload)
+        return p.arrival, p.bank, p.row, p.is_write, p.channel
+
+    def run(self, design: ControllerConfig | Mapping[str, Any],
+            workload: DRAMWorkload | PreparedTrace, record: bool = False) -> RunResult:
         config = design if isinstance(design, ControllerConfig) \
             else ControllerConfig.from_dict({**self.base.as_dict(), **design})
-        arrival, bank, row, is_write, channel = self.kernel_inputs(workload)
-        vector = config_vector(config, self.spec, workload.mode == "saturating")
+        prepared = self.prepare(workload)
+        arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
+        vector = config_vector(config, self.spec, prepared.workload.mode == "saturating")
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
         counters = np.zeros(k.N_COUNTERS, np.int64)
@@ -159,7 +178,7 @@ class DRAMSimulator:
         return RunResult(start, done, response, counters, np.concatenate(commands),
                          np.concatenate(command_channel), channel, bank, row, is_write)
 
-    def metrics(self, result: RunResult) -> Metrics:
+    def run_metrics(self, result: RunResult) -> Metrics:
         """The metrics of one run, units in their names."""
         spec, c = self.spec, result.counters
         latency = result.response - result.start
@@ -195,13 +214,29 @@ class DRAMSimulator:
         }
 
     def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
-        return self.metrics(self.run(design, workload))
+        return self.run_metrics(self.run(design, workload))
 
-    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
-                       workload: DRAMWorkload) -> list[Metrics]:
-        """One thread per core: the kernel releases the GIL."""
-        self.kernel_inputs(workload)  # decode once, before the threads share it
+    def evaluate_batch(self, designs: Designs, workload: DRAMWorkload | PreparedTrace
+                       ) -> BatchResult:
+        """Every design (dicts or columns) on the trace, decoded once and shared by one thread
+        per core (the kernel releases the GIL); a design the controller cannot run (an option
+        out of range, PerBank refresh on a standard without it) is invalid with the reason."""
+        prepared = self.prepare(workload)
+        if isinstance(designs, Mapping):
+            names = list(designs)
+            designs = [dict(zip(names, values, strict=True))
+                       for values in zip(*(designs[n].tolist() for n in names), strict=True)]
+
+        def one(design: Mapping[str, Any]) -> tuple[Metrics | None, str | None]:
+            try:
+                return self.evaluate(design, prepared), None
+            except InvalidDesignError as error:
+                return None, str(error)
+
         if len(designs) < 2:
-            return [self.evaluate(d, workload) for d in designs]
-        with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
-            return list(pool.map(lambda d: self.evaluate(d, workload), designs))
+            outcomes = [one(d) for d in designs]
+        else:
+            with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
+                outcomes = list(pool.map(one, designs))
+        return BatchResult.from_rows([m for m, _ in outcomes], self.metric_names,
+                                     [r for _, r in outcomes])

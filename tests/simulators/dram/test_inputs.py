@@ -165,7 +165,7 @@ def test_energy_adds_up_from_command_counts():
     sim = DRAMSimulator(LPDDR4_3200_X16_8GB)
     wl = DRAMWorkload(generate("random", 200, seed=1, interval_ns=50.0))
     result = sim.run({"RefreshPolicy": "NoRefresh", "PagePolicy": "Closed"}, wl)
-    m = sim.metrics(result)
+    m = sim.run_metrics(result)
     spec = sim.spec
     # VDD2 rail (1.1 V) dominates; recompute ACT+PRE, RD and background by hand
     e_act = sum(r.voltage_v * ((r.idd0_a - r.idd3n_a) * spec.ras + (r.idd0_a - r.idd2n_a)

@@ -196,7 +196,7 @@ def _assert_conserved(sim, result, wl):
     assert c[k.WR] + c[k.WRA] == np.count_nonzero(result.is_write)
     assert c[k.HITS] + c[k.MISSES] + c[k.CONFLICTS] == n
     assert np.all(result.response >= result.done) and np.all(result.done > result.start)
-    metrics = sim.metrics(result)
+    metrics = sim.run_metrics(result)
     moved = metrics["bandwidth_gbps"] * metrics["total_time_ns"]
     assert moved == pytest.approx(n * sim.spec.access_bytes)
 
@@ -299,7 +299,7 @@ def test_reorder_response_queue_returns_in_request_order():
     wl = DRAMWorkload(generate("random", 2000, seed=4, interval_ns=5.0))
     fifo, reorder = (SIM.run({"RespQueue": q}, wl) for q in RESP_QUEUES)
     assert np.all(np.diff(reorder.response) >= 0) and np.any(np.diff(fifo.response) < 0)
-    assert SIM.metrics(reorder)["latency_ns"] > SIM.metrics(fifo)["latency_ns"]
+    assert SIM.run_metrics(reorder)["latency_ns"] > SIM.run_metrics(fifo)["latency_ns"]
 
 
 def _turnarounds(result):
@@ -343,7 +343,14 @@ def test_simulator_protocol_and_threaded_batches():
     assert isinstance(SIM, Simulator)
     wl = DRAMWorkload(generate("mixed", 500, seed=1))
     designs = [{"PagePolicy": p} for p in ("Open", "Closed", "OpenAdaptive")]
-    assert SIM.evaluate_batch(designs, wl) == [SIM.evaluate(d, wl) for d in designs]
+    prepared = SIM.prepare(wl)
+    assert SIM.prepare(prepared) is prepared
+    batch = SIM.evaluate_batch(designs + [{"PagePolicy": "Ajar"}], prepared)
+    assert [batch.row(i) for i in range(3)] == [SIM.evaluate(d, wl) for d in designs]
+    assert batch.valid.tolist() == [True, True, True, False]
+    assert "PagePolicy='Ajar'" in batch.reasons[3] and "Open" in batch.reasons[3]
+    by_columns = SIM.evaluate_batch({"PagePolicy": np.array(["Open", "Closed"])}, wl)
+    assert [by_columns.row(i) for i in range(2)] == [batch.row(0), batch.row(1)]
 
 
 def test_controller_config_round_trips_and_rejects_unknown_options():
@@ -366,7 +373,7 @@ def test_two_interleaved_channels_double_streaming_bandwidth():
     two = DRAMSimulator(spec, "RoBaRaCoCh", channels=2)  # channel bit right above the burst
     wl = DRAMWorkload(trace, "saturating")
     m1, result = one.evaluate(NO_REFRESH, wl), two.run(NO_REFRESH, wl, record=True)
-    m2 = two.metrics(result)
+    m2 = two.run_metrics(result)
     assert m2["bandwidth_gbps"] == pytest.approx(2 * m1["bandwidth_gbps"], rel=0.02)
     assert np.bincount(result.channel).tolist() == [4000, 4000]
     assert m2["power_mw"] == pytest.approx(2 * m1["power_mw"], rel=0.05)
