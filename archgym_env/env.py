@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -12,9 +11,10 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from archgym_env.objective import Objective
+from archgym_env.evaluation import Evaluations
+from archgym_env.objective import INVALID_OBJECTIVE, Objective
 from archgym_env.space import DesignSpace
-from simulators.base import Simulator
+from simulators.base import BatchResult, Simulator
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 MODES = ("one_shot", "sequential")
@@ -95,7 +95,7 @@ class DesignEnv(gym.Env):
         if missing:
             raise InvalidArgumentError("objective metric", missing[0],
                                        ", ".join(simulator.metric_names))
-        self.space, self.simulator, self.workload = space, simulator, workload
+        self.space, self.simulator, self.workload = space, simulator, workload  # prepared once
         self.objective, self.mode, self.max_steps = objective, mode, max_steps
         self.render_mode = render_mode
         self.groupings = dict(groupings or {})
@@ -124,40 +124,125 @@ class DesignEnv(gym.Env):
         return clone
 
     # -- evaluation, shared with agents and vector environments -------------------
-    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]]) -> list[tuple[float, dict]]:
-        """(reward, info) per design; valid designs go to the simulator in one batch."""
-        checked: list[dict[str, Any]] = []
-        for design in designs:
-            try:
-                checked.append({"design": self.space.validate(design), "valid": True})
-            except InvalidDesignError as error:
-                checked.append({"design": dict(design), "valid": False, "error": str(error)})
-        valid = [c for c in checked if c["valid"]]
-        for c, (metrics, reason) in zip(valid, self._simulate([c["design"] for c in valid]),
-                                        strict=True):
-            bad = [k for k, v in metrics.items() if not math.isfinite(v)]
-            if reason or bad:
-                c.update(valid=False, error=reason or f"simulator returned non-finite {bad[0]}")
-            c["metrics"] = metrics
-        return [self.score(c) for c in checked]
+    @property
+    def workload(self) -> Any:
+        return self._workload
 
-    def score(self, evaluated: Mapping[str, Any]) -> tuple[float, dict]:
-        """Count one evaluation and reward it: `evaluated` holds `design`, `valid` and the
-        `metrics` (or the `error`); the info adds `evaluations`, `feasible`, `targets_met`
-        and, in pareto mode, `reward_vector` and `hypervolume`."""
-        self.evaluations += 1
-        info = {**evaluated, "evaluations": self.evaluations}
-        if not info["valid"]:
-            info.update(metrics={}, feasible=False, targets_met=False)
-            return float(self.objective.reward_range[0]), info
-        metrics = info["metrics"]
-        reward = self.objective.reward(metrics, self.archive)
-        info.update(feasible=self.objective.feasible(metrics),
-                    targets_met=self.objective.targets_met(metrics))
-        if self.objective.mode == "pareto":
-            info.update(reward_vector=self.objective.reward_vector(metrics),
-                        hypervolume=self.archive.hypervolume())
-        return float(reward), info
+    @workload.setter
+    def workload(self, workload: Any) -> None:
+        self._workload, self._prepared = workload, None
+
+    def prepared_workload(self) -> Any:
+        """The workload as the simulator prepared it, once (lowered, parsed)."""
+        if self._prepared is None:
+            self._prepared = self.simulator.prepare(self._workload)
+        return self._prepared
+
+    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]] | np.ndarray) -> Evaluations:
+        """Score many designs, given as dicts or as an index matrix (designs x parameters),
+        in one simulator batch. A design outside the space (a bad value, an index out of
+        range, a broken constraint) is not raised: it is an invalid record with the reason."""
+        indices, designs, reasons = self._check(designs)
+        inside = np.array([r is None for r in reasons], dtype=bool)
+        names = self.simulator.metric_names
+        if inside.all():
+            result = self._simulate(indices)
+        else:
+            part = self._simulate(indices[inside])
+            metrics = {n: np.full(len(reasons), np.nan) for n in names}
+            for n in names:
+                metrics[n][inside] = part.metrics[n]
+            valid = np.zeros(len(reasons), dtype=bool)
+            valid[inside] = part.valid
+            for i, reason in zip(np.flatnonzero(inside), part.reasons, strict=True):
+                reasons[i] = reason
+            details = None
+            if part.details is not None:
+                details = [None] * len(reasons)
+                for i, d in zip(np.flatnonzero(inside), part.details, strict=True):
+                    details[i] = d
+            result = BatchResult(metrics, valid, reasons, details)
+        return self.score(result, indices, designs)
+
+    def _simulate(self, indices: np.ndarray) -> BatchResult:
+        if not len(indices):
+            return BatchResult({n: np.empty(0) for n in self.simulator.metric_names},
+                               np.empty(0, dtype=bool), [])
+        return self.simulator.evaluate_batch(self.space.columns(indices),
+                                             self.prepared_workload())
+
+    def _check(self, designs: Sequence[Mapping[str, Any]] | np.ndarray
+               ) -> tuple[np.ndarray, list[dict] | None, list[str | None]]:
+        """Choice indices (-1 rows outside the space), the canonical dicts when the batch
+        came as dicts, and a reason per design outside the space (None inside)."""
+        space = self.space
+        if isinstance(designs, np.ndarray):
+            if designs.ndim != 2 or designs.shape[1] != len(space.nvec) or \
+                    designs.dtype.kind not in "iu":
+                raise InvalidArgumentError("designs", designs.shape,
+                                           f"an integer matrix of n x {len(space.nvec)} "
+                                           "choice indices, or a list of design dicts")
+            indices = designs.astype(np.int64, copy=True)
+            reasons: list[str | None] = [None] * len(indices)
+            bad = (indices < 0) | (indices >= space.nvec)
+            for i, k in zip(*np.nonzero(bad), strict=True):
+                if reasons[i] is None:
+                    reasons[i] = str(InvalidDesignError(space.names[k], int(indices[i, k]),
+                                                        f"choice indices 0..{space.nvec[k] - 1}"))
+            if space.constraints:
+                for i in np.flatnonzero(~bad.any(axis=1)):
+                    broken = space.violations(space.from_index(indices[i]))
+                    if broken:
+                        reasons[i] = broken[0]
+            indices[bad.any(axis=1)] = -1
+            return indices, None, reasons
+        indices = np.full((len(designs), len(space.nvec)), -1, dtype=np.int64)
+        checked, reasons = [], []
+        for i, design in enumerate(designs):
+            try:
+                canonical = space.validate(design)
+            except InvalidDesignError as error:
+                checked.append(dict(design))
+                reasons.append(str(error))
+                continue
+            indices[i] = space.to_index(canonical)
+            checked.append(canonical)
+            reasons.append(None)
+        return indices, checked, reasons
+
+    def score(self, result: BatchResult, indices: np.ndarray | None = None,
+              designs: list[dict[str, Any]] | None = None) -> Evaluations:
+        """Count and reward the evaluations of `result` (the designs given by `indices`,
+        -1 rows outside the space, or by `designs`) once, and add the valid ones to the
+        archive (over the objective's goals, in every mode). In pareto mode each record
+        also gets its hypervolume gain over the archive as the batch found it."""
+        n, objective = len(result), self.objective
+        if indices is None:
+            indices = np.full((n, len(self.space.nvec)), -1, dtype=np.int64)
+        valid = result.valid
+        goals = {g: result.metrics[g][valid] for g in objective.metric_names}
+        objectives = np.full((n, len(objective.goals)), INVALID_OBJECTIVE)
+        rewards = np.full(n, float(objective.reward_range[0]))
+        feasible, targets_met = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        if valid.any():
+            objectives[valid] = objective.minimization_form(goals)
+            rewards[valid] = objective.reward(goals)
+            feasible[valid] = objective.feasible(goals)
+            targets_met[valid] = objective.targets_met(goals)
+        counts = self.evaluations + 1 + np.arange(n)
+        self.evaluations += n
+        gains = None
+        if objective.mode == "pareto":
+            gains = np.zeros(n)
+            for i in np.flatnonzero(valid):
+                gains[i] = self.archive.gain(objectives[i])
+        batch = Evaluations(self.space, indices, result, objectives, rewards, feasible,
+                            targets_met, counts, designs, gains)
+        positions = np.flatnonzero(valid)
+        self.archive.add_batch(objectives[valid], lambda j: batch[int(positions[j])])
+        if objective.mode == "pareto":
+            batch.hypervolume = self.archive.hypervolume()
+        return batch
 
     @contextmanager
     def detached(self) -> Iterator[None]:
@@ -169,16 +254,6 @@ class DesignEnv(gym.Env):
             yield
         finally:
             self.archive, self.evaluations = archive, count
-
-    def _simulate(self, designs: list[dict[str, Any]]) -> list[tuple[dict, str | None]]:
-        """(metrics, why the design is invalid or None) per design: from the simulator's
-        `evaluate_batch_explained` when it has one, so its reasons reach `info["error"]`."""
-        if not designs:
-            return []
-        explained = getattr(self.simulator, "evaluate_batch_explained", None)
-        if explained is not None:
-            return explained(designs, self.workload)
-        return [(m, None) for m in self.simulator.evaluate_batch(designs, self.workload)]
 
     # -- gymnasium API -------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
@@ -197,7 +272,8 @@ class DesignEnv(gym.Env):
             if not self.action_space.contains(index):
                 raise InvalidArgumentError("action", index.tolist(),
                                            f"choice indices below {self.space.nvec.tolist()}")
-            reward, info = self.evaluate_batch([self.space.from_index(index)])[0]
+            batch = self.evaluate_batch(index[None, :])
+            reward, info = float(batch.rewards[0]), batch.info(0)
             self._steps += 1
             self._last = info
             terminated = self.max_steps == 1 or (
@@ -213,7 +289,8 @@ class DesignEnv(gym.Env):
         self._steps += 1
         if self._steps < len(self.space.parameters):
             return self._observation(), 0.0, False, False, {"evaluations": self.evaluations}
-        reward, info = self.evaluate_batch([self.space.from_index(self._index)])[0]
+        batch = self.evaluate_batch(self._index[None, :])
+        reward, info = float(batch.rewards[0]), batch.info(0)
         self._last = info
         return self._observation(), reward, True, False, info
 
@@ -233,6 +310,15 @@ class DesignEnv(gym.Env):
                    else np.zeros(len(self.objective.goals)))
         design = self.space.to_normalized(info["design"])
         return np.concatenate([design, metrics]).astype(np.float32)
+
+    def observe_batch(self, batch: Evaluations) -> np.ndarray:
+        """`observe` of every record of `batch` (designs x observation), from its columns."""
+        design = self.space.normalize_index(np.maximum(batch.indices, 0))
+        metrics = np.zeros((len(batch), len(self.objective.goals)))
+        if batch.valid.any():
+            metrics[batch.valid] = self.objective.observe(
+                {g: batch.metrics[g][batch.valid] for g in self.objective.metric_names})
+        return np.concatenate([design, metrics], axis=1).astype(np.float32)
 
     def render(self):
         if self.render_mode != "ansi":

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -74,6 +74,39 @@ class ParetoArchive:
         self.payloads = [pl for pl, k in zip(self.payloads, keep, strict=True) if k] + [payload]
         self._volume = None
         return True
+
+    def add_batch(self, points: np.ndarray, payload: Callable[[int], Any]) -> None:
+        """Insert the rows of `points` as `add` one by one would (the same points stay, in
+        the same order); `payload(j)` is made only for the rows that stay."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, self.reference.size)
+        rest = np.arange(len(pts))
+        if len(self.points) and len(pts):  # rows an archived point weakly dominates
+            weakly = np.all(self.points[None, :, :] <= pts[:, None, :], axis=2).any(axis=1)
+            rest = rest[~weakly]
+        front = []
+        while len(rest):  # the smallest sum is non-dominated; drop what it weakly dominates
+            best = rest[np.argmin(pts[rest].sum(axis=1))]
+            front.append(best)
+            rest = rest[~np.all(pts[best] <= pts[rest], axis=1)]
+        if not front:
+            return
+        front = np.sort(front)
+        new = pts[front]
+        beaten = (np.all(new[:, None, :] <= self.points[None, :, :], axis=2)
+                  & np.any(new[:, None, :] < self.points[None, :, :], axis=2)).any(axis=0)
+        self.points = np.vstack([self.points[~beaten], new])
+        self.payloads = [pl for pl, b in zip(self.payloads, beaten, strict=True) if not b] + [
+            payload(int(j)) for j in front]
+        self._volume = None
+
+    def gain(self, point: np.ndarray) -> float:
+        """How much the hypervolume would grow if `point` were added (0 when dominated)."""
+        p = np.asarray(point, dtype=np.float64)
+        if np.any(p >= self.reference) or (
+                len(self.points) and np.any(np.all(self.points <= p, axis=1))):
+            return 0.0
+        alone = float(np.prod(self.reference - p))
+        return alone - hypervolume(np.maximum(self.points, p), self.reference)
 
     def hypervolume(self) -> float:
         """Exact hypervolume of the archive, recomputed only after an insertion."""

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.base import BatchResult, CostModel, Designs, Metrics
+from simulators.base import BatchResult, CostModel, Designs, Metrics, design_rows
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
@@ -222,10 +222,7 @@ class DRAMSimulator(CostModel):
         per core (the kernel releases the GIL); a design the controller cannot run (an option
         out of range, PerBank refresh on a standard without it) is invalid with the reason."""
         prepared = self.prepare(workload)
-        if isinstance(designs, Mapping):
-            names = list(designs)
-            designs = [dict(zip(names, values, strict=True))
-                       for values in zip(*(designs[n].tolist() for n in names), strict=True)]
+        designs = design_rows(designs)
 
         def one(design: Mapping[str, Any]) -> tuple[Metrics | None, str | None]:
             try:

@@ -29,10 +29,17 @@ def objective(mode):
 def test_rewards_are_finite_and_within_their_range(mode, values):
     obj = objective(mode)
     low, high = obj.reward_range
-    archive = obj.new_archive()
     for lat, energy, util in values:
-        r = obj.reward({"latency_s": lat, "energy_pj": energy, "utilization": util}, archive)
+        r = obj.reward({"latency_s": lat, "energy_pj": energy, "utilization": util})
         assert math.isfinite(r) and low <= r <= high
+    columns = {name: np.array(column) for name, column in
+               zip(("latency_s", "energy_pj", "utilization"), zip(*values, strict=True),
+                   strict=True)}
+    one_by_one = [obj.reward({k: v[i] for k, v in columns.items()}) for i in range(len(values))]
+    np.testing.assert_allclose(obj.reward(columns), one_by_one, rtol=1e-12)
+    assert obj.feasible(columns).tolist() == [
+        obj.feasible({k: v[i] for k, v in columns.items()}) for i in range(len(values))]
+    assert obj.minimization_form(columns).shape == (len(values), 3)
 
 
 def test_target_reward_is_one_at_and_beyond_target_and_continuous():
