@@ -83,11 +83,12 @@ class ParetoArchive:
         if len(self.points) and len(pts):  # rows an archived point weakly dominates
             weakly = np.all(self.points[None, :, :] <= pts[:, None, :], axis=2).any(axis=1)
             rest = rest[~weakly]
+        rest = rest[np.argsort(pts[rest].sum(axis=1), kind="stable")]
         front = []
         while len(rest):  # the smallest sum is non-dominated; drop what it weakly dominates
-            best = rest[np.argmin(pts[rest].sum(axis=1))]
+            best = rest[0]
             front.append(best)
-            rest = rest[~np.all(pts[best] <= pts[rest], axis=1)]
+            rest = rest[1:][np.any(pts[best] > pts[rest[1:]], axis=1)]
         if not front:
             return
         front = np.sort(front)
