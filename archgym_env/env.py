@@ -194,8 +194,12 @@ class DesignEnv(gym.Env):
                     broken = space.violations(space.from_index(indices[i]))
                     if broken:
                         reasons[i] = broken[0]
-            indices[bad.any(axis=1)] = -1
-            return indices, None, reasons
+            if not bad.any():
+                return indices, None, reasons
+            designs = [{p.name: p.choices[i] if 0 <= i < n else int(i) for p, i, n in
+                        zip(space.parameters, row, space.nvec, strict=True)} for row in indices]
+            indices[bad.any(axis=1)] = -1  # the dicts keep what was asked
+            return indices, designs, reasons
         indices = np.full((len(designs), len(space.nvec)), -1, dtype=np.int64)
         checked, reasons = [], []
         for i, design in enumerate(designs):

@@ -131,8 +131,7 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
         env = make("archgym/Systolic-v0").unwrapped
         designs = env.space.sample(np.random.default_rng(0), 37)
         spread = on_ray(env, 3).evaluate_batch(designs)
-        assert [info["metrics"] for _, info in spread] == \
-            [info["metrics"] for _, info in env.evaluate_batch(designs)]
+        assert [r.metrics for r in spread] == [r.metrics for r in env.evaluate_batch(designs)]
     finally:
         ray.shutdown()
     assert local.equals(on_ray_table)
@@ -150,14 +149,14 @@ def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
     env = make("archgym/Systolic-v0").unwrapped
     spread = on_ray(env, 2)
     designs = env.space.sample(np.random.default_rng(1), 9)
-    local = [info["metrics"] for _, info in env.evaluate_batch(designs)]
+    local = [r.metrics for r in env.evaluate_batch(designs)]
     for _ in range(2):  # the second session must not use the first one's objects
         assert start_ray(2)
         try:
             batches = [spread.evaluate_batch(designs) for _ in range(2)]
-            refs = spread.simulator._stored[2]
-            spread.evaluate_batch(designs)
-            assert spread.simulator._stored[2] is refs  # put once, then reused
+            refs = spread.prepared_workload().refs(ray, spread.simulator.simulator)
+            spread.evaluate_batch(designs)  # put once per session, then reused
+            assert spread.prepared_workload().refs(ray, spread.simulator.simulator) == refs
         finally:
             ray.shutdown()
-        assert [[info["metrics"] for _, info in batch] for batch in batches] == [local, local]
+        assert [[r.metrics for r in batch] for batch in batches] == [local, local]
