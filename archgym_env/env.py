@@ -24,11 +24,16 @@ class DesignEnv(gym.Env):
     """Search a hardware design space against a cost model.
 
     ## Description
-    Each evaluation runs the simulator on one design of `space` for `workload` and turns
-    its metrics into a reward with `objective`. Invalid designs (a broken constraint, a
-    non-finite metric, a reason from a simulator's optional
-    `evaluate_batch_explained(designs, workload) -> [(metrics, reason or None)]`) are never
-    raised: they get the objective's lowest reward and `info["valid"] = False` with the reason.
+    Each evaluation runs the simulator on designs of `space` for `workload` and scores
+    them with `objective`, once, into one record (`Evaluation`: design, choice indices,
+    metrics, validity, reason, the objective's minimization form, reward, reward vector).
+    `evaluate_batch(designs)` takes design dicts or an index matrix (designs x parameters)
+    and returns the batch as columns (`Evaluations`); the workload is prepared once
+    (`simulator.prepare`) and every batch is one simulator call. Invalid designs (a value
+    outside the space, a broken constraint, a reason from the simulator, a non-finite
+    metric) are never raised: they get the objective's lowest reward, `valid = False` and
+    the reason. The environment owns the Pareto archive over the goals (`archive`), in
+    every mode.
 
     ## Action Space
     | mode | space | meaning |
@@ -50,6 +55,10 @@ class DesignEnv(gym.Env):
 
     ## Rewards
     As the objective's mode gives (see `Objective`): bounded in `objective.reward_range`.
+    In pareto mode the reward is the hypervolume the design dominates alone in the
+    normalized box, so a design always earns the same reward; the history-dependent
+    hypervolume gain is `info["hypervolume_gain"]` (RL agents that want it as their reward
+    wrap the environment in `wrappers.HypervolumeGainReward`).
     In `sequential` mode every step but the last gives 0.
 
     ## Episode End
@@ -58,9 +67,11 @@ class DesignEnv(gym.Env):
     project's refine-for-N-steps episodes). `sequential`: terminated when every parameter is set.
 
     ## Info
-    `design` (decoded), `valid`, `metrics` (raw), `feasible` (hard limits hold),
-    `targets_met`, `evaluations` (count since creation or the last seeded reset),
-    `reward_vector` and `hypervolume` (pareto; the archive also restarts on a seeded reset).
+    `Evaluation.info()`: `design` (decoded), `valid`, `error` (the reason, None when valid),
+    `metrics` (raw), `feasible` (hard limits hold), `targets_met`, `evaluations` (count
+    since creation or the last seeded reset), `objectives` (minimization form) and
+    `reward_vector`; in pareto mode also `hypervolume_gain` and `hypervolume` (the
+    archive's; the archive also restarts on a seeded reset).
 
     ## Arguments
     | argument | meaning |

@@ -141,6 +141,27 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
         assert rows == _rows(tmp_path / "ray" / run.key / "evaluations.jsonl")
 
 
+def test_ray_backend_keeps_mapping_reasons_and_details():
+    ray = pytest.importorskip("ray")
+    from agents.experiments.ray_pool import on_ray, start_ray
+
+    env = make("archgym/Mapping-v0").unwrapped
+    index = np.random.default_rng(2).integers(0, env.space.nvec, size=(40, len(env.space.nvec)))
+    local = env.evaluate_batch(index)
+    assert not local.valid.all() and local.valid.any()
+    assert start_ray(2)
+    try:
+        spread = on_ray(env, 2)
+        assert spread.simulator.metrics == env.simulator.metrics
+        assert spread.simulator.version == env.simulator.version
+        remote = spread.evaluate_batch(index)
+    finally:
+        ray.shutdown()
+    assert remote.reasons == local.reasons and any(local.reasons)
+    np.testing.assert_array_equal(remote.valid, local.valid)
+    np.testing.assert_array_equal(remote.rewards, local.rewards)
+
+
 @pytest.mark.slow  # starts Ray twice
 def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
     ray = pytest.importorskip("ray")

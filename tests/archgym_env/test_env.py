@@ -203,3 +203,19 @@ def test_detached_evaluations_leave_archive_and_count_even_on_error():
         assert env.evaluations == 3 and env.archive is not archive
         raise InvalidArgumentError("design", "x", "anything")
     assert env.archive is archive and env.archive.hypervolume() == hv and env.evaluations == 1
+
+
+def test_hypervolume_gain_reward_wrapper_gives_the_gain():
+    from archgym_env.wrappers import HypervolumeGainReward
+
+    env = HypervolumeGainReward(make("archgym/Systolic-v0", reward="pareto",
+                                     references=PARETO_REFERENCES))
+    env.reset(seed=0)
+    gains = []
+    for design in env.unwrapped.space.sample(np.random.default_rng(3), 20):
+        _, reward, _, _, info = env.step(env.unwrapped.space.to_index(design))
+        assert reward == info["hypervolume_gain"]
+        gains.append(reward)
+    assert sum(gains) == pytest.approx(env.unwrapped.archive.hypervolume())
+    with pytest.raises(InvalidArgumentError, match="pareto"):
+        HypervolumeGainReward(make("archgym/Systolic-v0"))
