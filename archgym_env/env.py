@@ -20,6 +20,24 @@ from simulators.errors import InvalidArgumentError, InvalidDesignError
 MODES = ("one_shot", "sequential")
 
 
+def _scatter(base: BatchResult, parts: Sequence[tuple[np.ndarray, BatchResult]]) -> BatchResult:
+    """`base` with each part's rows written at its positions."""
+    metrics = {n: column.copy() for n, column in base.metrics.items()}
+    valid, reasons = base.valid.copy(), list(base.reasons)
+    details = list(base.details) if base.details is not None else None
+    for rows, part in parts:
+        for n in metrics:
+            metrics[n][rows] = part.metrics[n]
+        valid[rows] = part.valid
+        if part.details is not None and details is None:
+            details = [None] * len(valid)
+        for j, i in enumerate(rows):
+            reasons[i] = part.reasons[j]
+            if part.details is not None:
+                details[i] = part.details[j]
+    return BatchResult(metrics, valid, reasons, details)
+
+
 class DesignEnv(gym.Env):
     """Search a hardware design space against a cost model.
 
@@ -83,6 +101,8 @@ class DesignEnv(gym.Env):
     | `mode` | `one_shot` or `sequential` |
     | `max_steps` | steps per episode in `one_shot` mode |
     | `groupings` | named agent groupings of the parameters for the multi-agent form |
+    | `workload_parameter` | a parameter naming the design's workload (then `workload` maps |
+    |  | each of its choices to a workload, each prepared once, one batch per workload) |
 
     ## Version History
     * v0: initial version.
@@ -93,7 +113,8 @@ class DesignEnv(gym.Env):
     def __init__(self, space: DesignSpace, simulator: Simulator, workload: Any,
                  objective: Objective, mode: str = "one_shot", max_steps: int = 1,
                  render_mode: str | None = None,
-                 groupings: Mapping[str, Mapping[str, Sequence[str]]] | None = None):
+                 groupings: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+                 workload_parameter: str | None = None):
         if mode not in MODES:
             raise InvalidArgumentError("mode", mode, ", ".join(MODES))
         if not (isinstance(max_steps, int) and max_steps >= 1):
@@ -106,6 +127,13 @@ class DesignEnv(gym.Env):
         if missing:
             raise InvalidArgumentError("objective metric", missing[0],
                                        ", ".join(simulator.metric_names))
+        if workload_parameter is not None:
+            choices = space[workload_parameter].choices
+            if not isinstance(workload, Mapping) or any(c not in workload for c in choices):
+                raise InvalidArgumentError("workload", type(workload).__name__,
+                                           f"a mapping with a workload for every choice of "
+                                           f"{workload_parameter}: {', '.join(map(str, choices))}")
+        self.workload_parameter = workload_parameter
         self.space, self.simulator, self.workload = space, simulator, workload  # prepared once
         self.objective, self.mode, self.max_steps = objective, mode, max_steps
         self.render_mode = render_mode
@@ -131,7 +159,8 @@ class DesignEnv(gym.Env):
         DesignEnv.__init__(clone, self.space, simulator or self.simulator, self.workload,
                            self.objective, mode=mode or self.mode,
                            max_steps=max_steps or (self.max_steps if mode is None else 1),
-                           render_mode=self.render_mode, groupings=self.groupings)
+                           render_mode=self.render_mode, groupings=self.groupings,
+                           workload_parameter=self.workload_parameter)
         return clone
 
     # -- evaluation, shared with agents and vector environments -------------------
@@ -141,46 +170,54 @@ class DesignEnv(gym.Env):
 
     @workload.setter
     def workload(self, workload: Any) -> None:
-        self._workload, self._prepared = workload, None
+        self._workload, self._prepared = workload, {}
 
-    def prepared_workload(self) -> Any:
-        """The workload as the simulator prepared it, once (lowered, parsed)."""
-        if self._prepared is None:
-            self._prepared = self.simulator.prepare(self._workload)
-        return self._prepared
+    def prepared_workload(self, key: Any = None) -> Any:
+        """The workload (the one named `key` when the design picks it, see
+        `workload_parameter`) as the simulator prepared it, once (lowered, parsed)."""
+        if key not in self._prepared:
+            raw = self._workload if self.workload_parameter is None else self._workload[key]
+            self._prepared[key] = self.simulator.prepare(raw)
+        return self._prepared[key]
 
     def evaluate_batch(self, designs: Sequence[Mapping[str, Any]] | np.ndarray) -> Evaluations:
         """Score many designs, given as dicts or as an index matrix (designs x parameters),
-        in one simulator batch. A design outside the space (a bad value, an index out of
-        range, a broken constraint) is not raised: it is an invalid record with the reason."""
+        in one simulator batch per workload. A design outside the space (a bad value, an
+        index out of range, a broken constraint) is not raised: it is an invalid record
+        with the reason."""
         indices, designs, reasons = self._check(designs)
-        inside = np.array([r is None for r in reasons], dtype=bool)
-        names = self.simulator.metric_names
-        if inside.all():
+        inside = np.flatnonzero([r is None for r in reasons])
+        if len(inside) == len(reasons):
             result = self._simulate(indices)
         else:
-            part = self._simulate(indices[inside])
-            metrics = {n: np.full(len(reasons), np.nan) for n in names}
-            for n in names:
-                metrics[n][inside] = part.metrics[n]
-            valid = np.zeros(len(reasons), dtype=bool)
-            valid[inside] = part.valid
-            for i, reason in zip(np.flatnonzero(inside), part.reasons, strict=True):
-                reasons[i] = reason
-            details = None
-            if part.details is not None:
-                details = [None] * len(reasons)
-                for i, d in zip(np.flatnonzero(inside), part.details, strict=True):
-                    details[i] = d
-            result = BatchResult(metrics, valid, reasons, details)
+            outside = BatchResult({n: np.full(len(reasons), np.nan)
+                                   for n in self.simulator.metric_names},
+                                  np.zeros(len(reasons), dtype=bool), list(reasons))
+            result = _scatter(outside, [(inside, self._simulate(indices[inside]))])
         return self.score(result, indices, designs)
 
     def _simulate(self, indices: np.ndarray) -> BatchResult:
+        """The simulator's batch of in-space designs: one call, or one per workload when
+        the design picks its workload (that parameter is not passed to the simulator)."""
         if not len(indices):
             return BatchResult({n: np.empty(0) for n in self.simulator.metric_names},
                                np.empty(0, dtype=bool), [])
-        return self.simulator.evaluate_batch(self.space.columns(indices),
-                                             self.prepared_workload())
+        columns = self.space.columns(indices)
+        if self.workload_parameter is None:
+            return self.simulator.evaluate_batch(columns, self.prepared_workload())
+        del columns[self.workload_parameter]
+        k = self.space.names.index(self.workload_parameter)
+        choices = self.space[self.workload_parameter].choices
+        parts = []
+        for choice in np.unique(indices[:, k]):
+            rows = np.flatnonzero(indices[:, k] == choice)
+            part = {name: column[rows] for name, column in columns.items()}
+            parts.append((rows, self.simulator.evaluate_batch(
+                part, self.prepared_workload(choices[choice]))))
+        empty = BatchResult({n: np.full(len(indices), np.nan)
+                             for n in self.simulator.metric_names},
+                            np.zeros(len(indices), dtype=bool), [None] * len(indices))
+        return _scatter(empty, parts)
 
     def _check(self, designs: Sequence[Mapping[str, Any]] | np.ndarray
                ) -> tuple[np.ndarray, list[dict] | None, list[str | None]]:

@@ -219,3 +219,27 @@ def test_hypervolume_gain_reward_wrapper_gives_the_gain():
     assert sum(gains) == pytest.approx(env.unwrapped.archive.hypervolume())
     with pytest.raises(InvalidArgumentError, match="pareto"):
         HypervolumeGainReward(make("archgym/Systolic-v0"))
+
+
+def test_a_design_can_pick_its_workload():
+    from archgym_env.systolic_env import SYSTOLIC_SPACE
+    from simulators.workloads import network
+
+    nets = {"resnet18": network("resnet18", resolution=64),
+            "mobilenet_v2": network("mobilenet_v2", resolution=64)}
+    space = DesignSpace((*SYSTOLIC_SPACE.parameters, Categorical("network", tuple(nets))))
+    objective = make_objective("target", ("latency_s",), SIM.metric_names,
+                               targets={"latency_s": 1e-4})
+    env = DesignEnv(space, SIM, nets, objective, workload_parameter="network")
+    check_env(env, skip_render_check=True)
+    index = np.random.default_rng(0).integers(0, space.nvec, size=(30, len(space.nvec)))
+    batch = env.evaluate_batch(index)
+    assert len({r.design["network"] for r in batch}) == 2
+    for record in batch:
+        hardware = {k: v for k, v in record.design.items() if k != "network"}
+        assert record.metrics == SIM.evaluate(hardware, nets[record.design["network"]])
+    assert set(env._prepared) == {"resnet18", "mobilenet_v2"}
+    assert env.prepared_workload("resnet18").macs == nets["resnet18"].macs
+    with pytest.raises(InvalidArgumentError, match="network"):
+        DesignEnv(space, SIM, {"resnet18": nets["resnet18"]}, objective,
+                  workload_parameter="network")
