@@ -79,19 +79,18 @@ class ParetoArchive:
         """Insert the rows of `points` as `add` one by one would (the same points stay, in
         the same order); `payload(j)` is made only for the rows that stay."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, self.reference.size)
-        rest = np.arange(len(pts))
-        if len(self.points) and len(pts):  # rows an archived point weakly dominates
-            weakly = np.all(self.points[None, :, :] <= pts[:, None, :], axis=2).any(axis=1)
-            rest = rest[~weakly]
-        rest = rest[np.argsort(pts[rest].sum(axis=1), kind="stable")]
+        rest = np.argsort(pts.sum(axis=1), kind="stable")
         front = []
         while len(rest):  # the smallest sum is non-dominated; drop what it weakly dominates
             best = rest[0]
             front.append(best)
             rest = rest[1:][np.any(pts[best] > pts[rest[1:]], axis=1)]
-        if not front:
-            return
         front = np.sort(front)
+        if len(self.points) and len(front):  # front points an archived one weakly dominates
+            weakly = np.all(self.points[None, :, :] <= pts[front][:, None, :], axis=2).any(axis=1)
+            front = front[~weakly]
+        if not len(front):
+            return
         new = pts[front]
         beaten = (np.all(new[:, None, :] <= self.points[None, :, :], axis=2)
                   & np.any(new[:, None, :] < self.points[None, :, :], axis=2)).any(axis=0)
