@@ -52,6 +52,29 @@ def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
     return float(volume)
 
 
+def _front(pts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The rows of `order` (sorted by coordinate sum, ties by position) that no other row
+    weakly dominates, the first of equal rows kept: the smallest sum is non-dominated, so
+    take it and drop what it weakly dominates, until nothing is left."""
+    front = []
+    cols = [np.ascontiguousarray(pts[order, j]) for j in range(pts.shape[1])]
+    while len(order):
+        front.append(order[0])
+        keep = np.zeros(len(order) - 1, dtype=bool)
+        for col in cols:
+            keep |= col[1:] < col[0]
+        order, cols = order[1:][keep], [col[1:][keep] for col in cols]
+    return np.array(front, dtype=np.int64)
+
+
+def _weakly_dominated(points: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Mask of the rows of `points` that some row of `by` weakly dominates."""
+    hit = np.ones((len(points), len(by)), dtype=bool)
+    for j in range(points.shape[1]):
+        hit &= by[None, :, j] <= points[:, j, None]
+    return hit.any(axis=1)
+
+
 class ParetoArchive:
     """The non-dominated points seen so far, each with a payload (design, metrics...)."""
 
@@ -79,16 +102,14 @@ class ParetoArchive:
         """Insert the rows of `points` as `add` one by one would (the same points stay, in
         the same order); `payload(j)` is made only for the rows that stay."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, self.reference.size)
-        rest = np.argsort(pts.sum(axis=1), kind="stable")
-        front = []
-        while len(rest):  # the smallest sum is non-dominated; drop what it weakly dominates
-            best = rest[0]
-            front.append(best)
-            rest = rest[1:][np.any(pts[best] > pts[rest[1:]], axis=1)]
-        front = np.sort(front)
+        order = np.argsort(pts.sum(axis=1), kind="stable")
+        seed = _front(pts, order[:64])  # a few good points drop most of a large batch at once
+        rest = order[64:]
+        if len(rest):
+            rest = rest[~_weakly_dominated(pts[rest], pts[seed])]
+        front = np.sort(_front(pts, np.concatenate([seed, rest])))
         if len(self.points) and len(front):  # front points an archived one weakly dominates
-            weakly = np.all(self.points[None, :, :] <= pts[front][:, None, :], axis=2).any(axis=1)
-            front = front[~weakly]
+            front = front[~_weakly_dominated(pts[front], self.points)]
         if not len(front):
             return
         new = pts[front]

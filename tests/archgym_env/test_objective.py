@@ -142,3 +142,17 @@ def test_a_callable_budget_is_called_only_when_the_mode_needs_it(mode, given_own
     field = {"targets": "target", "limits": "limit", "references": "reference"}[table[mode]]
     assert {g.metric: getattr(g, field) for g in made.goals if g.metric in own} == (
         own if given_own else {m: budget[m] for m in own})
+
+
+@given(batches=st.lists(st.lists(st.tuples(*[st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5])]
+                                            * 3), max_size=120), min_size=1, max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_adding_a_batch_is_adding_its_points_one_by_one(batches):
+    one_by_one, batched = ParetoArchive(np.ones(3)), ParetoArchive(np.ones(3))
+    for b, batch in enumerate(batches):
+        for j, point in enumerate(batch):
+            one_by_one.add(point, (b, j))
+        batched.add_batch(np.array(batch).reshape(-1, 3), lambda j, b=b: (b, j))
+        assert batched.payloads == one_by_one.payloads
+        np.testing.assert_array_equal(batched.points, one_by_one.points)
+        assert batched.hypervolume() == one_by_one.hypervolume()
