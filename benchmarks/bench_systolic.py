@@ -18,35 +18,36 @@ import numpy as np
 from archgym_env.registry import make
 
 
-def best_seconds(call, repeat: int) -> float:
-    times = []
+def best_seconds(calls, repeat: int) -> list[float]:
+    """The best time of each call over `repeat` rounds, the calls interleaved in each round
+    so that a change in machine load hits them alike."""
+    best = [float("inf")] * len(calls)
     for _ in range(repeat):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return min(times)
+        for i, call in enumerate(calls):
+            start = time.perf_counter()
+            call()
+            best[i] = min(best[i], time.perf_counter() - start)
+    return best
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--designs", type=int, default=20_000)
     parser.add_argument("--num-envs", type=int, default=1000)
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     env = make("archgym/Systolic-v0").unwrapped
     space, sim, workload = env.space, env.simulator, env.prepared_workload()
     index = np.random.default_rng(0).integers(0, space.nvec, size=(args.designs, len(space.nvec)))
     few = [space.from_index(row) for row in index[:500]]
 
-    model = best_seconds(lambda: sim.evaluate_batch(space.columns(index), workload), args.repeat)
-    one_by_one = best_seconds(lambda: [sim.evaluate(d, workload) for d in few], 1) \
+    one_by_one = best_seconds([lambda: [sim.evaluate(d, workload) for d in few]], 1)[0] \
         * args.designs / len(few)
 
     def env_batch():
         env.reset(seed=0)
         env.evaluate_batch(index)
 
-    in_env = best_seconds(env_batch, args.repeat)
     vec = gym.make_vec("archgym/Systolic-v0", num_envs=args.num_envs)
     steps = [index[i: i + args.num_envs] for i in range(0, len(index), args.num_envs)]
     steps = [s for s in steps if len(s) == args.num_envs]
@@ -57,7 +58,10 @@ def main() -> None:
         for actions in steps:
             vec.step(actions)
 
-    vector = best_seconds(vec_steps, args.repeat) * args.designs / n_vec
+    model, in_env, vector = best_seconds(
+        [lambda: sim.evaluate_batch(space.columns(index), workload), env_batch, vec_steps],
+        args.repeat)
+    vector *= args.designs / n_vec
 
     def line(label: str, seconds: float) -> str:
         return (f"  {label:<34}{args.designs / seconds:10.0f} designs/s  "
