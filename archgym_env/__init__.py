@@ -1,6 +1,7 @@
 """Design spaces, objectives, environments and their registry."""
 
 from archgym_env.env import DesignEnv
+from archgym_env.evaluation import Evaluation, Evaluations
 from archgym_env.objective import Goal, Objective, make_objective
 from archgym_env.pareto import ParetoArchive, hypervolume
 from archgym_env.registry import ENVIRONMENTS, make, register_envs
@@ -17,7 +18,8 @@ from archgym_env.space import (
 register_envs()
 
 __all__ = [
-    "ENVIRONMENTS", "Categorical", "Constraint", "Continuous", "DesignEnv", "DesignSpace", "Goal",
+    "ENVIRONMENTS", "Categorical", "Constraint", "Continuous", "DesignEnv", "DesignSpace",
+    "Evaluation", "Evaluations", "Goal",
     "IntRange", "Objective", "ParetoArchive", "Parameter", "PowerOfTwo", "hypervolume", "make",
     "make_objective", "register_envs",
 ]

@@ -17,6 +17,7 @@ from simulators.accelerator.mapping import Mapping
 from simulators.accelerator.presets import PRESETS, preset
 from simulators.accelerator.simulator import MappingSimulator
 from simulators.accelerator.timeloop import TimeloopArch, load_arch, load_mapping
+from simulators.base import BatchResult
 from simulators.errors import ArchGymError, InvalidArgumentError
 from simulators.workloads import Layer
 
@@ -135,11 +136,13 @@ class MappingEnv(DesignEnv):
             mapping = load_mapping(mapping, self.timeloop)
         mapping.check_levels(self.simulator.arch)
         metrics, result = self.simulator.evaluate_mapping(mapping)
-        outcome = {"metrics": metrics} if result.valid else {"error": result.reason}
-        reward, info = self.score({"design": mapping.to_dict(), "valid": result.valid,
-                                   **outcome})
+        scored = BatchResult.from_rows([metrics if result.valid else None],
+                                       self.simulator.metric_names,
+                                       [None if result.valid else result.reason])
+        batch = self.score(scored, designs=[mapping.to_dict()])
+        info = batch.info(0)
         info["mapping_text"] = mapping.to_text(self.simulator.arch)
-        return reward, info
+        return float(batch.rewards[0]), info
 
 
 def _timeloop_arch(arch: Any, ert: Any) -> TimeloopArch:

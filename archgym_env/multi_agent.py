@@ -146,15 +146,13 @@ class MultiAgentDesignEnv(ParallelEnv):
         self._state = obs
         rewards = {a: float(reward) for a in self.agents}
         if self.agent_reward == "difference" and info["valid"]:
-            counterfactuals = []
-            for agent in self.agents:
-                alone = index.copy()
-                alone[self._columns[agent]] = self._default[self._columns[agent]]
-                counterfactuals.append(self.env.space.from_index(alone))
+            counterfactuals = np.tile(index, (len(self.agents), 1))
+            for row, agent in enumerate(self.agents):
+                counterfactuals[row, self._columns[agent]] = self._default[self._columns[agent]]
             with self.env.detached():  # the episode's archive and count stay as they are
                 results = self.env.evaluate_batch(counterfactuals)
-            rewards = {a: float(reward - r) for a, (r, _) in zip(self.agents, results,
-                                                                  strict=True)}
+            rewards = {a: float(reward - r) for a, r in zip(self.agents, results.rewards,
+                                                             strict=True)}
         agents = list(self.agents)
         if terminated or truncated:
             self.agents = []

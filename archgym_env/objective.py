@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 import numpy as np
 
@@ -18,6 +19,7 @@ MODES = ("target", "constrained", "weighted", "pareto")
 def _is_number(value) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 WEIGHTED_CLIP_DECADES = 10.0  # each weighted term is clipped to +-10 decades
+INVALID_OBJECTIVE = 1e12  # an invalid design's minimization form, per goal (and the cap)
 
 
 @dataclass(frozen=True)
@@ -49,8 +51,18 @@ class Goal:
 
     def ratio(self, value: float, to: float) -> float:
         """How far `value` is from `to` in the good direction: >= 1 means at or beyond it."""
-        value = max(float(value), 1e-300)
-        return to / value if self.direction == "min" else value / to
+        return float(self.ratios(np.float64(value), to))
+
+    def ratios(self, values: np.ndarray, to: float) -> np.ndarray:
+        """`ratio` of every entry of `values`."""
+        values = np.maximum(np.asarray(values, dtype=np.float64), 1e-300)
+        return to / values if self.direction == "min" else values / to
+
+    def scores(self, values: np.ndarray) -> np.ndarray:
+        """`score` of every entry of `values`."""
+        if self.target is None:
+            return np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
+        return np.minimum(1.0, self.ratios(values, self.target))
 
     def meets(self, value: float, bound: float | None) -> bool:
         return bound is None or self.ratio(value, bound) >= 1.0
@@ -59,14 +71,16 @@ class Goal:
         """Target closeness in [0, 1]: 1 at or beyond the target, target/x (or x/target) short
         of it. Unlike the reference project's target/|x - target| it is finite at the target.
         A maximized metric with no target (accuracy, utilization) scores its value in [0, 1]."""
-        if self.target is None:
-            return float(np.clip(value, 0.0, 1.0))
-        return min(1.0, self.ratio(value, self.target))
+        return float(self.scores(np.float64(value)))
 
     def minimization_form(self, value: float) -> float:
         """Value / reference for 'min', reference / value for 'max': 1 is the reference point."""
+        return float(self.minimization_forms(np.float64(value)))
+
+    def minimization_forms(self, values: np.ndarray) -> np.ndarray:
+        """`minimization_form` of every entry of `values`."""
         ref = self.reference if self.reference is not None else self.scale
-        return 1.0 / self.ratio(value, ref)
+        return 1.0 / self.ratios(values, ref)
 
 
 @dataclass(frozen=True)
@@ -80,7 +94,13 @@ class Objective:
         weighted: sum over goals of weight * decades better than the goal's scale,
             weights normalized, each term clipped to +-10: in [-10, 10].
         pareto: a vector (one entry per goal, larger is better); the scalar reward is the
-            hypervolume gain of the archive in the normalized box [0, 1]^k, in [0, 1].
+            hypervolume the design dominates alone in the normalized box [0, 1]^k, in
+            [0, 1]: the same design always gets the same reward, so scalar agents that keep
+            survivors or cache values see a fixed target. The environment reports the
+            history-dependent hypervolume gain next to it (`hypervolume_gain`).
+
+    Every method that takes `metrics` accepts one design's values (name -> float) or
+    columns (name -> array, one entry per design) and answers in kind.
     """
 
     mode: str
@@ -147,51 +167,59 @@ class Objective:
             return -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES
         return 0.0, 1.0
 
-    def feasible(self, metrics: Mapping[str, float]) -> bool:
+    def feasible(self, metrics: Mapping[str, Any]) -> Any:
         """Every hard limit holds."""
-        return all(g.meets(metrics[g.metric], g.limit) for g in self.goals)
+        return self._all(metrics, "limit")
 
-    def targets_met(self, metrics: Mapping[str, float]) -> bool:
-        return all(g.meets(metrics[g.metric], g.target) for g in self.goals)
+    def targets_met(self, metrics: Mapping[str, Any]) -> Any:
+        return self._all(metrics, "target")
 
-    def reward(self, metrics: Mapping[str, float], archive: ParetoArchive | None = None) -> float:
-        """The scalar reward of one evaluation (pareto mode adds the point to `archive`)."""
+    def _all(self, metrics: Mapping[str, Any], bound: str) -> Any:
+        held = np.ones(np.shape(metrics[self.goals[0].metric]), dtype=bool)
+        for g in self.goals:
+            if getattr(g, bound) is not None:
+                held &= g.ratios(metrics[g.metric], getattr(g, bound)) >= 1.0
+        return held if held.ndim else bool(held)
+
+    def reward(self, metrics: Mapping[str, Any]) -> Any:
+        """The scalar reward of an evaluation (a float, or an array for columns)."""
         if self.mode == "target":
             weights = np.array([g.weight for g in self.goals])
-            scores = np.array([g.score(metrics[g.metric]) for g in self.goals])
+            scores = np.stack([g.scores(metrics[g.metric]) for g in self.goals], axis=-1)
             total = weights.sum()
-            return float(scores @ weights / total) if total > 0 else float(scores.mean())
-        if self.mode == "constrained":
+            reward = scores @ weights / total if total > 0 else scores.mean(axis=-1)
+        elif self.mode == "constrained":
             quality = next(g for g in self.goals if g.metric == self.quality)
-            penalty = sum(min(1.0, 1.0 / g.ratio(metrics[g.metric], g.limit) - 1.0)
-                          for g in self.goals
-                          if g.limit is not None and not g.meets(metrics[g.metric], g.limit))
-            return quality.score(metrics[self.quality]) - penalty
-        if self.mode == "weighted":
+            reward = quality.scores(metrics[self.quality])
+            for g in self.goals:
+                if g.limit is not None:
+                    excess = 1.0 / g.ratios(metrics[g.metric], g.limit) - 1.0
+                    reward = reward - np.where(excess > 0, np.minimum(1.0, excess), 0.0)
+        elif self.mode == "weighted":
             total = sum(g.weight for g in self.goals)
-            return float(sum(
-                g.weight / total * np.clip(math.log10(g.ratio(metrics[g.metric], g.scale)),
-                                           -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES)
-                for g in self.goals))
-        if archive is None:
-            raise InvalidArgumentError("archive", None, "a ParetoArchive in pareto mode")
-        before = archive.hypervolume()
-        archive.add(self.minimization_form(metrics), dict(metrics))
-        return float(np.clip(archive.hypervolume() - before, 0.0, 1.0))
+            reward = sum(g.weight / total * np.clip(np.log10(g.ratios(metrics[g.metric], g.scale)),
+                                                    -WEIGHTED_CLIP_DECADES, WEIGHTED_CLIP_DECADES)
+                         for g in self.goals)
+        else:  # the box between the design and the reference point (1, ..., 1)
+            reward = np.prod(np.clip(1.0 - self.minimization_form(metrics), 0.0, 1.0), axis=-1)
+        return reward if np.ndim(reward) else float(reward)
 
-    def reward_vector(self, metrics: Mapping[str, float]) -> np.ndarray:
+    def reward_vector(self, metrics: Mapping[str, Any]) -> np.ndarray:
         """Per goal, larger is better: minus the normalized minimization form."""
         return -self.minimization_form(metrics)
 
-    def minimization_form(self, metrics: Mapping[str, float]) -> np.ndarray:
-        return np.array([min(g.minimization_form(metrics[g.metric]), 1e12) for g in self.goals])
+    def minimization_form(self, metrics: Mapping[str, Any]) -> np.ndarray:
+        """Per goal (last axis), 1 at the goal's reference, lower is better (capped at 1e12)."""
+        return np.minimum(np.stack([g.minimization_forms(metrics[g.metric])
+                                    for g in self.goals], axis=-1), INVALID_OBJECTIVE)
 
     def new_archive(self) -> ParetoArchive:
         return ParetoArchive(reference=np.ones(len(self.goals)))
 
-    def observe(self, metrics: Mapping[str, float]) -> np.ndarray:
+    def observe(self, metrics: Mapping[str, Any]) -> np.ndarray:
         """Metrics squashed to [0, 1) as x / (x + scale): 0.5 at the goal's scale."""
-        values = np.array([max(float(metrics[g.metric]), 0.0) for g in self.goals])
+        values = np.stack([np.maximum(np.asarray(metrics[g.metric], dtype=np.float64), 0.0)
+                           for g in self.goals], axis=-1)
         scales = np.array([g.scale for g in self.goals])
         return values / (values + scales)
 

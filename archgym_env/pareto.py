@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -52,6 +52,29 @@ def _hv(pts: np.ndarray, ref: np.ndarray) -> float:
     return float(volume)
 
 
+def _front(pts: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """The rows of `order` (sorted by coordinate sum, ties by position) that no other row
+    weakly dominates, the first of equal rows kept: the smallest sum is non-dominated, so
+    take it and drop what it weakly dominates, until nothing is left."""
+    front = []
+    cols = [np.ascontiguousarray(pts[order, j]) for j in range(pts.shape[1])]
+    while len(order):
+        front.append(order[0])
+        keep = np.zeros(len(order) - 1, dtype=bool)
+        for col in cols:
+            keep |= col[1:] < col[0]
+        order, cols = order[1:][keep], [col[1:][keep] for col in cols]
+    return np.array(front, dtype=np.int64)
+
+
+def _weakly_dominated(points: np.ndarray, by: np.ndarray) -> np.ndarray:
+    """Mask of the rows of `points` that some row of `by` weakly dominates."""
+    hit = np.ones((len(points), len(by)), dtype=bool)
+    for j in range(points.shape[1]):
+        hit &= by[None, :, j] <= points[:, j, None]
+    return hit.any(axis=1)
+
+
 class ParetoArchive:
     """The non-dominated points seen so far, each with a payload (design, metrics...)."""
 
@@ -74,6 +97,37 @@ class ParetoArchive:
         self.payloads = [pl for pl, k in zip(self.payloads, keep, strict=True) if k] + [payload]
         self._volume = None
         return True
+
+    def add_batch(self, points: np.ndarray, payload: Callable[[int], Any]) -> None:
+        """Insert the rows of `points` as `add` one by one would (the same points stay, in
+        the same order); `payload(j)` is made only for the rows that stay."""
+        pts = np.asarray(points, dtype=np.float64).reshape(-1, self.reference.size)
+        order = np.argsort(pts.sum(axis=1), kind="stable")
+        seed = _front(pts, order[:64])  # a few good points drop most of a large batch at once
+        rest = order[64:]
+        if len(rest):
+            rest = rest[~_weakly_dominated(pts[rest], pts[seed])]
+        front = np.sort(_front(pts, np.concatenate([seed, rest])))
+        if len(self.points) and len(front):  # front points an archived one weakly dominates
+            front = front[~_weakly_dominated(pts[front], self.points)]
+        if not len(front):
+            return
+        new = pts[front]
+        beaten = (np.all(new[:, None, :] <= self.points[None, :, :], axis=2)
+                  & np.any(new[:, None, :] < self.points[None, :, :], axis=2)).any(axis=0)
+        self.points = np.vstack([self.points[~beaten], new])
+        self.payloads = [pl for pl, b in zip(self.payloads, beaten, strict=True) if not b] + [
+            payload(int(j)) for j in front]
+        self._volume = None
+
+    def gain(self, point: np.ndarray) -> float:
+        """How much the hypervolume would grow if `point` were added (0 when dominated)."""
+        p = np.asarray(point, dtype=np.float64)
+        if np.any(p >= self.reference) or (
+                len(self.points) and np.any(np.all(self.points <= p, axis=1))):
+            return 0.0
+        alone = float(np.prod(self.reference - p))
+        return alone - hypervolume(np.maximum(self.points, p), self.reference)
 
     def hypervolume(self) -> float:
         """Exact hypervolume of the archive, recomputed only after an insertion."""

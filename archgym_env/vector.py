@@ -14,10 +14,13 @@ class BatchedDesignEnv(VectorEnv):
     """`num_envs` copies of a one-shot, one-step `DesignEnv` whose designs go through the
     simulator's `evaluate_batch` together.
 
+    The action matrix goes to `DesignEnv.evaluate_batch` as it is (no dict per design).
     Every step ends every sub-episode, so with autoreset mode SAME_STEP the returned
     observations are the (all-zero) reset observations; the observation after each design
-    is `infos["final_obs"]`, and `infos["design"]`, `infos["metrics"]`, `infos["valid"]`
-    and `infos["feasible"]` hold one entry per sub-environment.
+    is `infos["final_obs"]`. As Gymnasium batches infos, `infos["design"]` and
+    `infos["metrics"]` map each parameter and metric to one entry per sub-environment (NaN
+    metrics where invalid), and `infos["valid"]`, `infos["feasible"]`, `infos["error"]`
+    (None where valid) and, in pareto mode, `infos["hypervolume_gain"]` are arrays.
     """
 
     metadata = {"autoreset_mode": AutoresetMode.SAME_STEP}
@@ -45,14 +48,16 @@ class BatchedDesignEnv(VectorEnv):
         if not self.action_space.contains(actions):
             raise InvalidArgumentError("actions", actions.shape,
                                        f"{self.num_envs} rows of choice indices")
-        designs = [self.env.space.from_index(a) for a in actions]
-        results = self.env.evaluate_batch(designs)
-        final_obs = np.stack([self.env.observe(info) for _, info in results])
+        batch = self.env.evaluate_batch(actions)
         ones = np.ones(self.num_envs, dtype=bool)
-        infos = {"final_obs": final_obs, "_final_obs": ones}
-        for key in ("design", "metrics", "valid", "feasible"):
-            infos[key] = np.array([info[key] for _, info in results], dtype=object)
-            infos[f"_{key}"] = ones
+        infos = {"final_obs": self.env.observe_batch(batch), "_final_obs": ones,
+                 "design": self.env.space.columns(actions), "metrics": dict(batch.metrics),
+                 "valid": batch.valid, "feasible": batch.feasible,
+                 "error": np.array(batch.reasons, dtype=object)}
+        if batch.hypervolume_gains is not None:
+            infos["hypervolume_gain"] = batch.hypervolume_gains
+        for key in list(infos):
+            if not key.startswith("_") and key != "final_obs":
+                infos[f"_{key}"] = ones
         reset_obs = np.zeros(self.observation_space.shape, dtype=np.float32)
-        rewards = np.array([r for r, _ in results], dtype=np.float64)
-        return reset_obs, rewards, ones.copy(), ~ones, infos
+        return reset_obs, batch.rewards.copy(), ones.copy(), ~ones, infos

@@ -79,6 +79,16 @@ def columns(designs: Designs, names: Sequence[str] | None = None) -> dict[str, n
     return out
 
 
+def design_rows(designs: Designs) -> list[dict[str, Any]]:
+    """`designs` as one dict per design (plain Python values): the inverse of `columns`,
+    for models that run design by design."""
+    if not isinstance(designs, Mapping):
+        return [dict(d) for d in designs]
+    names = list(designs)
+    values = [np.asarray(designs[n]).tolist() for n in names]
+    return [dict(zip(names, row, strict=True)) for row in zip(*values, strict=True)]
+
+
 def batch_length(designs: Designs) -> int:
     if isinstance(designs, Mapping):
         return len(next(iter(designs.values()))) if designs else 0
@@ -159,7 +169,8 @@ class Simulator(Protocol):
     version: str
 
     def prepare(self, workload: Any) -> Any:
-        """The workload made ready for `evaluate_batch` (lowered, parsed); call once."""
+        """The workload made ready for `evaluate_batch` (lowered, parsed); call once per
+        workload. A prepared workload comes back as is."""
 
     def evaluate_batch(self, designs: Designs, workload: Any) -> BatchResult:
         """Every design on `workload` (raw or prepared) in one call."""

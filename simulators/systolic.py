@@ -24,10 +24,18 @@ bandwidth) cycles; the difference is stall.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
-from simulators.base import CostModel, Design, Metric, Metrics
+from simulators.base import (
+    BatchResult,
+    CostModel,
+    Designs,
+    Metric,
+    batch_length,
+    columns,
+)
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
 from simulators.workloads import Gemm, Layer, Network
 
@@ -79,34 +87,59 @@ def as_gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[
     return out
 
 
-def _design_columns(designs: Sequence[Design]) -> dict[str, np.ndarray]:
-    """Design values as (D, 1) arrays, checked for presence and range."""
+def _design_columns(designs: Designs) -> tuple[dict[str, np.ndarray], np.ndarray, list]:
+    """Design values as (D, 1) float arrays (dataflow as its index in DATAFLOWS), the
+    validity mask and a reason per design; a missing key raises InvalidDesignError."""
+    try:
+        raw = columns(designs, DESIGN_KEYS)
+    except InvalidArgumentError as error:
+        raise InvalidDesignError(error.name, None, "a value for every key of "
+                                 + ", ".join(DESIGN_KEYS)) from None
+    n = batch_length(designs)
+    reasons: list[str | None] = [None] * n
+    valid = np.ones(n, dtype=bool)
     cols: dict[str, np.ndarray] = {}
     for key in DESIGN_KEYS:
-        try:
-            values = [d[key] for d in designs]
-        except KeyError:
-            raise InvalidDesignError(key, None, "a value for every key of "
-                                     + ", ".join(DESIGN_KEYS)) from None
+        values = np.asarray(raw[key]).reshape(n)
         if key == "dataflow":
-            bad = [v for v in values if v not in DATAFLOWS]
-            if bad:
-                raise InvalidDesignError(key, bad[0], ", ".join(DATAFLOWS))
-            values = [DATAFLOWS.index(v) for v in values]
-        numbers = [v for v in values if isinstance(v, int | float | np.number)
-                   and not isinstance(v, bool)]
-        if len(numbers) != len(values):
-            raise InvalidDesignError(key, next(v for v in values if v not in numbers),
-                                     "a number")
-        arr = np.asarray(values, dtype=np.float64)
-        if key != "dataflow":
-            whole = key.endswith("_kb") or np.all(arr == np.round(arr))
-            bad = ~(np.isfinite(arr) & (arr > 0)) | (not whole)
-            if np.any(bad):
-                kind = "a positive number" if key.endswith("_kb") else "a positive integer"
-                raise InvalidDesignError(key, values[int(np.argmax(bad))], kind)
-        cols[key] = arr[:, None]
-    return cols
+            arr = np.full(n, -1.0)
+            for code, name in enumerate(DATAFLOWS):
+                arr[values == name] = code
+            bad, allowed = arr < 0, ", ".join(DATAFLOWS)
+        else:
+            arr, bad = _numbers(values)
+            whole = key.endswith("_kb") or np.equal(arr, np.round(arr))
+            bad |= ~(np.isfinite(arr) & (arr > 0) & whole)
+            allowed = "a positive number" if key.endswith("_kb") else "a positive integer"
+        for i in np.flatnonzero(bad & valid):
+            value = values[i].item() if isinstance(values[i], np.generic) else values[i]
+            reasons[i] = str(InvalidDesignError(key, value, allowed))
+        valid &= ~bad
+        cols[key] = np.where(bad, 1.0, arr)[:, None]  # invalid rows compute on a stand-in
+    return cols, valid, reasons
+
+
+def _numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """`values` as floats and the mask of entries that are no number (bools, strings)."""
+    if values.dtype.kind in "iuf":
+        return values.astype(np.float64), np.zeros(len(values), dtype=bool)
+    ok = np.array([isinstance(v, int | float | np.number) and not isinstance(v, bool | np.bool_)
+                   for v in values], dtype=bool)
+    return np.array([float(v) if k else np.nan for v, k in zip(values, ok, strict=True)],
+                    dtype=np.float64), ~ok
+
+
+@dataclass(frozen=True, eq=False)
+class LoweredWorkload:
+    """A workload lowered to GEMMs: rows, inner, cols, count and unique ifmap words per
+    layer as read-only (1, L) float64 arrays (exact below 2**53), and the total MACs."""
+
+    rows: np.ndarray
+    inner: np.ndarray
+    cols: np.ndarray
+    count: np.ndarray
+    ifmap_words: np.ndarray
+    macs: float
 
 
 class SystolicArray(CostModel):
@@ -143,33 +176,28 @@ class SystolicArray(CostModel):
             raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
         self.clock_ghz = clock_ghz
         self.word_bits = word_bits
-        self._lowered: tuple | None = None
 
-    def lowered(self, workload) -> tuple[np.ndarray, ...]:
-        """GEMM rows, inner, cols, count and unique ifmap words per layer as (1, L) arrays,
-        and total MACs; kept for the last immutable workload and reused while it comes back."""
-        if self._lowered is not None and self._lowered[0] is workload:
-            return self._lowered[1]
+    def prepare(self, workload) -> LoweredWorkload:
+        """A Network, Layer, Gemm or sequence of them lowered to GEMM arrays (a lowered
+        workload comes back as is); InvalidArgumentError for anything else."""
+        if isinstance(workload, LoweredWorkload):
+            return workload
         pairs = as_gemms(workload)
         # float64 throughout: exact for integers below 2**53, and no silent int64 overflow.
-        columns = np.array([(g.rows, g.inner, g.cols, g.count, words) for g, words in pairs],
-                           dtype=np.float64).T.copy()[:, None, :]
-        columns.setflags(write=False)
+        table = np.array([(g.rows, g.inner, g.cols, g.count, words) for g, words in pairs],
+                         dtype=np.float64).T.copy()[:, None, :]
+        table.setflags(write=False)
         macs = float(sum(g.rows * g.inner * g.cols * g.count for g, _ in pairs))
-        lowered = (*columns, macs)
-        if isinstance(workload, Network | Layer | Gemm | tuple):  # a list may change
-            self._lowered = (workload, lowered)
-        return lowered
+        return LoweredWorkload(*table, macs)
 
-    def evaluate(self, design: Design, workload) -> Metrics:
-        return self.evaluate_batch([design], workload)[0]
-
-    def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:
-        """Evaluate many designs on one workload in one numpy pass (designs x layers)."""
-        if not designs:
-            return []
-        d = _design_columns(designs)
-        rows, inner, cols, count, ifmap_words, macs = self.lowered(workload)
+    def evaluate_batch(self, designs: Designs, workload) -> BatchResult:
+        """Every design (dicts or columns) on one workload (raw or prepared) in one numpy
+        pass (designs x layers); out-of-range values are invalid designs with a reason."""
+        d, valid, reasons = _design_columns(designs)
+        n = len(valid)
+        lowered = self.prepare(workload)
+        rows, inner, cols, count = lowered.rows, lowered.inner, lowered.cols, lowered.count
+        ifmap_words, macs = lowered.ifmap_words, lowered.macs
         filter_words, ofmap_words = inner * cols, rows * cols
 
         os_, ws = d["dataflow"] == 0, d["dataflow"] == 1
@@ -234,7 +262,7 @@ class SystolicArray(CostModel):
             "power_mw": energy * 1e-9 / latency_s,
             "area_mm2": area_mm2,
             "edp_pj_s": energy * latency_s,
-            "macs": np.full(len(designs), macs),
+            "macs": np.full(n, macs),
             "ifmap_sram_read_words": total(ifmap_sram),
             "filter_sram_read_words": total(filter_sram),
             "ofmap_sram_write_words": total(ofmap_sram_w),
@@ -244,4 +272,6 @@ class SystolicArray(CostModel):
             "ofmap_dram_write_words": total(ofmap_dram_w),
             "ofmap_dram_read_words": total(ofmap_dram_r),
         }
-        return [{k: float(v[i]) for k, v in columns.items()} for i in range(len(designs))]
+        if not valid.all():
+            columns = {k: np.where(valid, v, np.nan) for k, v in columns.items()}
+        return BatchResult(columns, valid, reasons)

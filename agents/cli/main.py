@@ -81,7 +81,8 @@ def cmd_eval(args) -> None:
     env = make(args.env_id, **dram_env_args(args, json_object("--env-args", args.env_args)))
     env = design_env(env, args.env_id).unwrapped
     design = env.space.complete(json_object("--design", args.design))
-    reward, info = env.evaluate_batch([design])[0]
+    record = env.evaluate_batch([design])[0]
+    reward, info = record.reward, record.info()
     result = {"env_id": args.env_id, "design": design, "metrics": info["metrics"],
               "reward": reward, "valid": info["valid"], "feasible": info["feasible"]}
     if args.json:

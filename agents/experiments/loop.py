@@ -16,8 +16,11 @@ from simulators.errors import ArchGymError
 def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStore | None = None,
         batch_size: int = 8, meta: dict[str, Any] | None = None,
         progress: bool = True) -> RunResult:
-    """Drive `agent` on `env` (an environment or a registered id) for `budget` evaluations,
-    asking `batch_size` designs at a time and evaluating them in one simulator batch.
+    """Drive `agent` on `env` (an environment or a registered id, wrappers included: the
+    outermost `evaluate_batch` of the wrapper chain is called) for `budget` evaluations,
+    asking `batch_size` designs at a time and evaluating them in one simulator batch; the
+    agent is told the environment's records. The run starts with `env.reset(seed=agent.seed)`
+    (a fresh count and archive).
 
     Rows already in `store` (an interrupted run of the same agent and seed) are replayed
     into the agent and not evaluated again, so the run resumes where it stopped.
@@ -25,6 +28,7 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     check_int("batch_size", batch_size, 1)
     env, meta = env_and_meta(env, meta)
     meta = {"agent": agent.name, "agent_args": agent.hyperparameters, "seed": agent.seed, **meta}
+    env.reset(seed=agent.seed)
     with Recorder(env, budget, store, meta, progress) as recorder:
         while recorder.remaining:
             designs = agent.ask(min(batch_size, recorder.remaining))[: recorder.remaining]
@@ -32,6 +36,5 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
                 if recorder.rows:
                     break
                 raise ArchGymError(f"agent {agent.name} suggested no designs")
-            rows = recorder.evaluate(designs)
-            agent.tell(designs, [r["reward"] for r in rows], recorder.objectives(rows))
+            agent.tell_records(recorder.evaluate(designs))
     return recorder.result()

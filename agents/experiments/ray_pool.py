@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping as MappingABC
 from typing import Any
 
 import gymnasium as gym
 
 from agents.args import check_int
 from archgym_env.env import DesignEnv
-from simulators.base import Design, Metrics, Simulator
+from simulators.base import (
+    BatchResult,
+    CostModel,
+    Design,
+    Designs,
+    Metrics,
+    Simulator,
+    batch_length,
+)
 from simulators.errors import ArchGymError
 
 
@@ -33,43 +41,59 @@ def start_ray(workers: int, address: str | None = None) -> bool:
     return True
 
 
-def _evaluate_chunk(simulator: Simulator, designs: Sequence[Design],
-                    workload: Any) -> list[Metrics]:
+def _evaluate_chunk(simulator: Simulator, designs: Designs, workload: Any) -> BatchResult:
     return simulator.evaluate_batch(designs, workload)
 
 
+class RayWorkload:
+    """A workload prepared by the wrapped simulator, put into Ray (with the simulator)
+    once per Ray session: a restarted Ray no longer holds the old objects."""
+
+    def __init__(self, prepared: Any):
+        self.prepared = prepared
+        self._refs: tuple | None = None  # (Ray session, simulator ref, workload ref)
+
+    def refs(self, ray, simulator: Simulator) -> tuple:
+        context = ray.get_runtime_context()
+        session = (context.get_node_id(), context.get_job_id())
+        if self._refs is None or self._refs[0] != session:
+            self._refs = (session, ray.put(simulator), ray.put(self.prepared))
+        return self._refs[1:]
+
+
 class RayBatchSimulator:
-    """`simulator` with each batch cut into `chunks` evaluated as Ray tasks; results come
-    back in order and equal the local ones (simulators are stateless)."""
+    """`simulator` with each batch cut into `chunks` evaluated as Ray tasks: the one batch
+    call is forwarded whole (metrics, validity, reasons, details come back in order and
+    equal the local ones; simulators are stateless), as are `metrics`, `metric_names` and
+    `version`. `prepare` prepares locally; the prepared workload travels once per session."""
 
     def __init__(self, simulator: Simulator, chunks: int):
         check_int("workers", chunks, 1)
         self.simulator, self.chunks = simulator, chunks
-        self.metric_names = simulator.metric_names
+        self.metrics, self.metric_names = simulator.metrics, simulator.metric_names
+        self.version = simulator.version
         self._remote = None
-        self._stored: tuple | None = None  # (Ray session, workload, their object refs)
+
+    def prepare(self, workload: Any) -> RayWorkload:
+        if isinstance(workload, RayWorkload):
+            return workload
+        return RayWorkload(self.simulator.prepare(workload))
 
     def evaluate(self, design: Design, workload: Any) -> Metrics:
-        return self.simulator.evaluate(design, workload)
+        return CostModel.evaluate(self, design, workload)
 
-    def evaluate_batch(self, designs: Sequence[Design], workload: Any) -> list[Metrics]:
+    def evaluate_batch(self, designs: Designs, workload: Any) -> BatchResult:
         ray = _ray()
         if self._remote is None:
             self._remote = ray.remote(num_cpus=1)(_evaluate_chunk)
-        size = -(-len(designs) // self.chunks)
-        simulator, work = self._put(ray, workload)
-        parts = ray.get([self._remote.remote(simulator, designs[i: i + size], work)
-                         for i in range(0, len(designs), size)])
-        return [metrics for part in parts for metrics in part]
-
-    def _put(self, ray, workload: Any) -> tuple:
-        """Object refs of the simulator and `workload`, put once per workload and Ray
-        session (a restarted Ray no longer holds the old objects)."""
-        context = ray.get_runtime_context()
-        session = (context.get_node_id(), context.get_job_id())
-        if self._stored is None or self._stored[0] != session or self._stored[1] is not workload:
-            self._stored = (session, workload, (ray.put(self.simulator), ray.put(workload)))
-        return self._stored[2]
+        n = batch_length(designs)
+        size = max(-(-n // self.chunks), 1)
+        simulator, work = self.prepare(workload).refs(ray, self.simulator)
+        chunk = (lambda i: {k: v[i: i + size] for k, v in designs.items()}) \
+            if isinstance(designs, MappingABC) else (lambda i: list(designs[i: i + size]))
+        parts = ray.get([self._remote.remote(simulator, chunk(i), work)
+                         for i in range(0, n, size)])
+        return BatchResult.concat(parts, self.metric_names)
 
 
 def on_ray(env: gym.Env, workers: int) -> DesignEnv:

@@ -16,12 +16,13 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from agents.args import check_int
 from agents.experiments.store import ResultsStore, as_stored, run_description
 from archgym_env.env import DesignEnv
+from archgym_env.evaluation import Evaluation
 from archgym_env.registry import make
+from simulators.base import BatchResult
 from simulators.errors import ArchGymError
 
 # What makes two runs the same run: a store holding another run is never resumed into.
 RUN_IDENTITY = ("agent", "agent_args", "seed", "env_id", "env_kwargs")
-INVALID_OBJECTIVE = 1e12
 
 
 @dataclass
@@ -46,20 +47,21 @@ def env_and_meta(env: gym.Env | str, meta: Mapping[str, Any] | None) -> tuple[gy
 
 class Recorder:
     """Counts a run's evaluations against its budget, writes each to `store`, keeps the best
-    row and the Pareto archive, and shows progress.
+    row and shows progress. The environment scores and archives; the recorder only reads.
 
     Rows already in `store` (an interrupted run with the same identity) are served again in
-    order instead of being evaluated or written twice, so the run resumes where it stopped.
-    The store's `run.json` (identity, objective, space fingerprint, versions) is written
-    before the first evaluation; a resume under another objective, space or simulator
-    version is refused.
+    order instead of being evaluated or written twice (the environment scores them from
+    their stored metrics), so the run resumes where it stopped. The store's `run.json`
+    (identity, objective, space fingerprint, versions) is written before the first
+    evaluation; a resume under another objective, space or simulator version is refused.
     """
 
     def __init__(self, env: DesignEnv, budget: int, store: ResultsStore | None = None,
                  meta: Mapping[str, Any] | None = None, progress: bool = True):
         check_int("budget", budget, 1)
-        self.env, self.budget, self.store = env.unwrapped, budget, store
-        self.objective = self.env.objective
+        self.env, self.budget, self.store = env, budget, store
+        self.design_env: DesignEnv = env.unwrapped
+        self.objective = self.design_env.objective
         self.previous = store.rows() if store is not None else []
         self.meta = {"run_id": uuid.uuid4().hex[:12], **(meta or {})}
         if self.previous:
@@ -67,8 +69,8 @@ class Recorder:
             self.meta["run_id"] = self.previous[0].get("run_id", self.meta["run_id"])
         if store is not None:
             self._describe()
-        self.archive = self.objective.new_archive()
         self.rows: list[dict[str, Any]] = []
+        self._by_evaluation: dict[int, dict[str, Any]] = {}  # the env's count -> row
         self.best: dict[str, Any] | None = None
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("best {task.fields[best]:.4f}  hv {task.fields[hv]:.4f}"),
@@ -108,50 +110,63 @@ class Recorder:
     def remaining(self) -> int:
         return self.budget - len(self.rows)
 
-    def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """Rows for `designs`: stored ones replayed, the rest evaluated in one batch."""
+    def evaluate(self, designs: Sequence[Mapping[str, Any]]) -> list[Evaluation]:
+        """The environment's records of `designs`: stored ones scored again from their
+        stored metrics, the rest evaluated in one batch through the environment as given
+        (wrappers included); each becomes a row."""
         designs = list(designs)[: self.remaining]
         replayed = []
         for design in designs:
             row = self._stored_row(len(self.rows) + len(replayed), design)
             if row is None:
                 break
-            if self.objective.mode == "pareto" and row["valid"]:  # as the env would have
-                self.env.archive.add(self.objective.minimization_form(row["metrics"]),
-                                     dict(row["metrics"]))
             replayed.append(row)
+        records = list(self._replay(replayed)) if replayed else []
+        self._add(replayed, records)
         fresh = designs[len(replayed):]
-        start = time.perf_counter()
-        results = self.env.evaluate_batch(fresh) if fresh else []
-        seconds = (time.perf_counter() - start) / max(len(fresh), 1)
-        new = [self._row(len(self.rows) + len(replayed) + i, reward, info, seconds)
-               for i, (reward, info) in enumerate(results)]
-        self._write(new)
-        self._add(replayed + new)
-        return replayed + new
+        if fresh:
+            start = time.perf_counter()
+            batch = list(self.env.get_wrapper_attr("evaluate_batch")(fresh))
+            seconds = (time.perf_counter() - start) / len(fresh)
+            rows = [self._row(len(self.rows) + i, r.info(), r.reward, seconds)
+                    for i, r in enumerate(batch)]
+            self._write(rows)
+            self._add(rows, batch)
+            records += batch
+        return records
 
     def observed(self, reward: float, info: Mapping[str, Any], seconds: float) -> dict:
         """Record an evaluation the environment already made (an RL step); on resume, check
         it against the stored row instead of writing it again."""
         row = self._stored_row(len(self.rows), info["design"])
         if row is None:
-            row = self._row(len(self.rows), reward, info, seconds)
+            row = self._row(len(self.rows), info, reward, seconds)
             self._write([row])
+        self._by_evaluation[info["evaluations"]] = row
         self._add([row])
         return row
-
-    def objectives(self, rows: Sequence[Mapping[str, Any]]) -> np.ndarray:
-        """Each row's minimization form (designs x goals); invalid designs score 1e12."""
-        width = len(self.objective.goals)
-        return np.array([self.objective.minimization_form(r["metrics"]) if r["valid"]
-                         else np.full(width, INVALID_OBJECTIVE) for r in rows]).reshape(-1, width)
 
     def result(self) -> RunResult:
         if self.best is None:
             raise ArchGymError("the run made no evaluation")
-        return RunResult(best=self.best, front=self.archive.payloads,
-                         hypervolume=self.archive.hypervolume(),
+        archive = self.design_env.archive
+        front = [self._by_evaluation[p.evaluation] for p in archive.payloads
+                 if p.evaluation in self._by_evaluation]
+        return RunResult(best=self.best, front=front, hypervolume=archive.hypervolume(),
                          trajectory=pd.json_normalize(self.rows, max_level=1))
+
+    def _replay(self, rows: Sequence[Mapping[str, Any]]):
+        """The environment's records of stored rows, scored from their stored metrics."""
+        env = self.design_env
+        names = env.simulator.metric_names
+        result = BatchResult.from_rows(
+            [r["metrics"] if r["valid"] else None for r in rows], names,
+            [None if r["valid"] else (r.get("error") or "invalid design") for r in rows])
+        indices = np.full((len(rows), len(env.space.nvec)), -1, dtype=np.int64)
+        for i, row in enumerate(rows):
+            if row["valid"]:
+                indices[i] = env.space.to_index(row["design"])
+        return env.score(result, indices, [dict(r["design"]) for r in rows])
 
     def _stored_row(self, step: int, design: Mapping[str, Any]) -> dict[str, Any] | None:
         if step >= len(self.previous):
@@ -163,7 +178,7 @@ class Recorder:
                                "use a new --out")
         return row
 
-    def _row(self, step: int, reward: float, info: Mapping[str, Any], seconds: float) -> dict:
+    def _row(self, step: int, info: Mapping[str, Any], reward: float, seconds: float) -> dict:
         return {**self.meta, "step": step, "design": info["design"], "metrics": info["metrics"],
                 "reward": reward, "valid": info["valid"], "feasible": info["feasible"],
                 "targets_met": info["targets_met"], "error": info.get("error"),
@@ -173,14 +188,13 @@ class Recorder:
         if self.store is not None and rows:
             self.store.append(rows)
 
-    def _add(self, rows: Sequence[dict[str, Any]]) -> None:
+    def _add(self, rows: Sequence[dict[str, Any]], records: Sequence[Evaluation] = ()) -> None:
+        for row, record in zip(rows, records, strict=False):
+            self._by_evaluation[record.evaluation] = row
         for row in rows:
-            if row["valid"]:
-                self.archive.add(self.objective.minimization_form(row["metrics"]), row)
             if self.best is None or row["reward"] > self.best["reward"]:
                 self.best = row
         self.rows.extend(rows)
-        if not self._bar.disable:  # the exact hypervolume is only worth it when shown
+        if not self._bar.disable and self.rows:  # the exact hypervolume only when shown
             self._bar.update(self._task, completed=len(self.rows), best=self.best["reward"],
-                             hv=self.archive.hypervolume())
-
+                             hv=self.design_env.archive.hypervolume())

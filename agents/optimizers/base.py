@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from agents.args import check_int
+from archgym_env.evaluation import Evaluation
 from archgym_env.space import DesignSpace
 
 Design = dict[str, Any]
@@ -46,6 +47,12 @@ class Optimizer(ABC):
         multi-objective agents rank by.
         """
         return None  # random search learns nothing; learning agents override this
+
+    def tell_records(self, records: Sequence[Evaluation]) -> None:
+        """Learn from the environment's records of designs this agent asked for (what the
+        run loop calls): their designs, rewards and minimization forms go to `tell`."""
+        self.tell([r.design for r in records], [r.reward for r in records],
+                  np.array([r.objectives for r in records]).reshape(len(records), -1))
 
     def _key(self, design: Design) -> tuple[int, ...]:
         """`design`'s choice indices as a hashable key (for sets of designs seen)."""

@@ -7,7 +7,7 @@ template, precision); the mapper maps every layer of the workload inside the cal
 `MappingSimulator`: a design is a mapping of one layer on a fixed architecture, as flat
 choices (temporal factor per level and dimension, parallel dimension and factor per fan-out
 axis, loop order per level, free keep/bypass choices). Invalid mappings come back with
-non-finite metrics and `reason(design)` says why.
+no metrics and the reason in the batch (`reason(design)` says it too).
 """
 
 from __future__ import annotations
@@ -22,12 +22,24 @@ from simulators.accelerator.mapper import (
     LOCAL_SEARCHES,
     TEMPLATES,
     Mapper,
+    NetworkResult,
+    _layers,
     divisors,
     prime_factors,
 )
 from simulators.accelerator.mapping import Mapping, Problem, as_problem, loop_order
 from simulators.accelerator.technology import mac_unit, technology_level
-from simulators.base import CostModel, Design, Metric, Metrics, clocked, worst
+from simulators.base import (
+    BatchResult,
+    CostModel,
+    Design,
+    Designs,
+    Metric,
+    Metrics,
+    clocked,
+    design_rows,
+    worst,
+)
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
 from simulators.workloads import Layer, Network
 
@@ -113,18 +125,34 @@ class AcceleratorSimulator(CostModel):
                       local_search_rounds=self.mapper_rounds,
                       local_search=self.mapper_search)
 
-    def evaluate(self, design: Design, workload: Network | Layer | list[Layer]) -> Metrics:
+    def prepare(self, workload: Network | Layer | Sequence[Layer]) -> tuple[Layer, ...]:
+        """The workload's layers (a tuple of layers comes back as is)."""
+        return workload if isinstance(workload, tuple) else tuple(_layers(workload))
+
+    def run(self, design: Design, workload) -> NetworkResult:
+        """The mapper's result for every layer of `workload` on the design's architecture."""
         if design.get("dataflow") not in TEMPLATES:
             raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
-        result = self.mapper(build_architecture(design), design["dataflow"]).map_network(
-            workload)
-        if not result.mapped:
-            return worst(self.metrics)
-        return _metrics(result.cycles, result.energy_pj, result.area_mm2, result.utilization,
-                        self.clock_ghz)
+        return self.mapper(build_architecture(design), design["dataflow"]).map_network(
+            list(self.prepare(workload)))
 
-    def evaluate_batch(self, designs: Sequence[Design], workload) -> list[Metrics]:
-        return [self.evaluate(d, workload) for d in designs]
+    def evaluate_batch(self, designs: Designs, workload) -> BatchResult:
+        """Each design's network mapped layer by layer; the per-layer mapper results are the
+        details. A design with a bad value or a layer without a valid mapping is invalid."""
+        layers = self.prepare(workload)
+        rows, reasons, details = [], [], []
+        for design in design_rows(designs):
+            try:
+                result = self.run(design, layers)
+            except InvalidDesignError as error:
+                rows.append(None), reasons.append(str(error)), details.append(None)
+                continue
+            unmapped = [layer.name for layer, r in result.layers if r.best is None]
+            rows.append(_metrics(result.cycles, result.energy_pj, result.area_mm2,
+                                 result.utilization, self.clock_ghz))
+            reasons.append(f"no valid mapping of layer {unmapped[0]}" if unmapped else None)
+            details.append(result)
+        return BatchResult.from_rows(rows, self.metric_names, reasons, details)
 
 
 _DEFAULT = {"pe_x": 14, "pe_y": 12, "ifmap_spad_words": 12, "weights_spad_words": 224,
@@ -235,16 +263,12 @@ class MappingSimulator(CostModel):
         metrics, result = self.evaluate_mapping(mapping)
         return metrics, None if result.valid else result.reason
 
-    def evaluate(self, design: Design, workload: Any = None) -> Metrics:
-        return self.evaluate_explained(design, workload)[0]
-
-    def evaluate_batch(self, designs: Sequence[Design], workload: Any = None) -> list[Metrics]:
-        return [m for m, _ in self.evaluate_batch_explained(designs, workload)]
-
-    def evaluate_batch_explained(self, designs: Sequence[Design],
-                                 workload: Any = None) -> list[tuple[Metrics, str | None]]:
-        """`evaluate_explained` per design: what `DesignEnv` asks for when a simulator has it."""
-        return [self.evaluate_explained(d, workload) for d in designs]
+    def evaluate_batch(self, designs: Designs, workload: Any = None) -> BatchResult:
+        """Each design's mapping analyzed; an invalid mapping is invalid with the reason the
+        mapping or its analysis gives."""
+        outcomes = [self.evaluate_explained(d) for d in design_rows(designs)]
+        return BatchResult.from_rows([None if r else m for m, r in outcomes], self.metric_names,
+                                     [r for _, r in outcomes])
 
 
 def ordered_factorizations(n: int, parts: int) -> list[tuple[int, ...]]:

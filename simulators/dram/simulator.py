@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from simulators.base import CostModel, Metric, Metrics
+from simulators.base import BatchResult, CostModel, Designs, Metric, Metrics, design_rows
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
@@ -95,6 +95,19 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
 
 
 @dataclass(frozen=True, eq=False)
+class PreparedTrace:
+    """A workload's trace decoded by one simulator's spec and mapping: arrival cycle, bank,
+    row, write flag and channel per request."""
+
+    workload: DRAMWorkload
+    arrival: np.ndarray
+    bank: np.ndarray
+    row: np.ndarray
+    is_write: np.ndarray
+    channel: np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
 class RunResult:
     """Per-request cycles (start: arrival or admission; done: last data beat; response: back
     to the requester), command counters indexed by `kernel` constants summed over channels
@@ -134,26 +147,32 @@ class DRAMSimulator(CostModel):
         self.channels = channels
         self.base = base or ControllerConfig()
         self.timing = timing_vector(self.spec)
-        self._decoded: dict[int, tuple] = {}
 
-    def kernel_inputs(self, workload: DRAMWorkload) -> tuple[np.ndarray, ...]:
-        """(arrival cycle, bank, row, write flag, channel) per request, decoded once per trace."""
-        key = id(workload.trace)
-        if key not in self._decoded:  # keep the trace alive so its id is not reused
-            trace = workload.trace
-            bank, row = self.mapping.decode(trace.address, self.spec)
-            arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
-            self._decoded = {key: (trace, arrival, bank, row,
-                                   np.ascontiguousarray(trace.is_write),
-                                   self.mapping.channel(trace.address))}
-        return self._decoded[key][1:]
+    def prepare(self, workload: DRAMWorkload | PreparedTrace) -> PreparedTrace:
+        """`workload` with its trace decoded by this simulator's mapping (a prepared trace
+        comes back as is); InvalidArgumentError for anything but a DRAMWorkload."""
+        if isinstance(workload, PreparedTrace):
+            return workload
+        if not isinstance(workload, DRAMWorkload):
+            raise InvalidArgumentError("workload", type(workload).__name__, "a DRAMWorkload")
+        trace = workload.trace
+        bank, row = self.mapping.decode(trace.address, self.spec)
+        arrival = np.ceil(trace.arrival_ns / self.spec.tck_ns - 1e-9).astype(np.int64)
+        return PreparedTrace(workload, arrival, bank, row, np.ascontiguousarray(trace.is_write),
+                             self.mapping.channel(trace.address))
 
-    def run(self, design: ControllerConfig | Mapping[str, Any], workload: DRAMWorkload,
-            record: bool = False) -> RunResult:
+    def kernel_inputs(self, workload: DRAMWorkload | PreparedTrace) -> tuple[np.ndarray, ...]:
+        """(arrival cycle, bank, row, write flag, channel) per request."""
+        p = self.prepare(workload)
+        return p.arrival, p.bank, p.row, p.is_write, p.channel
+
+    def run(self, design: ControllerConfig | Mapping[str, Any],
+            workload: DRAMWorkload | PreparedTrace, record: bool = False) -> RunResult:
         config = design if isinstance(design, ControllerConfig) \
             else ControllerConfig.from_dict({**self.base.as_dict(), **design})
-        arrival, bank, row, is_write, channel = self.kernel_inputs(workload)
-        vector = config_vector(config, self.spec, workload.mode == "saturating")
+        prepared = self.prepare(workload)
+        arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
+        vector = config_vector(config, self.spec, prepared.workload.mode == "saturating")
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
         counters = np.zeros(k.N_COUNTERS, np.int64)
@@ -214,11 +233,24 @@ class DRAMSimulator(CostModel):
     def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
         return self.run_metrics(self.run(design, workload))
 
-    def evaluate_batch(self, designs: Sequence[Mapping[str, Any]],
-                       workload: DRAMWorkload) -> list[Metrics]:
-        """One thread per core: the kernel releases the GIL."""
-        self.kernel_inputs(workload)  # decode once, before the threads share it
+    def evaluate_batch(self, designs: Designs, workload: DRAMWorkload | PreparedTrace
+                       ) -> BatchResult:
+        """Every design (dicts or columns) on the trace, decoded once and shared by one thread
+        per core (the kernel releases the GIL); a design the controller cannot run (an option
+        out of range, PerBank refresh on a standard without it) is invalid with the reason."""
+        prepared = self.prepare(workload)
+        designs = design_rows(designs)
+
+        def one(design: Mapping[str, Any]) -> tuple[Metrics | None, str | None]:
+            try:
+                return self.evaluate(design, prepared), None
+            except InvalidDesignError as error:
+                return None, str(error)
+
         if len(designs) < 2:
-            return [self.evaluate(d, workload) for d in designs]
-        with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
-            return list(pool.map(lambda d: self.evaluate(d, workload), designs))
+            outcomes = [one(d) for d in designs]
+        else:
+            with ThreadPoolExecutor(min(len(designs), os.cpu_count() or 1)) as pool:
+                outcomes = list(pool.map(one, designs))
+        return BatchResult.from_rows([m for m, _ in outcomes], self.metric_names,
+                                     [r for _, r in outcomes])

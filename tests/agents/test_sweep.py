@@ -131,8 +131,7 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
         env = make("archgym/Systolic-v0").unwrapped
         designs = env.space.sample(np.random.default_rng(0), 37)
         spread = on_ray(env, 3).evaluate_batch(designs)
-        assert [info["metrics"] for _, info in spread] == \
-            [info["metrics"] for _, info in env.evaluate_batch(designs)]
+        assert [r.metrics for r in spread] == [r.metrics for r in env.evaluate_batch(designs)]
     finally:
         ray.shutdown()
     assert local.equals(on_ray_table)
@@ -140,6 +139,28 @@ def test_ray_backend_gives_the_local_rows(tmp_path):
         rows = _rows(tmp_path / "local" / run.key / "evaluations.jsonl")
         assert len(rows) == 16
         assert rows == _rows(tmp_path / "ray" / run.key / "evaluations.jsonl")
+
+
+def test_ray_backend_keeps_mapping_reasons_and_details():
+    ray = pytest.importorskip("ray")
+    from agents.experiments.ray_pool import on_ray, start_ray
+
+    env = make("archgym/Mapping-v0").unwrapped
+    index = np.random.default_rng(2).integers(0, env.space.nvec, size=(40, len(env.space.nvec)))
+    index[:3] = 0  # every loop at DRAM, nothing unrolled: always valid
+    local = env.evaluate_batch(index)
+    assert not local.valid.all() and local.valid.any()
+    assert start_ray(2)
+    try:
+        spread = on_ray(env, 2)
+        assert spread.simulator.metrics == env.simulator.metrics
+        assert spread.simulator.version == env.simulator.version
+        remote = spread.evaluate_batch(index)
+    finally:
+        ray.shutdown()
+    assert remote.reasons == local.reasons and any(local.reasons)
+    np.testing.assert_array_equal(remote.valid, local.valid)
+    np.testing.assert_array_equal(remote.rewards, local.rewards)
 
 
 @pytest.mark.slow  # starts Ray twice
@@ -150,17 +171,17 @@ def test_ray_batches_reuse_the_stored_simulator_until_ray_restarts():
     env = make("archgym/Systolic-v0").unwrapped
     spread = on_ray(env, 2)
     designs = env.space.sample(np.random.default_rng(1), 9)
-    local = [info["metrics"] for _, info in env.evaluate_batch(designs)]
+    local = [r.metrics for r in env.evaluate_batch(designs)]
     for _ in range(2):  # the second session must not use the first one's objects
         assert start_ray(2)
         try:
             batches = [spread.evaluate_batch(designs) for _ in range(2)]
-            refs = spread.simulator._stored[2]
-            spread.evaluate_batch(designs)
-            assert spread.simulator._stored[2] is refs  # put once, then reused
+            refs = spread.prepared_workload().refs(ray, spread.simulator.simulator)
+            spread.evaluate_batch(designs)  # put once per session, then reused
+            assert spread.prepared_workload().refs(ray, spread.simulator.simulator) == refs
         finally:
             ray.shutdown()
-        assert [[info["metrics"] for _, info in batch] for batch in batches] == [local, local]
+        assert [[r.metrics for r in batch] for batch in batches] == [local, local]
 
 
 def test_a_finished_run_is_not_reused_under_another_objective(tmp_path, capsys, monkeypatch):

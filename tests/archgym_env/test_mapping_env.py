@@ -51,7 +51,8 @@ def test_batch_errors_are_the_analysis_reasons(env):
     rng = np.random.default_rng(2)
     designs = [env.space.from_index(rng.integers(0, env.space.nvec)) for _ in range(80)]
     invalid = 0
-    for design, (_, info) in zip(designs, env.evaluate_batch(designs), strict=True):
+    for design, record in zip(designs, env.evaluate_batch(designs), strict=True):
+        info = record.info()
         mapping = env.simulator.to_mapping(design)
         expected = mapping if isinstance(mapping, str) else analyze(
             LAYER, env.simulator.arch, mapping).reason
@@ -149,7 +150,8 @@ def test_evaluate_mapping_reports_like_a_step_in_pareto_mode():
                references={"energy_pj": 1e15, "latency_cycles": 1e15}).unwrapped
     env.reset(seed=0)
     design = env.space.from_index(np.zeros(len(env.space.nvec), dtype=np.int64))
-    step_reward, step_info = env.evaluate_batch([design])[0]
+    step = env.evaluate_batch([design])
+    step_reward, step_info = step[0].reward, step.info(0)
     env.reset(seed=0)
     reward, info = env.evaluate_mapping(env.simulator.to_mapping(design))
     assert set(info) == set(step_info) | {"mapping_text"}

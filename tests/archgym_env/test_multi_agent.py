@@ -52,7 +52,7 @@ def test_difference_reward_is_zero_for_an_agent_that_keeps_its_defaults():
     _, rewards, _, _, infos = ma.step(actions)
     assert rewards["buffering"] == 0.0 and rewards["page_refresh"] == 0.0
     team = ma.env.objective.reward(infos["scheduling"]["metrics"])
-    base = ma.env.evaluate_batch([ma.env.space.default_design()])[0][0]
+    base = ma.env.evaluate_batch([ma.env.space.default_design()])[0].reward
     assert rewards["scheduling"] == pytest.approx(team - base)
     assert ma.env.evaluations == 2  # counterfactuals are not counted (the check above is one)
 

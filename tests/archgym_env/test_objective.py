@@ -32,10 +32,17 @@ def objective(mode):
 def test_rewards_are_finite_and_within_their_range(mode, values):
     obj = objective(mode)
     low, high = obj.reward_range
-    archive = obj.new_archive()
     for lat, energy, util in values:
-        r = obj.reward({"latency_s": lat, "energy_pj": energy, "utilization": util}, archive)
+        r = obj.reward({"latency_s": lat, "energy_pj": energy, "utilization": util})
         assert math.isfinite(r) and low <= r <= high
+    columns = {name: np.array(column) for name, column in
+               zip(("latency_s", "energy_pj", "utilization"), zip(*values, strict=True),
+                   strict=True)}
+    one_by_one = [obj.reward({k: v[i] for k, v in columns.items()}) for i in range(len(values))]
+    np.testing.assert_allclose(obj.reward(columns), one_by_one, rtol=1e-12)
+    assert obj.feasible(columns).tolist() == [
+        obj.feasible({k: v[i] for k, v in columns.items()}) for i in range(len(values))]
+    assert obj.minimization_form(columns).shape == (len(values), 3)
 
 
 def test_target_reward_is_one_at_and_beyond_target_and_continuous():
@@ -166,8 +173,7 @@ def test_an_objective_survives_json_as_it_is(reward):
     back = Objective.from_dict(json.loads(json.dumps(objective.as_dict())))
     assert back == objective
     metrics = {"latency_s": 2e-3, "energy_pj": 1e9, "area_mm2": 4.0, "utilization": 0.5}
-    assert back.reward(metrics, back.new_archive()) == \
-        objective.reward(metrics, objective.new_archive())
+    assert back.reward(metrics) == objective.reward(metrics)
 
 
 @pytest.mark.parametrize("data, message", [
@@ -182,3 +188,17 @@ def test_a_bad_stored_objective_is_refused_by_name(data, message):
 
     with pytest.raises(InvalidArgumentError, match=re.escape(message)):
         Objective.from_dict(data)
+
+
+@given(batches=st.lists(st.lists(st.tuples(*[st.sampled_from([0.0, 0.25, 0.5, 0.75, 1.0, 1.5])]
+                                            * 3), max_size=120), min_size=1, max_size=3))
+@settings(max_examples=60, deadline=None)
+def test_adding_a_batch_is_adding_its_points_one_by_one(batches):
+    one_by_one, batched = ParetoArchive(np.ones(3)), ParetoArchive(np.ones(3))
+    for b, batch in enumerate(batches):
+        for j, point in enumerate(batch):
+            one_by_one.add(point, (b, j))
+        batched.add_batch(np.array(batch).reshape(-1, 3), lambda j, b=b: (b, j))
+        assert batched.payloads == one_by_one.payloads
+        np.testing.assert_array_equal(batched.points, one_by_one.points)
+        assert batched.hypervolume() == one_by_one.hypervolume()

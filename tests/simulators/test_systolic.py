@@ -2,10 +2,12 @@
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from simulators.base import columns
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 from simulators.systolic import (
     DATAFLOWS,
@@ -184,17 +186,36 @@ def test_more_sram_never_adds_dram_traffic(gemm, d):
 @given(ds=st.lists(designs, min_size=1, max_size=6))
 def test_batch_equals_one_by_one(ds):
     net = resnet18(64)
-    assert SIM.evaluate_batch(ds, net) == [SIM.evaluate(d, net) for d in ds]
+    batch = SIM.evaluate_batch(ds, SIM.prepare(net))
+    assert batch.valid.all() and batch.reasons == [None] * len(ds)
+    assert [batch.row(i) for i in range(len(ds))] == [SIM.evaluate(d, net) for d in ds]
+    assert SIM.evaluate_batch(columns(ds), net).metrics.keys() == batch.metrics.keys()
+    for name, column in SIM.evaluate_batch(columns(ds), net).metrics.items():
+        np.testing.assert_array_equal(column, batch.metrics[name])
 
 
-def test_lowered_workload_is_reused_only_for_the_same_immutable_object():
+def test_invalid_designs_in_a_batch_come_back_with_reasons():
+    good = design()
+    batch = SIM.evaluate_batch([good, design(rows=0), design("xs"), good], Gemm(4, 3, 5))
+    assert batch.valid.tolist() == [True, False, False, True]
+    assert batch.reasons[0] is None and "rows=0" in batch.reasons[1]
+    assert "dataflow='xs'" in batch.reasons[2] and "os, ws, is" in batch.reasons[2]
+    assert np.isnan(batch.metrics["energy_pj"][1:3]).all()
+    assert batch.row(3) == SIM.evaluate(good, Gemm(4, 3, 5)) and batch.row(1) == {}
+    with pytest.raises(InvalidDesignError, match="ofmap_sram_kb"):
+        SIM.evaluate_batch([{k: v for k, v in good.items() if k != "ofmap_sram_kb"}],
+                           Gemm(4, 3, 5))
+
+
+def test_prepare_lowers_once_and_a_list_is_lowered_when_given():
     sim, net, gemm = SystolicArray(), resnet18(), Gemm(rows=4, inner=3, cols=5)
-    first = sim.evaluate(design(), net)
-    assert sim.evaluate(design(), net) == first
+    lowered = sim.prepare(net)
+    assert sim.prepare(lowered) is lowered and lowered.macs == net.macs
+    assert sim.evaluate(design(), lowered) == sim.evaluate(design(), net)
     assert sim.evaluate(design(), gemm) == SystolicArray().evaluate(design(), gemm)
-    assert sim.evaluate(design(), net) == first
-    # A list can change in place between calls: its lowering is never kept.
     layers = [gemm]
     assert sim.evaluate(design(), layers)["macs"] == 60
     layers.append(Gemm(rows=2, inner=2, cols=2))
     assert sim.evaluate(design(), layers)["macs"] == 60 + 8
+    with pytest.raises(InvalidArgumentError, match="workload"):
+        sim.prepare("resnet18")

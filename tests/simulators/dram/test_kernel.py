@@ -343,7 +343,14 @@ def test_simulator_protocol_and_threaded_batches():
     assert isinstance(SIM, Simulator)
     wl = DRAMWorkload(generate("mixed", 500, seed=1))
     designs = [{"PagePolicy": p} for p in ("Open", "Closed", "OpenAdaptive")]
-    assert SIM.evaluate_batch(designs, wl) == [SIM.evaluate(d, wl) for d in designs]
+    prepared = SIM.prepare(wl)
+    assert SIM.prepare(prepared) is prepared
+    batch = SIM.evaluate_batch(designs + [{"PagePolicy": "Ajar"}], prepared)
+    assert [batch.row(i) for i in range(3)] == [SIM.evaluate(d, wl) for d in designs]
+    assert batch.valid.tolist() == [True, True, True, False]
+    assert "PagePolicy='Ajar'" in batch.reasons[3] and "Open" in batch.reasons[3]
+    by_columns = SIM.evaluate_batch({"PagePolicy": np.array(["Open", "Closed"])}, wl)
+    assert [by_columns.row(i) for i in range(2)] == [batch.row(0), batch.row(1)]
 
 
 def test_controller_config_round_trips_and_rejects_unknown_options():
