@@ -12,6 +12,24 @@ from simulators.accelerator.mapper import TEMPLATES
 from simulators.accelerator.simulator import AcceleratorSimulator
 from simulators.workloads import Layer, network
 
+
+def distinct_templates() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The dataflow templates that differ (first of each identical group, in TEMPLATES
+    order) and every other name as an alias of its equal: nvdla_like and tpu_like are
+    weight_stationary, eyeriss_like is row_stationary."""
+    first: dict[tuple, str] = {}
+    aliases = {}
+    for name, t in TEMPLATES.items():
+        key = (t.spatial_x, t.spatial_y, t.inner)
+        if key in first:
+            aliases[name] = first[key]
+        else:
+            first[key] = name
+    return tuple(first.values()), aliases
+
+
+DATAFLOWS, DATAFLOW_ALIASES = distinct_templates()
+
 ACCELERATOR_SPACE = DesignSpace((
     PowerOfTwo("pe_x", 2, 32),
     PowerOfTwo("pe_y", 2, 32),
@@ -22,7 +40,7 @@ ACCELERATOR_SPACE = DesignSpace((
     PowerOfTwo("glb_banks", 1, 32),
     PowerOfTwo("noc_bandwidth_words", 1, 64),
     PowerOfTwo("dram_bandwidth_words", 1, 64),
-    Categorical("dataflow", tuple(TEMPLATES)),
+    Categorical("dataflow", DATAFLOWS, aliases=DATAFLOW_ALIASES),
     Categorical("precision_bits", (8, 16)),
 ))
 
@@ -49,8 +67,11 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
     ## Description
     A design is an Eyeriss-style accelerator: DRAM, a global buffer (size, banks), a
     `pe_x` x `pe_y` PE mesh fed by a NoC of given bandwidth, per-PE scratchpads for
-    inputs, weights and partial sums, a dataflow template and a precision. Each step the
-    mapper (`simulators.accelerator.mapper.Mapper`, deterministic for `seed`) finds a
+    inputs, weights and partial sums, a dataflow template and a precision. The space offers
+    the 5 distinct templates (weight_stationary, output_stationary, input_stationary,
+    row_stationary, shidiannao_like); the names of identical ones (nvdla_like and tpu_like
+    for weight_stationary, eyeriss_like for row_stationary) are accepted as aliases. Each
+    step the mapper (`simulators.accelerator.mapper.Mapper`, deterministic for `seed`) finds a
     mapping of every layer under the template, and the layer results are summed.
     Energies and areas come from the 45 nm technology tables.
 

@@ -36,10 +36,13 @@ from simulators.errors import InvalidArgumentError
 
 def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
     """The controller options as a design space, PerBank refresh where `spec` has it; each
-    option defaults to its value in `base` (DRAMSys' defaults unless given)."""
+    option defaults to its value in `base` (DRAMSys' defaults unless given). The refresh
+    postponement and pull-in limits exist only under a policy that refreshes (the kernel's
+    refresh manager is off under NoRefresh), so NoRefresh designs hold them at the default."""
     base = base or ControllerConfig()
     refresh = ("AllBank", "NoRefresh", "PerBank") if spec.has_per_bank_refresh \
         else ("AllBank", "NoRefresh")
+    refreshing = {"RefreshPolicy": tuple(p for p in refresh if p != "NoRefresh")}
 
     def categorical(name: str, values: tuple[str, ...]) -> Categorical:
         first = getattr(base, name)  # a categorical parameter defaults to its first value
@@ -52,8 +55,10 @@ def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpa
         PowerOfTwo("RequestBufferSize", 1, 128, preferred=base.RequestBufferSize),
         categorical("RespQueue", RESP_QUEUES),
         categorical("RefreshPolicy", refresh),
-        IntRange("RefreshMaxPostponed", 0, 8, 1, preferred=base.RefreshMaxPostponed),
-        IntRange("RefreshMaxPulledin", 0, 8, 1, preferred=base.RefreshMaxPulledin),
+        IntRange("RefreshMaxPostponed", 0, 8, 1, preferred=base.RefreshMaxPostponed,
+                 active_when=refreshing),
+        IntRange("RefreshMaxPulledin", 0, 8, 1, preferred=base.RefreshMaxPulledin,
+                 active_when=refreshing),
         categorical("Arbiter", ARBITERS),
         PowerOfTwo("MaxActiveTransactions", 1, 128,
                    preferred=base.MaxActiveTransactions),
@@ -128,7 +133,9 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     Scheduler (3), SchedulerBuffer (3), RequestBufferSize (1..128, powers of two),
     RespQueue (2), RefreshPolicy (2, or 3 with PerBank on LPDDR4), RefreshMaxPostponed
     (0..8), RefreshMaxPulledin (0..8), Arbiter (3), MaxActiveTransactions (1..128). Each
-    option defaults to its `mcconfig` value (DRAMSys' defaults without one).
+    option defaults to its `mcconfig` value (DRAMSys' defaults without one). The two
+    refresh limits are active only under AllBank or PerBank refresh: with NoRefresh they
+    hold their defaults whatever the action says.
 
     ## Observation Space
     `Box(0, 1)`: the normalized design, then each goal metric as x / (x + target).

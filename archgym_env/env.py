@@ -210,6 +210,10 @@ class DesignEnv(gym.Env):
             raise InvalidArgumentError("action", action, f"0..{self.action_space.n - 1}")
         t = self._steps
         self._index[t] = int(action) * int(self.space.nvec[t]) // int(self.action_space.n)
+        # A parameter that the earlier choices make inactive takes its canonical choice
+        # whatever the action (activity reads only earlier parameters; the step still
+        # counts, so an episode keeps one step per parameter).
+        self._index[t] = self.space.canonical_index(np.maximum(self._index, 0))[t]
         self._steps += 1
         if self._steps < len(self.space.parameters):
             return self._observation(), 0.0, False, False, {"evaluations": self.evaluations}
