@@ -64,8 +64,9 @@ class BayesianOptimization(Optimizer):
                 "multi_objective": self.multi_objective}
 
     def ask(self, n: int) -> list[Design]:
-        if self._study is None:
-            return self.space.sample(self.rng, n)
+        if self._study is None:  # nothing told yet: distinct uniform designs
+            taken: set[tuple[int, ...]] = set()
+            return [self._draw_unseen(self._uniform, taken) for _ in range(n)]
         with self._threads():
             return [self._suggest() for _ in range(n)]
 

@@ -14,8 +14,6 @@ from agents.optimizers.base import Design, Optimizer
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 
-CHILD_TRIES = 100  # children bred before a uniform design replaces one
-
 
 class GeneticAlgorithm(Optimizer):
     """Args:
@@ -24,8 +22,8 @@ class GeneticAlgorithm(Optimizer):
         crossover: probability that a child mixes two parents gene by gene.
         mutation: per-gene mutation probability (default 1 / number of parameters).
 
-    The simulators are deterministic, so a child equal to a design already evaluated or
-    asked (by canonical indices) is bred again.
+    The simulators are deterministic, so a design equal to one already evaluated or asked
+    (by canonical indices) is drawn or bred again (see `Optimizer._draw_unseen`).
     """
 
     name = "ga"
@@ -50,22 +48,10 @@ class GeneticAlgorithm(Optimizer):
                 "crossover": self.crossover, "mutation": self.mutation}
 
     def ask(self, n: int) -> list[Design]:
-        if len(self._fitness) < self.population:
-            return self.space.sample(self.rng, n)
-        children: list[Design] = []
-        taken = set(self._seen)
-        for _ in range(n):  # one child at a time, so ask(k) begins like ask(n)
-            for _ in range(CHILD_TRIES):
-                child = self.space.from_index(self._child())
-                key = self._key(child)
-                if key not in taken and not self.space.violations(child):
-                    break
-            else:  # the population breeds only designs already seen
-                child = self.space.sample(self.rng)[0]
-                key = self._key(child)
-            taken.add(key)
-            children.append(child)
-        return children
+        bred = len(self._fitness) >= self.population  # else the first population: uniform
+        draw = (lambda: self.space.from_index(self._child())) if bred else self._uniform
+        taken = set(self._seen)  # one design at a time, so ask(k) begins like ask(n)
+        return [self._draw_unseen(draw, taken) for _ in range(n)]
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
