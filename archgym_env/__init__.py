@@ -7,10 +7,12 @@ from archgym_env.pareto import ParetoArchive, hypervolume
 from archgym_env.registry import ENVIRONMENTS, make, register_envs
 from archgym_env.space import (
     Categorical,
+    Condition,
     Constraint,
     Continuous,
     DesignSpace,
     IntRange,
+    Ordinal,
     Parameter,
     PowerOfTwo,
 )
@@ -18,8 +20,8 @@ from archgym_env.space import (
 register_envs()
 
 __all__ = [
-    "ENVIRONMENTS", "Categorical", "Constraint", "Continuous", "DesignEnv", "DesignSpace",
-    "Evaluation", "Evaluations", "Goal",
-    "IntRange", "Objective", "ParetoArchive", "Parameter", "PowerOfTwo", "hypervolume", "make",
-    "make_objective", "register_envs",
+    "ENVIRONMENTS", "Categorical", "Condition", "Constraint", "Continuous", "DesignEnv",
+    "DesignSpace", "Evaluation", "Evaluations", "Goal", "IntRange", "Objective", "Ordinal",
+    "ParetoArchive", "Parameter", "PowerOfTwo", "hypervolume", "make", "make_objective",
+    "register_envs",
 ]

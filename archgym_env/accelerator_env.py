@@ -12,6 +12,24 @@ from simulators.accelerator.mapper import TEMPLATES
 from simulators.accelerator.simulator import AcceleratorSimulator
 from simulators.workloads import Layer, network
 
+
+def distinct_templates() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The dataflow templates that differ (first of each identical group, in TEMPLATES
+    order) and every other name as an alias of its equal: nvdla_like and tpu_like are
+    weight_stationary, eyeriss_like is row_stationary."""
+    first: dict[tuple, str] = {}
+    aliases = {}
+    for name, t in TEMPLATES.items():
+        key = (t.spatial_x, t.spatial_y, t.inner)
+        if key in first:
+            aliases[name] = first[key]
+        else:
+            first[key] = name
+    return tuple(first.values()), aliases
+
+
+DATAFLOWS, DATAFLOW_ALIASES = distinct_templates()
+
 ACCELERATOR_SPACE = DesignSpace((
     PowerOfTwo("pe_x", 2, 32),
     PowerOfTwo("pe_y", 2, 32),
@@ -22,7 +40,7 @@ ACCELERATOR_SPACE = DesignSpace((
     PowerOfTwo("glb_banks", 1, 32),
     PowerOfTwo("noc_bandwidth_words", 1, 64),
     PowerOfTwo("dram_bandwidth_words", 1, 64),
-    Categorical("dataflow", tuple(TEMPLATES)),
+    Categorical("dataflow", DATAFLOWS, aliases=DATAFLOW_ALIASES),
     Categorical("precision_bits", (8, 16)),
 ))
 
@@ -67,7 +85,9 @@ class AcceleratorEnv(DesignEnv):
     | `glb_kb` | 16, 32, ..., 1024 KB of global buffer |
     | `glb_banks` | 1, 2, ..., 32 banks (64-bit rows) |
     | `noc_bandwidth_words`, `dram_bandwidth_words` | 1, 2, ..., 64 words per cycle |
-    | `dataflow` | the templates of `simulators.accelerator.mapper.TEMPLATES` |
+    | `dataflow` | the distinct templates of `simulators.accelerator.mapper.TEMPLATES` |
+    | | (`DATAFLOWS`); identical ones are accepted as aliases (`nvdla_like` and |
+    | | `tpu_like` for `weight_stationary`, `eyeriss_like` for `row_stationary`) |
     | `precision_bits` | 8 or 16 (partial sums twice as wide) |
 
     `one_shot` mode: `MultiDiscrete` with one entry per parameter (`env.action_space`

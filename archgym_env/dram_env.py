@@ -36,10 +36,13 @@ from simulators.errors import InvalidArgumentError
 
 def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
     """The controller options as a design space, PerBank refresh where `spec` has it; each
-    option defaults to its value in `base` (DRAMSys' defaults unless given)."""
+    option defaults to its value in `base` (DRAMSys' defaults unless given). The refresh
+    postponement and pull-in limits exist only under a policy that refreshes (the kernel's
+    refresh manager is off under NoRefresh), so NoRefresh designs hold them at the default."""
     base = base or ControllerConfig()
     refresh = ("AllBank", "NoRefresh", "PerBank") if spec.has_per_bank_refresh \
         else ("AllBank", "NoRefresh")
+    refreshing = {"RefreshPolicy": tuple(p for p in refresh if p != "NoRefresh")}
 
     def categorical(name: str, values: tuple[str, ...]) -> Categorical:
         first = getattr(base, name)  # a categorical parameter defaults to its first value
@@ -52,8 +55,10 @@ def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpa
         PowerOfTwo("RequestBufferSize", 1, 128, preferred=base.RequestBufferSize),
         categorical("RespQueue", RESP_QUEUES),
         categorical("RefreshPolicy", refresh),
-        IntRange("RefreshMaxPostponed", 0, 8, 1, preferred=base.RefreshMaxPostponed),
-        IntRange("RefreshMaxPulledin", 0, 8, 1, preferred=base.RefreshMaxPulledin),
+        IntRange("RefreshMaxPostponed", 0, 8, 1, preferred=base.RefreshMaxPostponed,
+                 active_when=refreshing),
+        IntRange("RefreshMaxPulledin", 0, 8, 1, preferred=base.RefreshMaxPulledin,
+                 active_when=refreshing),
         categorical("Arbiter", ARBITERS),
         PowerOfTwo("MaxActiveTransactions", 1, 128,
                    preferred=base.MaxActiveTransactions),
@@ -128,7 +133,8 @@ class DRAMEnv(DesignEnv):
     | `RequestBufferSize`, `MaxActiveTransactions` | 1, 2, ..., 128 |
     | `RespQueue` | `Fifo`, `Reorder` |
     | `RefreshPolicy` | `AllBank`, `NoRefresh`, and `PerBank` on memspecs that have it |
-    | `RefreshMaxPostponed`, `RefreshMaxPulledin` | 0, 1, ..., 8 refreshes |
+    | `RefreshMaxPostponed`, `RefreshMaxPulledin` | 0, 1, ..., 8 refreshes; active only |
+    | | under `AllBank` or `PerBank` (with `NoRefresh` they hold their default) |
     | `Arbiter` | `Simple`, `Fifo`, `Reorder` |
 
     `one_shot` mode: `MultiDiscrete([4 3 3 8 2 2 9 9 3 8])` on DDR4, a whole design as

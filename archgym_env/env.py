@@ -60,7 +60,9 @@ class DesignEnv(gym.Env):
     | `sequential` | `Discrete(max(space.nvec))` | the choice for parameter `t` |
 
     In `sequential` mode action a picks choice floor(a * n_t / max(nvec)) of parameter t
-    (equal bins, so every choice is reachable).
+    (equal bins, so every choice is reachable); a step on a parameter that the earlier
+    choices make inactive takes its canonical choice whatever the action. In both modes a
+    design that differs from another only in inactive parameters is that design.
 
     ## Observation Space
     | mode | space | meaning |
@@ -233,6 +235,9 @@ class DesignEnv(gym.Env):
             indices = designs.astype(np.int64, copy=True)
             reasons: list[str | None] = [None] * len(indices)
             bad = (indices < 0) | (indices >= space.nvec)
+            if space.conditional:  # inactive parameters take their canonical choice
+                inside = ~bad.any(axis=1)
+                indices[inside] = space.canonical_index(indices[inside])
             for i, k in zip(*np.nonzero(bad), strict=True):
                 if reasons[i] is None:
                     reasons[i] = str(InvalidDesignError(space.names[k], int(indices[i, k]),
@@ -338,6 +343,10 @@ class DesignEnv(gym.Env):
             raise InvalidArgumentError("action", action, f"0..{self.action_space.n - 1}")
         t = self._steps
         self._index[t] = int(action) * int(self.space.nvec[t]) // int(self.action_space.n)
+        # A parameter that the earlier choices make inactive takes its canonical choice
+        # whatever the action (activity reads only earlier parameters; the step still
+        # counts, so an episode keeps one step per parameter).
+        self._index[t] = self.space.canonical_index(np.maximum(self._index, 0))[t]
         self._steps += 1
         if self._steps < len(self.space.parameters):
             return self._observation(), 0.0, False, False, {"evaluations": self.evaluations}

@@ -7,7 +7,8 @@ pheromone evaporates by `evaporation`, and the `elite` best designs found so far
 by rank (rank-based Ant System, Bullnheimer, Hartl & Strauss 1999): the best deposits
 `elite`, the next `elite - 1`, and so on. A floor relative to each parameter's strongest
 choice (as MAX-MIN Ant System bounds pheromone, Stuetzle & Hoos 2000) keeps every choice
-reachable. The simulators are deterministic, so ants avoid designs already evaluated; when
+reachable; a parameter inactive in an elite design deposits nothing. The simulators are
+deterministic, so ants avoid designs already evaluated (by canonical indices); when
 pheromone has converged so far that they find none new, uniform unseen designs are asked.
 """
 
@@ -72,17 +73,19 @@ class AntColony(Optimizer):
             self._seen.add(index)
             self._best.append((float(reward), index))
         self._best = sorted(self._best, key=lambda item: -item[0])[: self.elite]
+        active = self.space.active_mask([index for _, index in self._best])
         for k, tau in enumerate(self.pheromone):
             tau *= 1.0 - self.evaporation
             for rank, (_, index) in enumerate(self._best):
-                tau[index[k]] += self.elite - rank
+                if active[rank, k]:  # an inactive parameter's choice says nothing
+                    tau[index[k]] += self.elite - rank
             np.maximum(tau, self.floor * tau.max(), out=tau)
 
     def _candidates(self) -> Iterator[tuple[tuple[int, ...], Design]]:
         """(key, design) of ants' designs, then of uniform ones (when the pheromone has
         converged on designs already evaluated)."""
         for _ in range(CONSTRUCTION_ROUNDS):
-            for index in self._ants(ANTS_PER_ROUND).tolist():
+            for index in self.space.canonical_index(self._ants(ANTS_PER_ROUND)).tolist():
                 yield tuple(index), self.space.from_index(index)
         for design in self.space.sample(self.rng, ANTS_PER_ROUND):
             yield self._key(design), design

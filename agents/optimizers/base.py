@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -13,6 +13,7 @@ from archgym_env.evaluation import Evaluation
 from archgym_env.space import DesignSpace
 
 Design = dict[str, Any]
+UNSEEN_TRIES = 100  # designs drawn before one already seen is accepted
 
 
 class Optimizer(ABC):
@@ -57,3 +58,22 @@ class Optimizer(ABC):
     def _key(self, design: Design) -> tuple[int, ...]:
         """`design`'s choice indices as a hashable key (for sets of designs seen)."""
         return tuple(self.space.to_index(design).tolist())
+
+    def _uniform(self) -> Design:
+        """One uniform valid design."""
+        return self.space.sample(self.rng)[0]
+
+    def _draw_unseen(self, draw: Callable[[], Design], taken: set[tuple[int, ...]]) -> Design:
+        """A design from `draw()` that meets the constraints and whose key is not in `taken`
+        (then added to it); after UNSEEN_TRIES draws without one, a uniform design. The
+        simulators are deterministic, so a design seen before would waste an evaluation."""
+        for _ in range(UNSEEN_TRIES):
+            design = draw()
+            key = self._key(design)
+            if key not in taken and not self.space.violations(design):
+                break
+        else:
+            design = self._uniform()
+            key = self._key(design)
+        taken.add(key)
+        return design

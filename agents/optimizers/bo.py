@@ -12,7 +12,7 @@ from optuna.trial import TrialState
 
 from agents.args import check_choice, check_int
 from agents.optimizers.base import Design, Optimizer
-from archgym_env.space import Categorical, DesignSpace
+from archgym_env.space import DesignSpace
 
 SAMPLERS = ("tpe", "gp")
 SUGGESTION_TRIES = 50  # sampler suggestions tried before asking a uniform unseen design
@@ -21,8 +21,10 @@ optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
 class BayesianOptimization(Optimizer):
-    """Optuna's ask/tell study over the space's choice indices (categorical parameters as
-    CategoricalDistribution, ordered ones as IntDistribution).
+    """Optuna's ask/tell study over the space's choice indices (unordered parameters as
+    CategoricalDistribution, ordered ones as IntDistribution). Suggestions are canonical
+    designs and are known by their canonical indices, so one that differs from a seen
+    design only in inactive parameters counts as seen.
 
     Args:
         sampler: `tpe` (Tree-structured Parzen Estimator, multivariate, constant liar for
@@ -48,9 +50,9 @@ class BayesianOptimization(Optimizer):
         self.startup = check_int("startup", startup, 1)
         self.multi_objective = check_choice("multi_objective", multi_objective, (False, True))
         self.distributions: dict[str, BaseDistribution] = {
-            p.name: CategoricalDistribution(list(range(n))) if isinstance(p, Categorical)
-            else IntDistribution(0, int(n) - 1) for p, n in zip(space.parameters, space.nvec,
-                                                                strict=True)}
+            p.name: IntDistribution(0, int(n) - 1) if p.ordered
+            else CategoricalDistribution(list(range(n)))
+            for p, n in zip(space.parameters, space.nvec, strict=True)}
         self._study: optuna.Study | None = None
         self._threads: Callable[[], AbstractContextManager] = nullcontext
         self._values: dict[tuple[int, ...], list[float]] = {}
@@ -62,8 +64,9 @@ class BayesianOptimization(Optimizer):
                 "multi_objective": self.multi_objective}
 
     def ask(self, n: int) -> list[Design]:
-        if self._study is None:
-            return self.space.sample(self.rng, n)
+        if self._study is None:  # nothing told yet: distinct uniform designs
+            taken: set[tuple[int, ...]] = set()
+            return [self._draw_unseen(self._uniform, taken) for _ in range(n)]
         with self._threads():
             return [self._suggest() for _ in range(n)]
 

@@ -1,5 +1,7 @@
 """Genetic algorithm over choice indices: tournament selection, uniform crossover,
-per-gene mutation, (mu + lambda) survival."""
+per-gene mutation (an ordered parameter to an adjacent choice, an unordered one to any
+other; inactive parameters are left alone), (mu + lambda) survival. Children are canonical
+designs."""
 
 from __future__ import annotations
 
@@ -19,6 +21,9 @@ class GeneticAlgorithm(Optimizer):
         tournament: contestants per parent selection.
         crossover: probability that a child mixes two parents gene by gene.
         mutation: per-gene mutation probability (default 1 / number of parameters).
+
+    The simulators are deterministic, so a design equal to one already evaluated or asked
+    (by canonical indices) is drawn or bred again (see `Optimizer._draw_unseen`).
     """
 
     name = "ga"
@@ -35,6 +40,7 @@ class GeneticAlgorithm(Optimizer):
         self.mutation = 1.0 / len(space.parameters) if mutation is None else mutation
         self._genomes = np.empty((0, len(space.parameters)), dtype=np.int64)
         self._fitness = np.empty(0)
+        self._seen: set[tuple[int, ...]] = set()
 
     @property
     def hyperparameters(self) -> dict:
@@ -42,20 +48,15 @@ class GeneticAlgorithm(Optimizer):
                 "crossover": self.crossover, "mutation": self.mutation}
 
     def ask(self, n: int) -> list[Design]:
-        if len(self._fitness) < self.population:
-            return self.space.sample(self.rng, n)
-        children: list[Design] = []
-        for _ in range(100 * n):
-            child = self.space.from_index(self._child())
-            if not self.space.violations(child):
-                children.append(child)
-                if len(children) == n:
-                    return children
-        return children + self.space.sample(self.rng, n - len(children))
+        bred = len(self._fitness) >= self.population  # else the first population: uniform
+        draw = (lambda: self.space.from_index(self._child())) if bred else self._uniform
+        taken = set(self._seen)  # one design at a time, so ask(k) begins like ask(n)
+        return [self._draw_unseen(draw, taken) for _ in range(n)]
 
     def tell(self, designs: Sequence[Design], rewards: Sequence[float],
              objectives: np.ndarray | None = None) -> None:
         genomes = np.array([self.space.to_index(d) for d in designs], dtype=np.int64)
+        self._seen.update(map(tuple, genomes.tolist()))
         self._genomes = np.vstack([self._genomes, genomes.reshape(-1, self._genomes.shape[1])])
         self._fitness = np.concatenate([self._fitness, np.asarray(rewards, dtype=np.float64)])
         keep = np.argsort(-self._fitness, kind="stable")[: self.population]
@@ -73,6 +74,12 @@ class GeneticAlgorithm(Optimizer):
             child[mask] = b[mask]
         nvec = self.space.nvec
         for k in np.flatnonzero(self.rng.random(len(child)) < self.mutation):
-            if nvec[k] > 1:
+            # Genes in order, so each sees whether the genes before it leave it active.
+            if nvec[k] == 1 or not self.space.active_mask(child)[k]:
+                continue
+            if self.space.parameters[k].ordered:  # to an adjacent choice
+                step = 1 if self.rng.random() < 0.5 else -1
+                child[k] += step if 0 <= child[k] + step < nvec[k] else -step
+            else:  # to any other choice
                 child[k] = (child[k] + self.rng.integers(1, nvec[k])) % nvec[k]
         return child

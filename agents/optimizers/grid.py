@@ -15,7 +15,8 @@ from simulators.errors import InvalidArgumentError
 
 
 class GridSearch(Optimizer):
-    """Enumerates the valid designs in index order (the last parameter varies fastest).
+    """Enumerates the distinct valid designs in index order (the last parameter varies
+    fastest; an inactive parameter only at its canonical choice).
 
     Args:
         limit: the most grid points to visit; a larger space is an error unless `subsample`.
@@ -38,7 +39,8 @@ class GridSearch(Optimizer):
                 "limit", limit, f"at least the space size {space.size} "
                 "(or subsample: true for a coarser grid)")
         self.limit, self.subsample = limit, subsample
-        self.levels = grid_levels(space.nvec, limit)
+        self.levels = space.nvec.tolist() if space.size <= limit \
+            else grid_levels(space.nvec, limit)
         self._points = self._grid()
 
     @property
@@ -51,10 +53,7 @@ class GridSearch(Optimizer):
     def _grid(self) -> Iterator[Design]:
         axes = [np.rint(np.linspace(0, size - 1, level)).astype(np.int64)
                 for size, level in zip(self.space.nvec, self.levels, strict=True)]
-        for index in itertools.product(*axes):
-            design = self.space.from_index(np.array(index))
-            if not self.space.violations(design):
-                yield design
+        return self.space.product(axes)
 
 
 def grid_levels(nvec: np.ndarray, limit: int) -> list[int]:

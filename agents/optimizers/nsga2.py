@@ -111,8 +111,10 @@ class NSGA2Search(Optimizer):
 
 
 class _SpaceRepair(Repair):
-    """Rounds and clips to choice indices, and replaces designs that break a constraint
-    with uniform valid ones drawn from pymoo's seeded generator."""
+    """Rounds and clips to choice indices, sets inactive parameters to their canonical
+    choice (so pymoo's duplicate elimination sees designs that differ only there as one),
+    and replaces designs that break a constraint with uniform valid ones drawn from
+    pymoo's seeded generator."""
 
     def __init__(self, agent: NSGA2Search):
         super().__init__()
@@ -120,6 +122,11 @@ class _SpaceRepair(Repair):
 
     def _do(self, problem, X, random_state=None, **kwargs):
         X = np.clip(np.rint(X), problem.xl, problem.xu).astype(np.int64)
+        space, free = self.agent.space, self.agent._free
+        if space.conditional:
+            full = np.zeros((len(X), len(space.nvec)), dtype=np.int64)
+            full[:, free] = X
+            X = space.canonical_index(full)[:, free]
         for row in X:
             if self.agent.space.violations(self.agent._design(row)):
                 valid = self.agent.space.sample(random_state)[0]

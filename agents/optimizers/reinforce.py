@@ -18,25 +18,29 @@ CANDIDATES = 8  # policy samples per design; the first that meets the constraint
 
 
 class Controller(nn.Module):
-    """An LSTM cell unrolled over the parameters: step k reads the embedding of choice
-    k - 1 (a learned start vector at k = 0) and its head gives the logits of parameter k."""
+    """An LSTM cell unrolled over the parameters of `space`: step k reads the embedding of
+    choice k - 1 (a learned start vector at k = 0) and its head gives the logits of
+    parameter k. A parameter the earlier choices make inactive takes its canonical choice
+    and adds nothing to the log-probability or entropy (any choice gives the same design)."""
 
-    def __init__(self, nvec: Sequence[int], hidden: int):
+    def __init__(self, space: DesignSpace, hidden: int):
         super().__init__()
-        self.hidden = hidden
+        self.space, self.hidden = space, hidden
         self.start = nn.Parameter(torch.zeros(hidden))
         self.cell = nn.LSTMCell(hidden, hidden)
-        self.embeddings = nn.ModuleList(nn.Embedding(int(n), hidden) for n in nvec)
-        self.heads = nn.ModuleList(nn.Linear(hidden, int(n)) for n in nvec)
+        self.embeddings = nn.ModuleList(nn.Embedding(int(n), hidden) for n in space.nvec)
+        self.heads = nn.ModuleList(nn.Linear(hidden, int(n)) for n in space.nvec)
 
     def forward(self, count: int, temperature: float, uniforms: torch.Tensor | None = None,
                 actions: torch.Tensor | None = None):
         """Sample `count` designs by inverting each step's distribution at `uniforms`
         (count x parameters, in [0, 1)), or score the given `actions`: choice indices
-        (count x parameters), their log-probabilities and the policy entropies (count)."""
+        (count x parameters, canonical), their log-probabilities and the policy entropies
+        (count)."""
         x = self.start.expand(count, -1)
         state = (torch.zeros(count, self.hidden), torch.zeros(count, self.hidden))
         chosen, log_prob, entropy = [], torch.zeros(count), torch.zeros(count)
+        taken = np.zeros((count, len(self.heads)), dtype=np.int64)  # choices so far
         for k, head in enumerate(self.heads):
             state = self.cell(x, state)
             dist = torch.distributions.Categorical(logits=head(state[0]) / temperature)
@@ -46,8 +50,14 @@ class Controller(nn.Module):
                 choice = choice.clamp(max=cdf.shape[1] - 1)  # rounding at the top end
             else:
                 choice = actions[:, k]
-            log_prob = log_prob + dist.log_prob(choice)
-            entropy = entropy + dist.entropy()
+            weight = 1.0
+            if self.space.conditional:
+                taken[:, k] = choice.numpy()
+                choice = torch.as_tensor(self.space.canonical_index(taken)[:, k])
+                weight = torch.as_tensor(self.space.active_mask(taken)[:, k],
+                                         dtype=torch.float32)
+            log_prob = log_prob + weight * dist.log_prob(choice)
+            entropy = entropy + weight * dist.entropy()
             chosen.append(choice)
             x = self.embeddings[k](choice)
         return torch.stack(chosen, dim=1), log_prob, entropy
@@ -83,7 +93,7 @@ class Reinforce(Optimizer):
         self.temperature = check_real("temperature", temperature, 0.0, 1e3, low_open=True)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            self.controller = Controller(space.nvec, hidden)
+            self.controller = Controller(space, hidden)
         self.optimizer = torch.optim.Adam(self.controller.parameters(), lr=self.learning_rate)
         self.baseline: float | None = None
 

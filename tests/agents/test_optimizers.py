@@ -19,6 +19,7 @@ from archgym_env.space import (
     Continuous,
     DesignSpace,
     IntRange,
+    Ordinal,
     PowerOfTwo,
 )
 from archgym_env.systolic_env import SYSTOLIC_SPACE, make_systolic_env
@@ -287,3 +288,47 @@ def test_a_smaller_batch_begins_like_a_larger_one(label):
     small, large = build(label, 5), build(label, 5)
     drive(small, 3, 4), drive(large, 3, 4)
     assert small.ask(3) == large.ask(7)[:3]
+
+
+# A network-like space: a block's kernel exists only when the stage is deep enough, and its
+# expansion only for the larger kernels (a chain): (1 + 2 * (1 + 2 * 4)) * 4 * 3 = 228 designs.
+NETWORK = DesignSpace((
+    IntRange("depth", 1, 3),
+    Categorical("kernel", (3, 5, 7), active_when={"depth": (2, 3)}),
+    Ordinal("expand", ("x1", "x2", "x4", "x6"), active_when={"kernel": (5, 7)}),
+    PowerOfTwo("width", 8, 64),
+    Categorical("act", ("relu", "swish", "gelu")),
+))
+
+
+def network_reward(design) -> float:
+    return float(NETWORK.to_normalized(design).sum())
+
+
+@pytest.mark.parametrize("label", FAST_AGENTS)
+def test_agents_ask_canonical_designs_of_a_conditional_space(label):
+    agent = build(label, seed=1, space=NETWORK)
+    asked = []
+    for _ in range(6):
+        designs = agent.ask(8)
+        asked += designs
+        assert all(NETWORK.validate(d) == d for d in designs)  # inactive ones canonical
+        agent.tell(designs, [network_reward(d) for d in designs],
+                   np.array([[network_reward(d), -network_reward(d)] for d in designs]))
+    keys = [tuple(NETWORK.to_index(d)) for d in asked]
+    if label in ("grid", "ga", "aco", "bo"):  # agents that never ask a known design
+        assert len(set(keys)) == len(keys)
+    if label == "grid":
+        assert asked == list(NETWORK.enumerate())[:48]
+
+
+def test_ga_mutates_ordered_genes_to_adjacent_choices_and_leaves_inactive_ones():
+    agent = make_agent("ga", NETWORK, seed=0, population=4, crossover=0.0, mutation=1.0)
+    parent = NETWORK.validate({"depth": 1, "width": 32, "act": "relu"})
+    agent.tell([parent] * 4, [1.0] * 4)
+    for _ in range(50):
+        child = NETWORK.from_index(agent._child())
+        assert child["act"] != "relu" and child["width"] in (16, 64)
+        # Every gene mutates, in order: depth 1 -> 2 makes the kernel active, which then
+        # leaves its canonical 3; with kernel 5 or 7 the expansion moves next to its x1.
+        assert child["depth"] == 2 and child["kernel"] in (5, 7) and child["expand"] == "x2"

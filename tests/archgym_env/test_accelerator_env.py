@@ -1,5 +1,7 @@
 """archgym/Accelerator-v0 on the real mapper and analysis."""
 
+import dataclasses
+
 import pytest
 from gymnasium.utils.env_checker import check_env
 from hypothesis import given, settings
@@ -77,3 +79,23 @@ def test_monotone_mapper_never_adds_latency_with_a_larger_buffer(buffer, dataflo
 def test_mapper_search_is_checked_by_name():
     with pytest.raises(InvalidArgumentError, match="mapper_search"):
         make("archgym/Accelerator-v0", mapper_search="greedy")
+
+
+def test_dataflow_offers_distinct_templates_and_accepts_their_aliases():
+    offered = ACCELERATOR_SPACE["dataflow"].choices
+    shapes = [(TEMPLATES[t].spatial_x, TEMPLATES[t].spatial_y, TEMPLATES[t].inner)
+              for t in offered]
+    assert len(set(shapes)) == len(shapes) == 5
+    assert set(shapes) == {(t.spatial_x, t.spatial_y, t.inner) for t in TEMPLATES.values()}
+    for name, template in TEMPLATES.items():  # every template name is still a design value
+        chosen = ACCELERATOR_SPACE.complete({"dataflow": name})["dataflow"]
+        assert chosen in offered and TEMPLATES[chosen] == dataclasses.replace(template,
+                                                                             name=chosen)
+    assert ACCELERATOR_SPACE.validate({**ACCELERATOR_SPACE.default_design(),
+                                       "dataflow": "nvdla_like"})["dataflow"] == \
+        "weight_stationary"
+    assert ACCELERATOR_SPACE.complete({"dataflow": "tpu_like"}) == \
+        ACCELERATOR_SPACE.complete({"dataflow": "weight_stationary"})
+    assert ACCELERATOR_SPACE.complete({"dataflow": "eyeriss_like"})["dataflow"] == \
+        "row_stationary"
+    assert ACCELERATOR_SPACE.size == 5 * 5 * 7 * 7 * 7 * 7 * 6 * 7 * 7 * 5 * 2

@@ -126,3 +126,64 @@ def test_cli_ramulator_preset_and_clear_errors(capsys):
     assert code == 2 and err.count("\n") == 1 and "memspec" in err
     code, _, err = _cli(capsys, "archgym/Systolic-v0", "--injection", "saturating")
     assert code == 2 and "only with archgym/DRAM-v0" in err
+
+
+REFRESH_LIMITS = ("RefreshMaxPostponed", "RefreshMaxPulledin")
+
+
+@pytest.mark.parametrize("spec", [DDR4_2400_X8_4GB, LPDDR4_3200_X16_8GB])
+def test_refresh_limits_exist_only_under_a_refreshing_policy(spec):
+    space = dram_space(spec)
+    policies = space["RefreshPolicy"].choices
+    for policy in policies:
+        design = space.complete({"RefreshPolicy": policy, "RefreshMaxPostponed": 2,
+                                 "RefreshMaxPulledin": 3})
+        active = space.active(design)
+        assert all(active[k] == (policy != "NoRefresh") for k in REFRESH_LIMITS)
+        if policy == "NoRefresh":  # canonical: the defaults, whatever was given
+            assert [design[k] for k in REFRESH_LIMITS] == [8, 8]
+    # One policy without the 9 x 9 limits, the others with them.
+    assert space.size == int(np.prod(space.nvec)) // 81 // len(policies) * (
+        1 + 81 * (len(policies) - 1))
+
+
+def test_no_refresh_designs_differing_only_in_the_refresh_limits_are_one_design():
+    env = make_dram_env(**SMALL)
+    space = env.space
+    a = {**space.default_design(), "RefreshPolicy": "NoRefresh", "RefreshMaxPostponed": 1,
+         "RefreshMaxPulledin": 7}
+    b = {**a, "RefreshMaxPostponed": 5, "RefreshMaxPulledin": 0}
+    assert space.validate(a) == space.validate(b)
+    assert np.array_equal(space.to_index(a), space.to_index(b))
+    assert space.validate({**a, "RefreshPolicy": "AllBank"}) != \
+        space.validate({**b, "RefreshPolicy": "AllBank"})
+    # The kernel ignores them too, and no agent's key tells the two apart.
+    assert env.simulator.evaluate(a, env.workload) == env.simulator.evaluate(b, env.workload)
+    # Sequential mode: the limits' steps do not matter once NoRefresh is chosen.
+    seq = make_dram_env(**SMALL, mode="sequential").unwrapped
+    episodes = []
+    for limit_action in (0, 7):
+        seq.reset(seed=0)
+        observations = []
+        for k, name in enumerate(space.names):
+            n = seq.action_space.n
+            index = space.to_index(a)[k] if name not in REFRESH_LIMITS else limit_action
+            action = -(-int(index) * n // int(space.nvec[k]))  # the smallest in its bin
+            observation, *_, info = seq.step(action)
+            observations.append(observation)
+        episodes.append((np.array(observations), info["design"]))
+    (first, design), (second, other) = episodes
+    assert np.array_equal(first, second) and design == other == space.validate(a)
+
+
+def test_an_index_matrix_is_canonical_in_the_env_records():
+    env = make("archgym/DRAM-v0", n_requests=500).unwrapped
+    space = env.space
+    base = space.to_index({**space.default_design(), "RefreshPolicy": "NoRefresh"})
+    other = base.copy()
+    k = space.names.index("RefreshMaxPostponed")
+    other[k] = (base[k] + 3) % space.nvec[k]  # differs only in an inactive parameter
+    batch = env.evaluate_batch(np.stack([base, other]))
+    assert batch[0].design == batch[1].design
+    np.testing.assert_array_equal(batch[0].index, batch[1].index)
+    assert batch[0].metrics == batch[1].metrics
