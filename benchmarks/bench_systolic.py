@@ -4,7 +4,8 @@ on the same designs, and the model one design at a time.
 Run: python benchmarks/bench_systolic.py [--designs N] [--num-envs M]. Everything is
 measured in this run on ResNet-18 at 224x224 (best of --repeat runs); the ratios count,
 not the absolute numbers. The environment paths take an index matrix (no dict per design);
-the target is env time within 1.5x of the bare model's.
+the target is env time within 1.5x of the bare model's. The design-dicts line is the path a
+caller with dicts takes (validated one by one, as every batch was before the columnar core).
 """
 
 from __future__ import annotations
@@ -48,6 +49,12 @@ def main() -> None:
         env.reset(seed=0)
         env.evaluate_batch(index)
 
+    dicts = [space.from_index(row) for row in index]
+
+    def env_dicts():
+        env.reset(seed=0)
+        env.evaluate_batch(dicts)
+
     vec = gym.make_vec("archgym/Systolic-v0", num_envs=args.num_envs)
     steps = [index[i: i + args.num_envs] for i in range(0, len(index), args.num_envs)]
     steps = [s for s in steps if len(s) == args.num_envs]
@@ -58,9 +65,9 @@ def main() -> None:
         for actions in steps:
             vec.step(actions)
 
-    model, in_env, vector = best_seconds(
-        [lambda: sim.evaluate_batch(space.columns(index), workload), env_batch, vec_steps],
-        args.repeat)
+    model, in_env, from_dicts, vector = best_seconds(
+        [lambda: sim.evaluate_batch(space.columns(index), workload), env_batch, env_dicts,
+         vec_steps], args.repeat)
     vector *= args.designs / n_vec
 
     def line(label: str, seconds: float) -> str:
@@ -70,6 +77,7 @@ def main() -> None:
     print(f"Systolic-v0, ResNet-18 (21 layers), {args.designs} designs")
     print(line("model, columns from an index matrix", model))
     print(line("env.evaluate_batch(index matrix)", in_env))
+    print(line("env.evaluate_batch(design dicts)", from_dicts))
     print(line(f"make_vec step, num_envs={args.num_envs}", vector))
     print(line("model, one design at a time", one_by_one))
 
