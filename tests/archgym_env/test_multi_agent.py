@@ -1,13 +1,15 @@
-"""The generic multi-agent ParallelEnv on DRAM-v0 and on Systolic-v0."""
+"""The generic multi-agent ParallelEnv on every registered environment."""
 
 import numpy as np
 import pytest
+from gymnasium.utils.env_checker import check_env
 from pettingzoo.test import parallel_api_test
 
-from archgym_env import make
+from archgym_env import ENVIRONMENTS, make
 from archgym_env.dram_env import SUBSYSTEMS, make_dram_multi_agent_env
 from archgym_env.multi_agent import MultiAgentDesignEnv, check_grouping, per_parameter
 from simulators.errors import InvalidArgumentError
+from simulators.workloads import Layer
 
 SMALL = {"n_requests": 400}
 
@@ -69,3 +71,19 @@ def test_groupings_must_partition_the_parameters():
         check_grouping(space, {"a": ["Nope"]})
     with pytest.raises(InvalidArgumentError, match="grouping"):
         make_dram_multi_agent_env("by_mood", **SMALL)
+
+
+SMALL_ENVS = {
+    "archgym/Systolic-v0": {"workload": "alexnet", "resolution": 64},
+    "archgym/DRAM-v0": SMALL,
+    "archgym/Accelerator-v0": {"workload": [Layer("a", M=16, C=8, P=8, Q=8, R=3, S=3)],
+                               "mapper_budget": 60, "mapper_rounds": 1},
+    "archgym/Mapping-v0": {},
+}
+
+
+@pytest.mark.parametrize("env_id", sorted(ENVIRONMENTS))
+def test_every_registered_env_and_its_multi_agent_form_pass_the_api_tests(env_id):
+    env = make(env_id, **SMALL_ENVS[env_id]).unwrapped
+    check_env(env, skip_render_check=True)
+    parallel_api_test(MultiAgentDesignEnv(env, "per_parameter"), num_cycles=3)
