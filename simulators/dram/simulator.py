@@ -172,7 +172,7 @@ class DRAMSimulator(CostModel):
             else ControllerConfig.from_dict({**self.base.as_dict(), **design})
         prepared = self.prepare(workload)
         arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
-        vector = config_vector(config, self.spec, prepared.workload.mode == "saturating")
+        vector = config_vector(config, self.spec, prepared.workload.injection == "saturating")
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
         counters = np.zeros(k.N_COUNTERS, np.int64)

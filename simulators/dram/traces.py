@@ -41,12 +41,12 @@ class DRAMWorkload:
     controller has room (`saturating`, Ramulator's DRAM mode)."""
 
     trace: Trace
-    mode: str = "timestamped"
+    injection: str = "timestamped"
     name: str = "trace"
 
     def __post_init__(self):
-        if self.mode not in INJECTION_MODES:
-            raise InvalidArgumentError("mode", self.mode, ", ".join(INJECTION_MODES))
+        if self.injection not in INJECTION_MODES:
+            raise InvalidArgumentError("injection", self.injection, ", ".join(INJECTION_MODES))
 
 
 def _make(addresses, writes, times) -> Trace:

@@ -55,7 +55,7 @@ def test_ramulator_trace_file_and_saturating_mode(tmp_path):
     path = tmp_path / "trace.txt"
     path.write_text("".join(f"0x{i * 64:x} {'W' if i % 4 == 0 else 'R'}\n" for i in range(300)))
     env = make_dram_env(workload=str(path), injection="saturating")
-    assert len(env.workload.trace) == 300 and env.workload.mode == "saturating"
+    assert len(env.workload.trace) == 300 and env.workload.injection == "saturating"
     assert env.workload.trace.is_write.sum() == 75
     info = env.evaluate_batch([env.space.default_design()])[0].info()
     assert info["metrics"]["rd_count"] == 225 and info["metrics"]["wr_count"] == 75
@@ -63,7 +63,7 @@ def test_ramulator_trace_file_and_saturating_mode(tmp_path):
 
 def test_ramulator_preset_fixes_the_options_outside_the_space():
     env = make_dram_env(preset="ramulator-ddr4", **SMALL)
-    assert env.simulator.base == RAMULATOR_DDR4 and env.workload.mode == "saturating"
+    assert env.simulator.base == RAMULATOR_DDR4 and env.workload.injection == "saturating"
     assert env.simulator.spec == DDR4_2400_X8_4GB
     with pytest.raises(InvalidArgumentError, match="dram preset"):
         make_dram_env(preset="gem5")
@@ -187,3 +187,8 @@ def test_an_index_matrix_is_canonical_in_the_env_records():
     assert batch[0].design == batch[1].design
     np.testing.assert_array_equal(batch[0].index, batch[1].index)
     assert batch[0].metrics == batch[1].metrics
+
+
+def test_a_bad_injection_mode_is_named_as_the_argument():
+    with pytest.raises(InvalidArgumentError, match=r"^injection='bad' .*timestamped, saturating"):
+        make("archgym/DRAM-v0", injection="bad", **SMALL)
