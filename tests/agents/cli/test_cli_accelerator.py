@@ -9,7 +9,7 @@ from agents.cli.main import main
 from simulators.accelerator.presets import PRESETS
 from simulators.workloads import NETWORKS
 
-DATA = Path(__file__).parents[2] / ".." / "shared" / "data" / "timeloop"
+DATA = Path(__file__).parents[3] / ".." / "shared" / "data" / "timeloop"
 ENV = "archgym/Accelerator-v0"
 LAYER = '{"M": 64, "C": 32, "P": 14, "Q": 14, "R": 3, "S": 3}'
 # Spatial factors of each example mapping.yaml over the design's MACs (read by hand).
