@@ -51,7 +51,7 @@ class BatchedDesignEnv(VectorEnv):
         batch = self.env.evaluate_batch(actions)
         ones = np.ones(self.num_envs, dtype=bool)
         infos = {"final_obs": self.env.observe_batch(batch), "_final_obs": ones,
-                 "design": self.env.space.columns(actions), "metrics": dict(batch.metrics),
+                 "design": self.env.space.columns(batch.indices), "metrics": dict(batch.metrics),
                  "valid": batch.valid, "feasible": batch.feasible,
                  "error": np.array(batch.reasons, dtype=object)}
         if batch.hypervolume_gains is not None:

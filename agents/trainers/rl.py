@@ -55,14 +55,20 @@ class RecordingWrapper(gym.Wrapper):
         return obs, reward, terminated, truncated, info
 
 
-def adapt(env: DesignEnv, action_kind: str) -> gym.Env:
+def adapt(env: gym.Env, action_kind: str) -> gym.Env:
     """`env` in a form whose action space the algorithm takes: DQN needs one discrete choice
-    per step (sequential mode), SAC a box (one-shot mode through equal bins)."""
-    if action_kind == "discrete" and env.mode != "sequential":
-        return env.copy_with(mode="sequential")
-    if action_kind == "box":
-        return EqualBinActions(env if env.mode == "one_shot" else env.copy_with(mode="one_shot"))
-    return env
+    per step (sequential mode), SAC a box (one-shot mode through equal bins). An env that
+    needs no other mode is kept with its wrappers; a wrapped one that does is refused, since
+    its wrappers cannot be carried over to the copy."""
+    design_env: DesignEnv = env.unwrapped
+    wanted = {"discrete": "sequential", "box": "one_shot"}.get(action_kind, design_env.mode)
+    if design_env.mode != wanted:
+        if env is not design_env:
+            raise InvalidArgumentError("env", type(env).__name__,
+                                       f"an unwrapped environment, or one in {wanted} mode, "
+                                       f"for a {action_kind}-action agent")
+        env = design_env.copy_with(mode=wanted)
+    return EqualBinActions(env) if action_kind == "box" else env
 
 
 def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
@@ -83,11 +89,11 @@ def train(env: gym.Env | str, algorithm: str, budget: int, *, seed: int = 0,
     action_kind, defaults = ALGORITHMS[algorithm]
     hyperparameters = {**defaults, **(algo_args or {})}
     meta = {"agent": algorithm, "agent_args": hyperparameters, "seed": seed, **meta}
-    design_env = adapt(env.unwrapped, action_kind)
+    design_env = adapt(env, action_kind)
     steps_per_evaluation = (len(design_env.unwrapped.space.parameters)
                             if design_env.unwrapped.mode == "sequential" else 1)
     algorithm_class = getattr(stable_baselines3, algorithm.upper())
-    with Recorder(env, budget, store, meta, progress) as recorder:
+    with Recorder(design_env, budget, store, meta, progress) as recorder:  # the env stepped
         wrapped = RecordingWrapper(design_env, recorder)
         try:
             model = algorithm_class("MlpPolicy", wrapped, seed=seed, verbose=0,

@@ -192,3 +192,15 @@ def test_an_index_matrix_is_canonical_in_the_env_records():
 def test_a_bad_injection_mode_is_named_as_the_argument():
     with pytest.raises(InvalidArgumentError, match=r"^injection='bad' .*timestamped, saturating"):
         make("archgym/DRAM-v0", injection="bad", **SMALL)
+
+
+def test_the_vector_env_reports_the_canonical_designs_it_evaluated():
+    vec = gym.make_vec("archgym/DRAM-v0", num_envs=2, n_requests=300)
+    space = vec.env.space
+    action = space.to_index({**space.default_design(), "RefreshPolicy": "NoRefresh"})
+    actions = np.stack([action, action])
+    k = space.names.index("RefreshMaxPostponed")
+    actions[1, k] = (action[k] + 3) % space.nvec[k]
+    vec.reset(seed=0)
+    infos = vec.step(actions)[-1]
+    assert infos["design"]["RefreshMaxPostponed"][0] == infos["design"]["RefreshMaxPostponed"][1]

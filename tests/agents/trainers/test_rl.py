@@ -11,6 +11,7 @@ from agents.registry import agent_names
 from agents.trainers.rl import ALGORITHMS, adapt, train
 from archgym_env.registry import make
 from archgym_env.wrappers import EqualBinActions
+from simulators.errors import InvalidArgumentError
 
 pytest.importorskip("stable_baselines3")
 
@@ -90,3 +91,26 @@ def test_ppo_learns_on_a_one_shot_environment():
         assert rewards[-window:].mean() > rewards[:window].mean() + 0.05
         assert rewards[-window:].mean() > random[-window:].mean() + 0.05
         assert json.loads(json.dumps(ppo.best["design"])) == ppo.best["design"]
+
+
+REFERENCES = {"latency_s": 5e-3, "energy_pj": 2e10, "area_mm2": 40.0}
+
+
+@pytest.mark.parametrize("algorithm", ["dqn", "sac"])
+def test_the_front_is_the_archive_of_the_env_the_agent_steps(algorithm):
+    result = train(make("archgym/Systolic-v0", reward="pareto", references=REFERENCES),
+                   algorithm, 24, seed=0, progress=False)
+    valid = result.trajectory[result.trajectory["valid"]]
+    assert len(valid) and result.front and result.hypervolume > 0
+
+
+def test_a_reward_wrapper_is_kept_when_no_other_mode_is_needed():
+    from archgym_env.wrappers import HypervolumeGainReward
+
+    env = HypervolumeGainReward(make("archgym/Systolic-v0", reward="pareto",
+                                     references=REFERENCES))
+    result = train(env, "ppo", 16, seed=0, progress=False)
+    # The gains of one run add up to its final hypervolume; own-box rewards would not.
+    assert result.trajectory["reward"].sum() == pytest.approx(result.hypervolume)
+    with pytest.raises(InvalidArgumentError, match="env="):
+        train(env, "dqn", 4, seed=0, progress=False)
