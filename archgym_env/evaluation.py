@@ -90,10 +90,6 @@ class Evaluations(Sequence[Evaluation]):
     def metrics(self) -> dict[str, np.ndarray]:
         return self.result.metrics
 
-    @property
-    def reward_vectors(self) -> np.ndarray:
-        return -self.objectives
-
     def design(self, i: int) -> dict[str, Any]:
         if self.designs is not None:
             return dict(self.designs[i])

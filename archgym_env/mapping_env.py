@@ -136,7 +136,7 @@ class MappingEnv(DesignEnv):
             mapping = load_mapping(mapping, self.timeloop)
         mapping.check_levels(self.simulator.arch)
         metrics, result = self.simulator.evaluate_mapping(mapping)
-        scored = BatchResult.from_rows([metrics if result.valid else None],
+        scored = BatchResult.from_rows([metrics],
                                        self.simulator.metric_names,
                                        [None if result.valid else result.reason])
         batch = self.score(scored, designs=[mapping.to_dict()])

@@ -49,12 +49,9 @@ class Goal:
         """The value at which this metric counts as 'typical': target, limit or reference."""
         return next((v for v in (self.target, self.limit, self.reference) if v is not None), 1.0)
 
-    def ratio(self, value: float, to: float) -> float:
-        """How far `value` is from `to` in the good direction: >= 1 means at or beyond it."""
-        return float(self.ratios(np.float64(value), to))
-
     def ratios(self, values: np.ndarray, to: float) -> np.ndarray:
-        """`ratio` of every entry of `values`."""
+        """How far each of `values` is from `to` in the good direction: >= 1 means at or
+        beyond it."""
         values = np.maximum(np.asarray(values, dtype=np.float64), 1e-300)
         return to / values if self.direction == "min" else values / to
 
@@ -63,9 +60,6 @@ class Goal:
         if self.target is None:
             return np.clip(np.asarray(values, dtype=np.float64), 0.0, 1.0)
         return np.minimum(1.0, self.ratios(values, self.target))
-
-    def meets(self, value: float, bound: float | None) -> bool:
-        return bound is None or self.ratio(value, bound) >= 1.0
 
     def score(self, value: float) -> float:
         """Target closeness in [0, 1]: 1 at or beyond the target, target/x (or x/target) short

@@ -48,11 +48,6 @@ class Metric:
                 "description": self.description}
 
 
-def worst(metrics: Sequence[Metric]) -> Metrics:
-    """The worst value of every metric (0 where higher is better, inf where lower is)."""
-    return {m.name: 0.0 if m.direction == "max" else np.inf for m in metrics}
-
-
 def clocked(cycles, energy_pj, clock_ghz: float) -> dict[str, Any]:
     """latency_s, power_mw (energy / latency) and edp_pj_s of a run of `cycles` that takes
     `energy_pj` at `clock_ghz`; numbers or arrays alike."""

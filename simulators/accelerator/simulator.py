@@ -7,7 +7,7 @@ template, precision); the mapper maps every layer of the workload inside the cal
 `MappingSimulator`: a design is a mapping of one layer on a fixed architecture, as flat
 choices (temporal factor per level and dimension, parallel dimension and factor per fan-out
 axis, loop order per level, free keep/bypass choices). Invalid mappings come back with
-no metrics and the reason in the batch (`reason(design)` says it too).
+no metrics and the reason in the batch.
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from simulators.base import (
     Metrics,
     clocked,
     design_rows,
-    worst,
 )
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
 from simulators.workloads import Layer, Network
@@ -240,26 +239,23 @@ class MappingSimulator(CostModel):
         return Mapping(tuple(map(tuple, temporal)), tuple(perm), tuple(map(tuple, sx)),
                        tuple(map(tuple, sy)), tuple(keep))
 
-    def evaluate_mapping(self, mapping: Mapping) -> tuple[Metrics, LayerResult]:
+    def evaluate_mapping(self, mapping: Mapping) -> tuple[Metrics | None, LayerResult]:
+        """The metrics of `mapping` (None when it is invalid) and its analysis."""
         result = analyze(self.problem, self.arch, mapping)
         if not result.valid:
-            return worst(self.metrics), result
+            return None, result
         metrics = _metrics(result.cycles, result.energy_pj, result.area_mm2,
                            result.utilization, self.clock_ghz)
         metrics["dram_words"] = result.dram_words
         metrics["energy_per_mac_pj"] = result.energy_per_mac_pj
         return metrics, result
 
-    def reason(self, design: Design) -> str:
-        """Why a design's mapping is invalid ('valid' if it is not)."""
-        return self.evaluate_explained(design)[1] or "valid"
-
-    def evaluate_explained(self, design: Design,
-                           workload: Any = None) -> tuple[Metrics, str | None]:
-        """The metrics of a design and why its mapping is invalid (None when it is valid)."""
+    def evaluate_explained(self, design: Design) -> tuple[Metrics | None, str | None]:
+        """The metrics of a design (None when invalid) and why its mapping is invalid (None
+        when it is valid)."""
         mapping = self.to_mapping(design)
         if isinstance(mapping, str):
-            return worst(self.metrics), mapping
+            return None, mapping
         metrics, result = self.evaluate_mapping(mapping)
         return metrics, None if result.valid else result.reason
 
@@ -267,7 +263,7 @@ class MappingSimulator(CostModel):
         """Each design's mapping analyzed; an invalid mapping is invalid with the reason the
         mapping or its analysis gives."""
         outcomes = [self.evaluate_explained(d) for d in design_rows(designs)]
-        return BatchResult.from_rows([None if r else m for m, r in outcomes], self.metric_names,
+        return BatchResult.from_rows([m for m, _ in outcomes], self.metric_names,
                                      [r for _, r in outcomes])
 
 

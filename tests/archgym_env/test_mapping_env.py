@@ -60,7 +60,8 @@ def test_batch_errors_are_the_analysis_reasons(env):
             assert expected == "valid"
         else:
             invalid += 1
-            assert info["error"] == expected == env.simulator.reason(design) != "valid"
+            reason = env.simulator.evaluate_batch([design]).reasons[0]
+            assert info["error"] == expected == reason is not None
     assert invalid
 
 
