@@ -192,9 +192,7 @@ class DesignEnv(gym.Env):
         if len(inside) == len(reasons):
             result = self._simulate(indices)
         else:
-            outside = BatchResult({n: np.full(len(reasons), np.nan)
-                                   for n in self.simulator.metric_names},
-                                  np.zeros(len(reasons), dtype=bool), list(reasons))
+            outside = BatchResult.invalid(len(reasons), self.simulator.metric_names, reasons)
             result = _scatter(outside, [(inside, self._simulate(indices[inside]))])
         return self.score(result, indices, designs)
 
@@ -202,8 +200,7 @@ class DesignEnv(gym.Env):
         """The simulator's batch of in-space designs: one call, or one per workload when
         the design picks its workload (that parameter is not passed to the simulator)."""
         if not len(indices):
-            return BatchResult({n: np.empty(0) for n in self.simulator.metric_names},
-                               np.empty(0, dtype=bool), [])
+            return BatchResult.invalid(0, self.simulator.metric_names)
         columns = self.space.columns(indices)
         if self.workload_parameter is None:
             return self.simulator.evaluate_batch(columns, self.prepared_workload())
@@ -216,10 +213,7 @@ class DesignEnv(gym.Env):
             part = {name: column[rows] for name, column in columns.items()}
             parts.append((rows, self.simulator.evaluate_batch(
                 part, self.prepared_workload(choices[choice]))))
-        empty = BatchResult({n: np.full(len(indices), np.nan)
-                             for n in self.simulator.metric_names},
-                            np.zeros(len(indices), dtype=bool), [None] * len(indices))
-        return _scatter(empty, parts)
+        return _scatter(BatchResult.invalid(len(indices), self.simulator.metric_names), parts)
 
     def _check(self, designs: Sequence[Mapping[str, Any]] | np.ndarray
                ) -> tuple[np.ndarray, list[dict] | None, list[str | None]]:

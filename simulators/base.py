@@ -125,6 +125,13 @@ class BatchResult:
         return {k: float(v[i]) for k, v in self.metrics.items()}
 
     @classmethod
+    def invalid(cls, n: int, names: Sequence[str],
+                reasons: Sequence[str | None] | None = None) -> BatchResult:
+        """`n` invalid designs (NaN metrics) with `reasons` (None each until filled in)."""
+        return cls({m: np.full(n, np.nan) for m in names}, np.zeros(n, dtype=bool),
+                   list(reasons) if reasons is not None else [None] * n)
+
+    @classmethod
     def from_rows(cls, rows: Sequence[Metrics | None], names: Sequence[str],
                   reasons: Sequence[str | None] | None = None,
                   details: list[Any] | None = None) -> BatchResult:
@@ -143,7 +150,7 @@ class BatchResult:
         """One batch of `parts` in order (empty parts allowed)."""
         parts = [p for p in parts if len(p)]
         if not parts:
-            return cls({n: np.empty(0) for n in names}, np.empty(0, dtype=bool), [])
+            return cls.invalid(0, names)
         details = None
         if any(p.details is not None for p in parts):
             details = [d for p in parts for d in (p.details or [None] * len(p))]
