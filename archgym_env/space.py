@@ -91,7 +91,7 @@ class Parameter(ABC):
         """Position of `value` among the choices; InvalidDesignError if it is not one."""
         try:  # exact hit; otherwise compare as _same does (8.0 matches 8)
             return self._positions[(type(value), value)]
-        except (KeyError, TypeError):
+        except (KeyError, TypeError):  # no exact hit, or an unhashable value: compare below
             pass
         for i, choice in enumerate(self.choices):
             if _same(value, choice):
