@@ -72,6 +72,21 @@ def test_ert_energies_become_per_word_energies():
     assert set(glb.constraints.spatial_y) == {"S", "C", "M"}
 
 
+def test_cluster_size_splits_a_wide_register_and_the_ert_leak_is_kept():
+    """simba_like's PEWeightRegs: width 512, datawidth 8, cluster_size 64, depth 1. As
+    Timeloop's stats print it: block size 512 / 64 / 8 = 1, size 1 word, 256 instances
+    in 4 clusters; the ERT's read 0.259899 pJ per (block) access, leak 0.000169 pJ."""
+    ert = load_ert(DATA / "simba_like" / "ERT_summary.yaml")["PEWeightRegs"]
+    arch = spec("simba_like").architecture
+    i = arch.level_index("PEWeightRegs")
+    regs = arch.levels[i]
+    assert (regs.block_size, regs.cluster_size, regs.size_words) == (1, 64, 1)
+    assert arch.instances[i] == 256
+    assert regs.read_energy_pj == ert["read"] and regs.leak_energy_pj == ert["leak"]
+    glb = arch.levels[arch.level_index("GlobalBuffer")]
+    assert (glb.block_size, glb.cluster_size, glb.size_words) == (32, 1, 2048 * 32)
+
+
 def test_given_mapping_counts_follow_its_loop_nest():
     """simple_weight_stationary's mapping: Weights leave DRAM once (Q14 is the only DRAM
     loop and weights do not depend on Q)."""
