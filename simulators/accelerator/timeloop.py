@@ -190,12 +190,7 @@ def load_arch(source: str | Path | MappingABC,
 def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
              first: bool) -> dict:
     bits = int(attrs.get("datawidth", default_bits))
-    cluster = int(attrs.get("cluster_size", 1))
-    width = int(attrs.get("width", bits * cluster))
-    block = int(attrs.get("block_size", max(1, width // (bits * cluster))))
-    if cluster < 1 or block < 1 or ("width" in attrs and block * bits * cluster > width):
-        raise InvalidArgumentError(f"{where} block_size, cluster_size", (block, cluster),
-                                   f"block_size * cluster_size * datawidth <= width {width}")
+    block, cluster = _block_and_cluster(attrs, bits, where)
     size = None if node.get("class") == "DRAM" else int(attrs.get("depth", 1)) * block
     if first and size is not None:
         raise ArchGymError(f"{where}: the outermost component must be class DRAM")
@@ -229,6 +224,30 @@ def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
                                                         where).items()),
                 "temporal_permutation": parse_permutation(temporal.get("permutation", ()),
                                                           where)}}
+
+
+def _block_and_cluster(attrs: dict, bits: int, where: str) -> tuple[int, int]:
+    """Words per access and instances per shared access, as BufferLevel::ParseSpecs derives
+    them from width, block_size and cluster_size (whichever two are given)."""
+    width = attrs.get("width")
+    block, cluster = attrs.get("block_size"), attrs.get("cluster_size")
+    if width is None:
+        block, cluster = int(block or 1), int(cluster or 1)
+    elif block is None:
+        cluster = int(cluster or 1)
+        block = max(1, int(width) // (bits * cluster))
+    elif cluster is None:
+        block = int(block)
+        cluster = max(1, int(width) // (bits * block))
+    else:
+        block, cluster = int(block), int(cluster)
+        if block * cluster * bits != int(width):
+            raise InvalidArgumentError(f"{where} block_size * cluster_size * datawidth",
+                                       block * cluster * bits, f"the width {width}")
+    if block < 1 or cluster < 1:
+        raise InvalidArgumentError(f"{where} block_size, cluster_size", (block, cluster),
+                                   "positive integers")
+    return block, cluster
 
 
 def _add_container(node: dict, levels: list[dict], containers: dict, where: str) -> None:

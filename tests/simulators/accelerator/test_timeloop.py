@@ -108,3 +108,25 @@ def test_unsupported_keys_are_named():
     with pytest.raises(ArchGymError, match="problem"):
         load_problem({"nothing": 1})
     assert math.isfinite(spec("simba_like").architecture.area_mm2)
+
+
+def test_block_and_cluster_sizes_follow_timeloops_derivation():
+    """BufferLevel::ParseSpecs: any two of width, block_size and cluster_size give the third;
+    all three must agree."""
+    def regs(**attrs):
+        arch = {"architecture": {"version": 0.4, "nodes": [
+            {"_kind": "Component", "name": "DRAM", "class": "DRAM",
+             "attributes": {"width": 64, "datawidth": 8}},
+            {"_kind": "Container", "name": "PE", "spatial": {"meshX": 4}},
+            {"_kind": "Component", "name": "regs", "class": "storage",
+             "attributes": {"depth": 2, "datawidth": 8, **attrs}},
+            {"_kind": "Component", "name": "mac", "class": "intmac", "attributes": {}}]}}
+        lv = load_arch(arch).architecture.levels[1]
+        return lv.block_size, lv.cluster_size, lv.size_words
+
+    assert regs(width=64) == (8, 1, 16)
+    assert regs(width=64, cluster_size=4) == (2, 4, 4)
+    assert regs(width=64, block_size=4) == (4, 2, 8)
+    assert regs() == (1, 1, 2)
+    with pytest.raises(ArchGymError, match="width"):
+        regs(width=64, block_size=4, cluster_size=4)
