@@ -92,10 +92,12 @@ print(json.dumps(out))
 '''
 
 # Workloads: GEMMs as (M, N, K) = (rows, cols, inner); convs as SCALE-Sim topology rows.
-GEMMS = ((64, 64, 64), (100, 48, 72), (256, 64, 128), (32, 200, 96))
-CONVS = (dict(H=16, W=16, R=3, S=3, C=16, M=32, stride=1),
+GEMMS = ((64, 64, 64), (100, 48, 72), (128, 64, 96), (32, 200, 96), (24, 40, 300),
+         (200, 16, 16))
+CONVS = (dict(H=16, W=16, R=3, S=3, C=8, M=32, stride=1),
          dict(H=15, W=15, R=3, S=3, C=24, M=20, stride=2),
-         dict(H=9, W=9, R=1, S=1, C=64, M=48, stride=1))
+         dict(H=9, W=9, R=1, S=1, C=64, M=48, stride=1),
+         dict(H=12, W=12, R=5, S=5, C=4, M=16, stride=1))
 ARRAYS = ((8, 8), (16, 16), (32, 8), (8, 32), (32, 32))
 SRAMS_KB = (1, 4, 64)
 BANDWIDTHS = (2, 16)
@@ -133,7 +135,14 @@ def as_workload(w: dict) -> Gemm | Layer:
                  Q=(w["W"] - w["S"]) // s + 1, R=w["R"], S=w["S"], Hstride=s, Wstride=s)
 
 
+def has_scalesim(python: str) -> bool:
+    """Whether `python` exists and imports scalesim."""
+    return Path(python).exists() and subprocess.run(
+        [python, "-c", "import scalesim.scale_sim"], capture_output=True).returncode == 0
+
+
 def run_scalesim(python: str, case: dict) -> dict:
+    """SCALE-Sim's report items of one case, run in `python` (its own environment)."""
     done = subprocess.run([python, "-c", RUNNER, json.dumps(case)], capture_output=True,
                           text=True, check=True)
     ref = json.loads(done.stdout.strip().splitlines()[-1])
@@ -149,8 +158,8 @@ def main() -> None:
     parser.add_argument("--save", type=Path, help="also write SCALE-Sim's results here")
     parser.add_argument("--load", type=Path, help="take SCALE-Sim's results from a --save")
     args = parser.parse_args()
-    if not args.load and not Path(args.scalesim_python).exists():
-        print(f"SCALE-Sim benchmark skipped: no {args.scalesim_python} "
+    if not args.load and not has_scalesim(args.scalesim_python):
+        print(f"SCALE-Sim benchmark skipped: {args.scalesim_python} cannot import scalesim "
               "(make .venv-scalesim/bin/python)")
         return
     todo = cases()

@@ -225,21 +225,23 @@ def _scalesim_dram(f, R, C, bandwidth, sram_words, compute):
     os_, ws, is_, Sr, Sc, T, fr, fc = f
     if_words, f_words, of_words = sram_words
     fold_cycles = compute / (fr * fc)
-    # Per operand: kind, rows per block, block width, real and padded words
-    # (systolic_compute_*.create_*_prefetch_mat).
-    streamed = (STREAMED, T, R, T * Sr, T * R * fr)
-    stationary = (STATIONARY, T, C, Sr * Sc, Sr * C * fc)
-    repeated = (REPEATED, T, C, T * Sc, T * C * fc)
+    # Per operand: kind, rows per block, block width, real columns of the last block,
+    # real and padded words (systolic_compute_*.create_*_prefetch_mat).
+    last_r, last_c = Sr - (fr - 1) * R, Sc - (fc - 1) * C
+    streamed = (STREAMED, T, R, last_r, T * Sr, T * R * fr)
+    stationary = (STATIONARY, T, C, last_c, Sr * Sc, Sr * C * fc)
+    repeated = (REPEATED, T, C, last_c, T * Sc, T * C * fc)
     ifmap = [np.where(is_, a, b) for a, b in zip(stationary, streamed, strict=True)]
     filt = [np.where(os_, a, np.where(ws, b, c))
             for a, b, c in zip(repeated, stationary, streamed, strict=True)]
     shape = np.broadcast(compute, R).shape
     flat = lambda x: np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel()  # noqa: E731
     reads, lags = [], []
-    for (kind, rows, width, real, padded), words in ((ifmap, if_words), (filt, f_words)):
-        slides, lag = walk_all(flat(kind).astype(np.int64), flat(rows), flat(width), flat(Sr),
-                               flat(R), flat(fr), flat(fc), flat(fold_cycles), flat(real),
-                               flat(padded), flat(words), flat(bandwidth))
+    for (kind, rows, width, used, real, padded), words in ((ifmap, if_words),
+                                                           (filt, f_words)):
+        slides, lag = walk_all(flat(kind).astype(np.int64), flat(rows), flat(width),
+                               flat(used), flat(Sr), flat(R), flat(fr), flat(fc),
+                               flat(fold_cycles), flat(real), flat(words), flat(bandwidth))
         active = np.ceil(words * 0.5)
         first = np.minimum(np.ceil(active / bandwidth), np.ceil(padded / bandwidth))
         lines = np.ceil((words - active) / bandwidth)
