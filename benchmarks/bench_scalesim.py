@@ -24,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from archgym_env.systolic_env import SYSTOLIC_SPACE
 from simulators.systolic import SystolicArray
-from simulators.workloads import Gemm, Layer
+from simulators.workloads import Gemm, Layer, resnet18
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNNER = r'''
@@ -68,7 +69,9 @@ UseRamulatorTrace = False
 case = json.loads(sys.argv[1])
 with tempfile.TemporaryDirectory() as top:
     cfg, topo, lay = (os.path.join(top, n) for n in ("c.cfg", "t.csv", "l.csv"))
-    open(cfg, "w").write(CFG.format(**case["design"]))
+    # SCALE-Sim reads whole KB and integers.
+    open(cfg, "w").write(CFG.format(**{k: int(v) if isinstance(v, float) else v
+                                       for k, v in case["design"].items()}))
     w = case["workload"]
     if "K" in w:
         open(topo, "w").write("Layer, M, N, K,\nl0, {M}, {N}, {K},\n".format(**w))
@@ -176,9 +179,14 @@ def main() -> None:
     errors = {name: {label: [] for label, _, _ in METRICS} for name in sims}
     seconds = {}
     for name, sim in sims.items():
-        start = time.perf_counter()
-        results = [sim.evaluate(c["design"], as_workload(c["workload"])) for c in todo]
-        seconds[name] = time.perf_counter() - start
+        workloads = [as_workload(c["workload"]) for c in todo]
+        sim.evaluate(todo[0]["design"], workloads[0])   # numba compiles once (scalesim)
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            results = [sim.evaluate(c["design"], w) for c, w in zip(todo, workloads, strict=True)]
+            best = min(best, time.perf_counter() - start)
+        seconds[name] = best
         for ref, ours in zip(refs, results, strict=True):
             for label, key, ref_key in METRICS:
                 truth = ref[ref_key] if ref_key else ref["compute"]
@@ -195,6 +203,16 @@ def main() -> None:
         print(f"  speed, {name} accounting: {scalesim_seconds / seconds[name]:,.0f}x SCALE-Sim "
               f"({seconds[name] / len(todo) * 1e6:.0f} us vs "
               f"{scalesim_seconds / len(todo) * 1e3:.0f} ms per case, one at a time)")
+    # The environment's path: one batch of random Systolic-v0 designs on ResNet-18.
+    index = np.random.default_rng(0).integers(0, SYSTOLIC_SPACE.nvec,
+                                              size=(200, len(SYSTOLIC_SPACE.nvec)))
+    designs = SYSTOLIC_SPACE.columns(index)
+    for name, sim in sims.items():
+        net = sim.prepare(resnet18())
+        start = time.perf_counter()
+        sim.evaluate_batch(designs, net)
+        print(f"  Systolic-v0 designs on ResNet-18, {name} accounting: "
+              f"{len(index) / (time.perf_counter() - start):,.0f} designs/s")
     compute_ok = max(errors["scalesim"]["compute cycles"]) <= 0.02
     print("  compute cycles within 2% on every case:", "yes" if compute_ok else "NO")
 

@@ -248,7 +248,12 @@ def _scalesim_dram(f, R, C, bandwidth, sram_words, compute):
         reads.append((first + slides.reshape(shape) * lines) * bandwidth)
         lags.append(lag.reshape(shape))
     ofmap_dram_w = np.where(os_, Sr * Sc, Sc * T * fr)
-    write_lag = (ofmap_dram_w - of_words) / bandwidth - compute
+    # The write buffer starts draining once more than its drain half is written (evenly
+    # over the layer), then moves `bandwidth` words a cycle; all but a full SRAM of the
+    # writes must be out before the last cycle (write_buffer.service_writes).
+    drain = of_words - np.ceil(of_words * 0.5)
+    first_drain = compute * np.minimum(drain / ofmap_dram_w, 1)
+    write_lag = first_drain + (ofmap_dram_w - of_words) / bandwidth - compute
     stall = np.maximum(np.maximum(lags[0], lags[1]), np.maximum(write_lag, 0))
     return reads[0], reads[1], ofmap_dram_w, np.ceil(stall)
 

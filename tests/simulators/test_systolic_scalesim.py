@@ -68,12 +68,15 @@ def test_partial_sums_all_go_to_dram():
 
 
 def test_write_port_bounds_the_layer():
-    # ws, (64 x 64) @ (64 x 64) on 8 x 8, 1 KB ofmap SRAM, 1 word per cycle: 8 row folds x
-    # 4096 outputs go out, all but the last 1024 words before the end.
-    d = design("ws", rows=8, cols=8, bandwidth=1) | {"ifmap_sram_kb": 64, "filter_sram_kb": 64}
+    # ws, (64 x 64) @ (64 x 64) on 8 x 8, 8 KB ofmap SRAM, 1 word per cycle: 8 row folds x
+    # 4096 outputs go out. Draining starts once 4096 words (the drain half) are written,
+    # at 5504 * 4096 / 32768 = 688 of the 5504 compute cycles (64 folds of 16 + 8 + 64 - 2),
+    # and all but the last 8192 words must be out before the end (SCALE-Sim: 25,354).
+    d = design("ws", rows=8, cols=8, bandwidth=1) | {"ifmap_sram_kb": 64, "filter_sram_kb": 64,
+                                                    "ofmap_sram_kb": 8}
     m = SIM.evaluate(d, Gemm(rows=64, inner=64, cols=64))
-    assert m["ofmap_dram_write_words"] == 8 * 4096
-    assert m["latency_cycles"] == 8 * 4096 - 1024
+    assert m["ofmap_dram_write_words"] == 8 * 4096 and m["compute_cycles"] == 5504
+    assert m["latency_cycles"] == 688 + 8 * 4096 - 8192
 
 
 gemms = st.builds(Gemm, rows=st.integers(1, 200), inner=st.integers(1, 200),
