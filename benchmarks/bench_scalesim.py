@@ -194,11 +194,14 @@ def main() -> None:
     scalesim_seconds = sum(r["seconds"] for r in refs)
     print(f"SystolicArray vs SCALE-Sim 3.0.0, {len(todo)} single-layer cases "
           f"({len(GEMMS)} GEMMs, {len(CONVS)} convs x os/ws/is)")
-    print(f"  {'metric':<20}{'default median':>16}{'max':>9}{'scalesim median':>18}{'max':>9}")
+    print(f"  {'metric':<20}{'default median':>16}{'max':>9}{'scalesim median':>18}{'max':>9}"
+          f"{'within 2%':>11}")
     for label, _, _ in METRICS:
         row = [f"{100 * f(errors[name][label]):8.1f}%"
                for name in sims for f in (np.median, np.max)]
-        print(f"  {label:<20}{row[0]:>16}{row[1]:>9}{row[2]:>18}{row[3]:>9}")
+        close = sum(e <= 0.02 for e in errors["scalesim"][label])
+        print(f"  {label:<20}{row[0]:>16}{row[1]:>9}{row[2]:>18}{row[3]:>9}"
+              f"{f'{close}/{len(todo)}':>11}")
     for name in sims:
         print(f"  speed, {name} accounting: {scalesim_seconds / seconds[name]:,.0f}x SCALE-Sim "
               f"({seconds[name] / len(todo) * 1e6:.0f} us vs "

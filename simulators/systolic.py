@@ -184,41 +184,46 @@ def _default_dram(f, R, lowered, sram_words):
 
 def _scalesim_dram(f, R, C, bandwidth, sram_words, compute):
     """SCALE-Sim 3.0.0's DRAM reads of ifmap and filter, ofmap DRAM writes and stall
-    cycles of one GEMM, in closed form (the simulator replays its demand matrices
-    address by address).
+    cycles of one GEMM (scalesim's memory/read_buffer.py, write_buffer.py and
+    double_buffered_scratchpad_mem.py; SCALE-Sim replays its demand matrices address by
+    address, `simulators.scalesim_buffer` walks the same window fold by fold).
 
-    What it reproduces (memory/read_buffer.py, write_buffer.py,
-    double_buffered_scratchpad_mem.py of scalesim 3.0.0):
+    What it reproduces:
 
     * Each operand has its own DRAM port of `bandwidth` words per cycle (the config's
-      IfmapSRAMBankBandwidth, FilterSRAMBankBandwidth and Bandwidth).
+      IfmapSRAMBankBandwidth, FilterSRAMBankBandwidth and Bandwidth, all set to it).
     * A read buffer fetches the operand's prefetch matrix: the im2col-expanded operand,
-      duplicates included, with partial folds padded to the full array. Fetches move whole
-      lines of `bandwidth` words: the first fills the active half of the SRAM (at most the
-      whole padded matrix), each later one the other half, rounded up to lines.
-    * The buffer keeps a window of half the SRAM over the prefetch order (in sets of 1% of
-      the SRAM, duplicates counted); a demanded word outside it slides the window forward
-      by half the SRAM and fetches again, wrapping around at the end. An operand that fits
-      is fetched once. A streamed operand (os/ws ifmap, is filter) is demanded in fetch
-      order once per column fold (`_window_slides`). The ws/is stationary tile is demanded
-      in reverse row order within each fold, and os demands each filter column fold once
-      per row fold: a word behind the window costs a full circle of the operand. Where
-      that happens depends on where fold boundaries fall against the window, which the
-      closed form takes as uniformly distributed (expected circles, not SCALE-Sim's exact
-      count).
-    * Fetch k of a port completes (k + 1) lines-plus-one cycles after the first,
-      chained regardless of demand; a demand waits for the fetch it needs. Waits of the
-      three operands overlap (the stall of a cycle is the longest), so the layer's stall
-      is the largest lag of any port, taken at its last fetch; the write buffer drains
-      at `bandwidth` and stalls when the SRAM is full.
+      duplicates included, partial folds padded to the full array, in SCALE-Sim's order
+      (row or column fold blocks, rolled out along diagonals where the operand is skewed
+      in). Fetches move whole lines of `bandwidth` words: the first fills the active half
+      of the SRAM (at most the whole padded matrix), each later one the other half.
+    * The buffer keeps a window of half the SRAM over that order (in sets of 1% of the
+      SRAM); a demanded word outside it slides the window forward by half the SRAM and
+      fetches again, wrapping around at the end, so a word behind the window costs a full
+      circle of the operand. Column folds are outermost in every dataflow: a streamed
+      operand is demanded once per column fold, os demands each filter block once per
+      row fold in a row, the ws/is stationary tile is demanded last row first.
+    * Fetch k of a port completes 1 + k * (lines + 1) cycles in, chained whatever the
+      demand; a demand waits for the fetch it needs, and the waits of the three operands
+      overlap (a cycle stalls for the longest), so the layer's stall is the largest lag of
+      any fetch behind its need. The write buffer drains once its drain half is full, at
+      `bandwidth` words a cycle.
     * Every partial sum (ws, is: one per row fold) is written to DRAM and never read back.
 
-    Where it departs: no extra R + C ofmap SRAM writes per os fold (the report counts
-    them; no data moves); SCALE-Sim doubles a positive wait when it adds it, which
-    averages out over a layer (the lag it tracks alternates around the true one), so the
-    lag is taken once; demand is taken as spread evenly over the layer's compute cycles
-    when placing the last fetch; SCALE-Sim's cycle count is the index of the last cycle,
-    one less than the count here.
+    Where it departs, and why:
+
+    * SCALE-Sim counts R + C extra ofmap SRAM writes per os fold that move no data; the
+      SRAM counts here are the words moved (the same in both accountings).
+    * A demanded word is looked up by its position in the prefetch order; SCALE-Sim finds
+      any copy of an im2col duplicate that its window holds, which on conv layers with
+      small SRAMs can spare it refetches (is dataflow, stationary ifmap, most of all).
+    * SCALE-Sim adds a positive wait twice (read_buffer.service_reads); the lag it tracks
+      then alternates around the true one and the sum evens out over a layer, so the lag
+      is taken once. Where two ports stall in turn, SCALE-Sim's stalls add up more than
+      the largest lag.
+    * Within a fold the slides of a sweep are placed evenly between its first and last
+      demand cycle; SCALE-Sim's cycle count is the index of the last cycle, one less than
+      the count here.
     """
     from simulators.scalesim_buffer import REPEATED, STATIONARY, STREAMED, walk_all
 
