@@ -92,7 +92,8 @@ def _walk(kind, T, width, used, Sr, R, fr, fc, fold_cycles, real, words, bandwid
     a_sets = min(math.ceil(active / set_words), n_sets)
     if n_sets <= a_sets:
         return 0.0, 0.0
-    p_sets = min(math.ceil((words - active) / set_words), n_sets - a_sets)
+    # At least one set: SCALE-Sim (whole KB) never has an empty prefetch half.
+    p_sets = max(min(math.ceil((words - active) / set_words), n_sets - a_sets), 1)
     lines = math.ceil((words - active) / bandwidth)
     state = (0.0, 0.0, 0.0)
     geometry = (n_sets, a_sets, p_sets, lines)
