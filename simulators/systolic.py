@@ -10,21 +10,22 @@ Sr x Sc, the streamed dimension has length T.
     ws        window           filters          ofmap pixels
     is        window           ofmap pixels     filters
 
-Folds are the ceil(Sr/R) x ceil(Sc/C) tiles of the stationary matrix, column folds outer.
-Compute cycles follow SCALE-Sim 3.0.0's demand matrices (compute/systolic_compute_*.py):
+Folds are the ceil(Sr/R) x ceil(Sc/C) tiles of the stationary matrix. Compute cycles
+follow SCALE-Sim 3.0.0's demand matrices (compute/systolic_compute_*.py):
 every fold, partial ones included, is padded to the full array and takes
-T + R + C - 2 cycles in os (operands skewed in, no preload; outputs drain while the next
-fold's skew is not overlapped) and 2R + C + T - 2 in ws and is (R cycles to preload the
-stationary tile, then Eq. 1's fill, T, drain).
+T + R + C - 2 cycles in os (T MACs per PE, operands skewed in over R - 1 and C - 1 cycles,
+no preload, folds not overlapped) and 2R + C + T - 2 in ws and is (R cycles to load the
+stationary tile, then the same R - 1 + C - 1 skew around T).
 
 Memory, two accountings (`SystolicArray(accounting=...)`):
 
 * "default": each operand has its own double-buffered SRAM (half holds the working set);
-  DRAM moves unique words: an operand re-streamed across folds is fetched once if its
-  working set fits, else once per pass; partial sums spill and are read back. A layer
+  folds are visited row folds outer, so a row fold's streamed slice serves every column
+  fold; DRAM moves unique words: an operand re-streamed across folds is fetched once if
+  its working set fits, else once per pass; partial sums spill and are read back. A layer
   takes max(compute cycles, DRAM words / bandwidth) cycles; the difference is stall.
 * "scalesim": SCALE-Sim 3.0.0's own accounting (memory/read_buffer.py, write_buffer.py,
-  double_buffered_scratchpad_mem.py), see `_scalesim_dram`.
+  double_buffered_scratchpad_mem.py; column folds outer), see `_scalesim_dram`.
 """
 
 from __future__ import annotations
