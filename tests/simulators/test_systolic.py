@@ -178,6 +178,25 @@ def test_physical_bounds(gemm, d):
     assert all(math.isfinite(v) and v >= 0 for v in m.values())
 
 
+@settings(max_examples=100, deadline=None)
+@given(gemm=gemms, d=designs)
+def test_partial_folds_take_a_full_fold(gemm, d):
+    # SCALE-Sim pads every fold to the full array: growing the stationary matrix up to the
+    # next multiple of the array leaves the cycles as they are, and they are folds x the
+    # per-fold time (T + R + C - 2 in os, 2R + C + T - 2 otherwise).
+    R, C, df = d["rows"], d["cols"], d["dataflow"]
+    Sr, Sc, T = {"os": (gemm.rows, gemm.cols, gemm.inner), "ws": (gemm.inner, gemm.cols, gemm.rows),
+                 "is": (gemm.inner, gemm.rows, gemm.cols)}[df]
+    fold = T + R + C - 2 if df == "os" else 2 * R + C + T - 2
+    folds = math.ceil(Sr / R) * math.ceil(Sc / C)
+    m = SIM.evaluate(d, gemm)
+    assert m["compute_cycles"] == folds * fold * gemm.count
+    padded = {"os": Gemm(math.ceil(Sr / R) * R, T, math.ceil(Sc / C) * C, gemm.count),
+              "ws": Gemm(T, math.ceil(Sr / R) * R, math.ceil(Sc / C) * C, gemm.count),
+              "is": Gemm(math.ceil(Sc / C) * C, math.ceil(Sr / R) * R, T, gemm.count)}[df]
+    assert SIM.evaluate(d, padded)["compute_cycles"] == m["compute_cycles"]
+
+
 @settings(max_examples=50, deadline=None)
 @given(gemm=gemms, d=designs)
 def test_more_sram_never_adds_dram_traffic(gemm, d):
