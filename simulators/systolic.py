@@ -214,7 +214,8 @@ def _scalesim_dram(f, R, C, bandwidth, sram_words, compute):
     Where it departs, and why:
 
     * SCALE-Sim counts R + C extra ofmap SRAM writes per os fold that move no data; the
-      SRAM counts here are the words moved (the same in both accountings).
+      SRAM counts here are the words moved, as in the default accounting, except that no
+      partial sum is read back from the ofmap SRAM.
     * A demanded word is looked up by its position in the prefetch order; SCALE-Sim finds
       any copy of an im2col duplicate that its window holds, which on conv layers with
       small SRAMs can spare it refetches (is dataflow, stationary ifmap, most of all).
