@@ -36,8 +36,14 @@ lint: $(BIN)/archgym
 	$(PYTHON) -m venv .venv-zigzag
 	.venv-zigzag/bin/pip install --quiet zigzag-dse six || echo "zigzag-dse did not install"
 
-bench: $(BIN)/archgym .venv-zigzag/bin/python
+# SCALE-Sim 3.0.0, the systolic benchmark's reference, likewise (it needs numpy<2.3).
+.venv-scalesim/bin/python:
+	$(PYTHON) -m venv .venv-scalesim
+	.venv-scalesim/bin/pip install --quiet "scalesim==3.0.0" "numpy<2.3" \
+		|| echo "scalesim did not install"
+
+bench: $(BIN)/archgym .venv-zigzag/bin/python .venv-scalesim/bin/python
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) .venv-zigzag results
+	rm -rf $(VENV) .venv-zigzag .venv-scalesim results

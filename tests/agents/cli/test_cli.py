@@ -189,7 +189,7 @@ def test_run_json_is_written_before_the_first_evaluation(tmp_path):
                            "latency_s", 5e-4),
      "another objective: latency_s.target 0.001 now 0.0005"),
     (lambda mp: mp.setattr(SystolicArray, "version", "test-2"),
-     "another SystolicArray version (1 now test-2)"),
+     f"another SystolicArray version ({SystolicArray.version} now test-2)"),
 ])
 def test_resume_refuses_a_changed_objective_or_simulator(tmp_path, capsys, monkeypatch, change,
                                                          message):
