@@ -16,11 +16,11 @@ from simulators.base import BatchResult, CostModel, Designs, Metric, Metrics, de
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
+    ALL_SCHEDULERS,
     ARBITERS,
     PAGE_POLICIES,
     REFRESH_POLICIES,
     SCHEDULER_BUFFERS,
-    SCHEDULERS,
     ControllerConfig,
 )
 from simulators.dram.energy import energy
@@ -77,7 +77,7 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
                                  f"NoRefresh, AllBank ({spec.standard} has no per-bank refresh)")
     c = np.zeros(k.N_CONFIG, np.int64)
     c[k.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
-    c[k.C_SCHED] = SCHEDULERS.index(config.Scheduler)
+    c[k.C_SCHED] = ALL_SCHEDULERS.index(config.Scheduler)
     c[k.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
     c[k.C_BUFSIZE] = config.RequestBufferSize
     c[k.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
@@ -88,7 +88,7 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
     c[k.C_HIT_CAP] = config.RowHitCap
     if config.WriteDrainHigh > 0:
         c[k.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
-        c[k.C_DRAIN_LOW] = math.ceil(config.WriteDrainLow * config.RequestBufferSize)
+        c[k.C_DRAIN_LOW] = math.floor(config.WriteDrainLow * config.RequestBufferSize)
     c[k.C_SATURATING] = saturating
     c[k.C_BANKS], c[k.C_GROUPS] = spec.banks, spec.bank_groups
     return c
