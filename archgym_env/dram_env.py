@@ -13,7 +13,7 @@ from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, Constraint, DesignSpace, IntRange, PowerOfTwo
 from archgym_env.vector import BatchedDesignEnv
 from simulators.dram import (
-    RAMULATOR_DDR4,
+    PRESETS,
     ControllerConfig,
     DRAMSimulator,
     DRAMWorkload,
@@ -98,9 +98,6 @@ DEFAULT_BUDGET = {"latency_ns": 300.0, "power_mw": 760.0, "energy_pj": 2.42e8,
                   "bandwidth_gbps": 2.0}
 DEFAULTS = {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh", "mcconfig": None,
             "injection": "timestamped"}
-# Arguments given explicitly override a preset's.
-PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
-                              "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}
 
 
 def dram_workload(workload: str | Path | Trace | DRAMWorkload, injection: str, n_requests: int,
@@ -257,7 +254,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
         raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
     chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig,
               "injection": injection}
-    settings = {**DEFAULTS, **PRESETS.get(preset, {}),
+    settings = {**DEFAULTS, **PRESETS.get(preset, {}),  # explicit arguments override a preset's
                 **{k: v for k, v in chosen.items() if v is not None}}
     memspec, mapping, mcconfig, injection = (settings[k] for k in chosen)
     spec = memspec if isinstance(memspec, MemSpec) else load_memspec(memspec)

@@ -112,3 +112,8 @@ RAMULATOR_DDR4 = ControllerConfig(
     RespQueue="Fifo", RefreshPolicy="AllBank", RefreshMaxPostponed=0, RefreshMaxPulledin=0,
     Arbiter="Simple", MaxActiveTransactions=128, RowHitCap=16, WriteDrainHigh=0.8,
     WriteDrainLow=0.2)
+
+# Setups of other simulators, by name: the memspec, mapping, mcconfig and injection that
+# reproduce them (archgym/DRAM-v0's `preset`, `archgym eval --dram-preset`).
+PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
+                              "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}

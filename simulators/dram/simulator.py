@@ -27,6 +27,7 @@ from simulators.dram.energy import energy
 from simulators.dram.memspec import MemSpec, memspec
 from simulators.dram.traces import DRAMWorkload
 from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.jit import announce_compile
 
 METRICS = (
     Metric("latency_ns", "ns", "min", "mean read latency, arrival to response"),
@@ -173,6 +174,7 @@ class DRAMSimulator(CostModel):
         prepared = self.prepare(workload)
         arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
         vector = config_vector(config, self.spec, prepared.workload.injection == "saturating")
+        announce_compile(k.simulate, "the DRAM controller kernel")
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
         counters = np.zeros(k.N_COUNTERS, np.int64)

@@ -1,0 +1,100 @@
+"""Whole-process CLI times: `archgym envs` and `archgym eval archgym/DRAM-v0` on a
+200,000-request Ramulator trace, this tree against the code path before the start-up work
+(commit ef47797, checked out into a temporary git worktree in this run) and against
+Ramulator 1 on the same trace.
+
+Run: python benchmarks/bench_startup.py [--runs N] [--requests N] [--baseline COMMIT]. Each
+command runs once to warm up (numba's on-disk cache filled, files in the page cache), then
+N times interleaved with the others; medians of wall time. Both trees run with this
+interpreter. Ramulator (build/ramulator/ramulator, `make build/ramulator/ramulator`) is
+timed when built. The issue asks for envs >= 3x faster than the baseline and eval >= 1.5x
+faster than Ramulator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+RAMULATOR = ROOT / "build" / "ramulator" / "ramulator"
+
+
+def archgym(*args: str) -> list[str]:
+    return [sys.executable, "-c", "import sys; from agents.cli.main import main; "
+            "sys.exit(main(sys.argv[1:]))", *args]
+
+
+def timed(command: list[str], tree: Path | None) -> float:
+    env = {**os.environ, **({"PYTHONPATH": str(tree)} if tree else {})}
+    start = time.perf_counter()
+    subprocess.run(command, check=True, capture_output=True, cwd=tree or ROOT, env=env)
+    return time.perf_counter() - start
+
+
+def write_trace(path: Path, n: int) -> None:
+    """A 75%-read mix of streaming runs and random lines over 1 GiB."""
+    rng = np.random.default_rng(0)
+    line = np.where(rng.random(n) < 0.5, np.arange(n), rng.integers(0, 1 << 24, n))
+    kind = np.where(rng.random(n) < 0.75, "R", "W")
+    path.write_text("".join(f"0x{a * 64:x} {k}\n" for a, k in zip(line.tolist(), kind.tolist(),
+                                                                 strict=True)))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--baseline", default="ef47797")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp) / "baseline"
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base),
+                        args.baseline], check=True, capture_output=True)
+        try:
+            trace = Path(tmp) / "trace.txt"
+            write_trace(trace, args.requests)
+            evaluate = ("eval", "archgym/DRAM-v0", "--trace", str(trace), "--dram-preset",
+                        "ramulator-ddr4", "--json")
+            cases = {
+                ("envs", "baseline"): (archgym("envs", "--json"), base),
+                ("envs", "now"): (archgym("envs", "--json"), ROOT),
+                ("eval", "baseline"): (archgym(*evaluate), base),
+                ("eval", "now"): (archgym(*evaluate), ROOT),
+            }
+            if RAMULATOR.is_file():
+                config = RAMULATOR.parent / "configs" / "DDR4-config.cfg"
+                cases[("eval", "ramulator")] = ([str(RAMULATOR), str(config), "--mode=dram",
+                                                 "--stats", str(Path(tmp) / "r.stats"),
+                                                 str(trace)], None)
+            times: dict[tuple[str, str], list[float]] = {key: [] for key in cases}
+            for command, tree in cases.values():
+                timed(command, tree)  # warm-up: compile caches, page cache
+            for _ in range(args.runs):
+                for key, (command, tree) in cases.items():
+                    times[key].append(timed(command, tree))
+        finally:
+            subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
+                           check=False, capture_output=True)
+    median = {key: statistics.median(v) for key, v in times.items()}
+    print(f"whole-process wall time, median of {args.runs} (baseline {args.baseline}, "
+          f"{args.requests:,}-request trace)")
+    for (command, who), value in median.items():
+        print(f"  {command:4s} {who:9s} {value:6.2f} s")
+    print(f"  envs: {median['envs', 'baseline'] / median['envs', 'now']:.1f}x faster than the "
+          "baseline")
+    print(f"  eval: {median['eval', 'baseline'] / median['eval', 'now']:.1f}x faster than the "
+          "baseline" + (f", {median['eval', 'ramulator'] / median['eval', 'now']:.2f}x faster "
+                        "than Ramulator" if ("eval", "ramulator") in median else ""))
+
+
+if __name__ == "__main__":
+    main()
