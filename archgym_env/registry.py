@@ -10,7 +10,9 @@ from typing import Any
 
 import gymnasium as gym
 
-from simulators.errors import InvalidArgumentError
+from archgym_env.objective import Objective
+from archgym_env.space import DesignSpace
+from simulators.errors import ArchGymError, InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,18 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
         return gym.make(env_id, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None
+
+
+def design_env(env: gym.Env, env_id: str) -> gym.Env:
+    """`env` when it is one agents can search: its unwrapped form offers a `DesignSpace` as
+    `space` and an `Objective` as `objective` (as every `DesignEnv` does); else one error."""
+    inner = env.unwrapped
+    if not (isinstance(getattr(inner, "space", None), DesignSpace)
+            and isinstance(getattr(inner, "objective", None), Objective)):
+        raise ArchGymError(f"{env_id} makes a {type(inner).__name__}, which has no design "
+                           "space: agents need env.unwrapped.space (a DesignSpace) and "
+                           "env.unwrapped.objective (an Objective), as a DesignEnv has")
+    return env
 
 
 def known_ids() -> list[str]:

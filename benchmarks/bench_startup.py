@@ -63,7 +63,7 @@ def main() -> None:
             trace = Path(tmp) / "trace.txt"
             write_trace(trace, args.requests)
             evaluate = ("eval", "archgym/DRAM-v0", "--trace", str(trace), "--dram-preset",
-                        "ramulator-ddr4", "--json")
+                        "ramulator-ddr4")
             cases = {
                 ("envs", "baseline"): (archgym("envs", "--json"), base),
                 ("envs", "now"): (archgym("envs", "--json"), ROOT),

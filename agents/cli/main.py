@@ -17,7 +17,7 @@ from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
 from agents.experiments.ray_pool import BACKENDS
 from agents.registry import AGENTS, agent_names
-from archgym_env.registry import descriptions, make
+from archgym_env.registry import descriptions, design_env, make
 from simulators.errors import ArchGymError
 
 # Commands import what they need (pandas, the experiment loop, simulators, numba kernels)
@@ -75,8 +75,6 @@ def cmd_agents(args) -> None:
 def cmd_eval(args) -> None:
     if accelerator_eval(args, console):
         return
-    from agents.experiments.experiment import design_env
-
     env = make(args.env_id, **dram_env_args(args, json_object("--env-args", args.env_args)))
     env = design_env(env, args.env_id).unwrapped
     design = env.space.complete(json_object("--design", args.design))
