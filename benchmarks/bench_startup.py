@@ -57,8 +57,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = Path(tmp) / "baseline"
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base),
-                        args.baseline], check=True, capture_output=True)
+        added = subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach",
+                                str(base), args.baseline], capture_output=True, text=True)
+        if added.returncode:
+            sys.exit(f"no baseline worktree of {args.baseline}: {added.stderr.strip()}")
         try:
             trace = Path(tmp) / "trace.txt"
             write_trace(trace, args.requests)

@@ -42,9 +42,13 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _print_json(value: Any) -> None:
-    from agents.experiments.store import jsonable
+    try:
+        text = json.dumps(value, indent=2)
+    except TypeError:  # numpy values: the store's conversion (it loads pandas)
+        from agents.experiments.store import jsonable
 
-    print(json.dumps(value, indent=2, default=jsonable))
+        text = json.dumps(value, indent=2, default=jsonable)
+    print(text)
 
 
 def cmd_envs(args) -> None:
