@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.multi_agent import MultiAgentDesignEnv
 from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, Constraint, DesignSpace, IntRange, PowerOfTwo
 from archgym_env.vector import BatchedDesignEnv
@@ -33,6 +32,9 @@ from simulators.dram.config import (
 )
 from simulators.dram.traces import GENERATORS
 from simulators.errors import InvalidArgumentError
+
+if TYPE_CHECKING:  # PettingZoo loads only for the multi-agent form
+    from archgym_env.multi_agent import MultiAgentDesignEnv
 
 
 def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
@@ -286,4 +288,6 @@ def make_dram_multi_agent_env(grouping: str = "subsystem", agent_reward: str = "
     """The PettingZoo form: one agent per option (`per_parameter`) or per sub-system
     (`subsystem`: scheduling, page_refresh, buffering), sharing the team reward or, with
     `agent_reward="difference"`, each rewarded by its own contribution."""
+    from archgym_env.multi_agent import MultiAgentDesignEnv
+
     return MultiAgentDesignEnv(make_dram_env(**kwargs), grouping, agent_reward=agent_reward)
