@@ -5,7 +5,8 @@ Ramulator 1 on the same trace.
 
 Run: python benchmarks/bench_startup.py [--runs N] [--requests N] [--baseline COMMIT]. Each
 command runs once to warm up (numba's on-disk cache filled, files in the page cache), then
-N times interleaved with the others; medians of wall time. Both trees run with this
+N times interleaved with the others; medians of wall time and of the child's CPU time (user +
+system, steadier on a shared machine). Both trees run with this
 interpreter. Ramulator (build/ramulator/ramulator, `make build/ramulator/ramulator`) is
 timed when built. The issue asks for envs >= 3x faster than the baseline and eval >= 1.5x
 faster than Ramulator.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -33,11 +35,15 @@ def archgym(*args: str) -> list[str]:
             "sys.exit(main(sys.argv[1:]))", *args]
 
 
-def timed(command: list[str], tree: Path | None) -> float:
+def timed(command: list[str], tree: Path | None) -> tuple[float, float]:
+    """(wall s, CPU s of the child: user + system) of one whole run."""
     env = {**os.environ, **({"PYTHONPATH": str(tree)} if tree else {})}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(command, check=True, capture_output=True, cwd=tree or ROOT, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
 
 
 def write_trace(path: Path, n: int) -> None:
@@ -77,7 +83,7 @@ def main() -> None:
                 cases[("eval", "ramulator")] = ([str(RAMULATOR), str(config), "--mode=dram",
                                                  "--stats", str(Path(tmp) / "r.stats"),
                                                  str(trace)], None)
-            times: dict[tuple[str, str], list[float]] = {key: [] for key in cases}
+            times: dict[tuple[str, str], list[tuple[float, float]]] = {key: [] for key in cases}
             for command, tree in cases.values():
                 timed(command, tree)  # warm-up: compile caches, page cache
             for _ in range(args.runs):
@@ -86,16 +92,19 @@ def main() -> None:
         finally:
             subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
                            check=False, capture_output=True)
-    median = {key: statistics.median(v) for key, v in times.items()}
-    print(f"whole-process wall time, median of {args.runs} (baseline {args.baseline}, "
-          f"{args.requests:,}-request trace)")
-    for (command, who), value in median.items():
-        print(f"  {command:4s} {who:9s} {value:6.2f} s")
-    print(f"  envs: {median['envs', 'baseline'] / median['envs', 'now']:.1f}x faster than the "
-          "baseline")
-    print(f"  eval: {median['eval', 'baseline'] / median['eval', 'now']:.1f}x faster than the "
-          "baseline" + (f", {median['eval', 'ramulator'] / median['eval', 'now']:.2f}x faster "
-                        "than Ramulator" if ("eval", "ramulator") in median else ""))
+    print(f"whole processes, median of {args.runs} (baseline {args.baseline}, "
+          f"{args.requests:,}-request trace): wall s, CPU s")
+    for kind, label in ((0, "wall"), (1, "CPU")):
+        median = {key: statistics.median(v[kind] for v in runs) for key, runs in times.items()}
+        if kind == 0:
+            cpu = {key: statistics.median(v[1] for v in runs) for key, runs in times.items()}
+            for (command, who), value in median.items():
+                print(f"  {command:4s} {who:9s} {value:6.2f} {cpu[command, who]:6.2f}")
+        ramulator = (f", {median['eval', 'ramulator'] / median['eval', 'now']:.2f}x faster than "
+                     "Ramulator") if ("eval", "ramulator") in median else ""
+        print(f"  {label}: envs {median['envs', 'baseline'] / median['envs', 'now']:.1f}x faster "
+              f"than the baseline; eval {median['eval', 'baseline'] / median['eval', 'now']:.1f}x"
+              f" faster than the baseline{ramulator}")
 
 
 if __name__ == "__main__":
