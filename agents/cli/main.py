@@ -7,24 +7,25 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
-from agents.experiments.experiment import design_env, plot_if_available, run_experiment
-from agents.experiments.ray_pool import start_ray
-from agents.experiments.store import jsonable
-from agents.experiments.sweep import BACKENDS, load_sweep, run_sweep
+from agents.experiments.ray_pool import BACKENDS
 from agents.registry import AGENTS, agent_names
-from archgym_env.env import DesignEnv
-from archgym_env.registry import ENVIRONMENTS, make
+from archgym_env.registry import descriptions, design_env, make
 from simulators.errors import ArchGymError
+
+# Commands import what they need (pandas, the experiment loop, simulators, numba kernels)
+# when they run, so that `archgym envs` and `--help` start in a fraction of a second.
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from archgym_env.env import DesignEnv
 
 console = Console(width=max(Console().width, 150))
 # Tight enough that 36 of the 387,072 designs meet all three (found by enumeration).
@@ -41,17 +42,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=jsonable))
+    try:
+        text = json.dumps(value, indent=2)
+    except TypeError:  # numpy values: the store's conversion (it loads pandas)
+        from agents.experiments.store import jsonable
+
+        text = json.dumps(value, indent=2, default=jsonable)
+    print(text)
 
 
 def cmd_envs(args) -> None:
-    rows = []
-    for env_id, entry in ENVIRONMENTS.items():
-        env = make(env_id).unwrapped
-        rows.append({"id": env_id, "models": entry.models, "space_size": env.space.size,
-                     "parameters": list(env.space.names),
-                     "metrics": {m.name: {k: v for k, v in m.as_dict().items() if k != "name"}
-                                 for m in env.simulator.metrics}})
+    rows = descriptions()  # the registry's listing: no environment is built
     if args.json:
         _print_json(rows)
         return
@@ -97,6 +98,9 @@ def cmd_eval(args) -> None:
 
 
 def cmd_run(args) -> None:
+    from agents.experiments.experiment import run_experiment
+    from agents.experiments.ray_pool import start_ray
+
     env_args = json_object("--env-args", args.env_args)
     agent_args = json_object("--agent-args", args.agent_args)
     out = Path(args.out)
@@ -117,6 +121,8 @@ def cmd_run(args) -> None:
 
 
 def cmd_sweep(args) -> None:
+    from agents.experiments.sweep import load_sweep, run_sweep
+
     runs = load_sweep(args.sweep_file)
     out = Path(args.out or f"results/sweep-{Path(args.sweep_file).stem}")
     console.print(f"sweep: {len(runs)} runs on the {args.backend} backend, "
@@ -136,6 +142,8 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_report(args) -> None:
+    import numpy as np
+
     from agents.experiments import report
 
     frame = report.load_rows(args.directories)
@@ -167,6 +175,8 @@ def cmd_report(args) -> None:
 
 
 def _interval(row: pd.Series, name: str, digits: int) -> str:
+    import numpy as np
+
     mean, low, high = row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"]
     if np.isnan(mean):
         return "-"
@@ -176,6 +186,10 @@ def _interval(row: pd.Series, name: str, digits: int) -> str:
 
 
 def cmd_demo(args) -> None:
+    import pandas as pd
+
+    from agents.experiments.experiment import plot_if_available, run_experiment
+
     env_id, out = "archgym/Systolic-v0", Path(args.out)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
                   f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(DEMO_AGENTS)}, "
@@ -199,6 +213,8 @@ def cmd_demo(args) -> None:
 
 
 def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
+    import numpy as np
+
     goals = [f"metrics.{g.metric}" for g in env.objective.goals]
     valid = frame[frame["valid"]].copy()
     if valid.empty:
