@@ -42,9 +42,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -127,29 +127,33 @@ class LayerCost(NamedTuple):
 
 class MapperCache:
     """Mapper results by (layer shape, sub-accelerator configuration, mapper settings),
-    the least recently used dropped beyond `max_entries`; counts its hits and misses."""
+    the oldest dropped beyond `max_entries`; counts its hits and misses."""
 
     def __init__(self, max_entries: int = 200_000):
         check_int("max_entries", max_entries)
         self.max_entries, self.hits, self.misses = max_entries, 0, 0
-        self._entries: OrderedDict[tuple, LayerCost] = OrderedDict()
+        self._entries: dict[tuple, LayerCost] = {}
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def get(self, key: tuple, compute: Callable[[], LayerCost]) -> LayerCost:
-        if key in self._entries:
+        value = self._entries.get(key)
+        if value is not None:
             self.hits += 1
-            self._entries.move_to_end(key)
-            return self._entries[key]
+            return value
         self.misses += 1
         value = self._entries[key] = compute()
         if len(self._entries) > self.max_entries:
-            self._entries.popitem(last=False)
+            del self._entries[next(iter(self._entries))]
         return value
 
 
 SHARED_CACHE = MapperCache()
+
+
+def _shape(layer: Layer) -> Problem:
+    return dataclasses.replace(Problem.from_layer(layer), name="")
 
 
 @dataclass(frozen=True)
@@ -158,6 +162,18 @@ class AsicWorkload:
 
     names: tuple[str, ...]
     tasks: tuple[tuple[Layer, ...], ...]
+
+    @cached_property
+    def shapes(self) -> tuple[Problem, ...]:
+        """The distinct layer shapes (unnamed Problems) of all tasks."""
+        return tuple(dict.fromkeys(_shape(layer) for task in self.tasks for layer in task))
+
+    @cached_property
+    def shape_index(self) -> tuple[np.ndarray, ...]:
+        """Per task, the index in `shapes` of each layer's shape."""
+        where = {shape: i for i, shape in enumerate(self.shapes)}
+        return tuple(np.array([where[_shape(layer)] for layer in task], dtype=np.int64)
+                     for task in self.tasks)
 
     @classmethod
     def of(cls, workload) -> AsicWorkload:
@@ -198,30 +214,25 @@ def list_schedule(cycles: Sequence[np.ndarray]) -> list[list[tuple[int, float, f
     sub-accelerator is free and the task's previous layer is done (ties: earlier start,
     then lower task, then lower sub-accelerator). Returns (sub-accelerator, start, end)
     per layer of each task."""
-    subs = len(cycles[0][0]) if cycles and len(cycles[0]) else 0
-    free = np.zeros(subs)
-    ready = [0.0] * len(cycles)
-    out: list[list[tuple[int, float, float]]] = [[] for _ in cycles]
-    remaining = sum(len(c) for c in cycles)
-    while remaining:
-        best = None
-        for t, chain in enumerate(cycles):
+    rows = [np.asarray(chain, dtype=np.float64).tolist() for chain in cycles]
+    subs = len(rows[0][0]) if rows and rows[0] else 0
+    free, ready = [0.0] * subs, [0.0] * len(rows)
+    out: list[list[tuple[int, float, float]]] = [[] for _ in rows]
+    for _ in range(sum(len(chain) for chain in rows)):
+        best = (math.inf, math.inf, 0, 0)
+        for t, chain in enumerate(rows):
             i = len(out[t])
-            if i == len(chain):
-                continue
-            start = np.maximum(free, ready[t])
-            finish = start + chain[i]
-            k = int(np.lexsort((start, finish))[0])
-            candidate = (finish[k], start[k], t, k)
-            if best is None or candidate < best:
-                best = candidate
+            if i < len(chain):
+                for k, c in enumerate(chain[i]):
+                    start = max(free[k], ready[t])
+                    best = min(best, (start + c, start, t, k))
         end, start, t, k = best
         if not math.isfinite(end):
-            raise InvalidArgumentError(f"cycles[{t}][{len(out[t])}]", "inf everywhere",
-                                       "a layer that runs on some sub-accelerator")
-        out[t].append((k, float(start), float(end)))
-        free[k], ready[t] = end, end
-        remaining -= 1
+            raise InvalidArgumentError("cycles", "a layer that runs nowhere",
+                                       "a finite number of cycles on some sub-accelerator "
+                                       "for every layer")
+        out[t].append((k, start, end))
+        free[k] = ready[t] = end
     return out
 
 
@@ -321,15 +332,14 @@ class AsicSimulator(CostModel):
             self._subs[config] = (arch, mapper)
         return mapper
 
-    def _cost(self, shape: Problem, config: tuple, local: dict) -> LayerCost:
-        key = (shape, config, self.settings)
-        if key not in local:
-            def search() -> LayerCost:
-                best = self._mapper(config).search(shape).best
-                return LayerCost(math.inf, math.inf) if best is None else \
-                    LayerCost(best.cycles, best.energy_pj)
-            local[key] = search() if self.cache is None else self.cache.get(key, search)
-        return local[key]
+    def _cost(self, shape: Problem, config: tuple) -> LayerCost:
+        def search() -> LayerCost:
+            best = self._mapper(config).search(shape).best
+            return LayerCost(math.inf, math.inf) if best is None else \
+                LayerCost(best.cycles, best.energy_pj)
+        if self.cache is None:
+            return search()
+        return self.cache.get((shape, config, self.settings), search)
 
     def run(self, design: Design, workload) -> AsicSchedule:
         """The schedule of `workload` on the design; InvalidDesignError with the reason
@@ -349,27 +359,37 @@ class AsicSimulator(CostModel):
                                      f"a total of at most bandwidth_budget_gbps="
                                      f"{self.bandwidth_budget_gbps:g}")
         configs = [tuple(s[k] for k in ACCELERATOR_KEYS) for s in subs]
-        local: dict = {}
-        cycles, energy = [], []
-        for t, layers in enumerate(work.tasks):
-            c, e = np.full((len(layers), n), math.inf), np.full((len(layers), n), math.inf)
-            for i, layer in enumerate(layers):
+        # allowed[t][i, k]: layer i of task t may run on sub-accelerator k.
+        allowed = [np.ones((len(layers), n), dtype=bool) for layers in work.tasks]
+        pins = any(str(key).startswith("assign.") for key in design)
+        for t, layers in enumerate(work.tasks if pins else ()):
+            for i in range(len(layers)):
                 name = f"assign.{t}.{i}" if f"assign.{t}.{i}" in design else f"assign.{t}"
                 pinned = design.get(name)
-                if pinned is not None and (isinstance(pinned, bool) or not isinstance(
-                        pinned, int | np.integer) or not 0 <= pinned < n):
+                if pinned is None:
+                    continue
+                if isinstance(pinned, bool) or not isinstance(pinned, int | np.integer) \
+                        or not 0 <= pinned < n:
                     raise InvalidDesignError(name, pinned, f"a sub-accelerator in 0..{n - 1}")
-                allowed = range(n) if pinned is None else [int(pinned)]
-                shape = dataclasses.replace(Problem.from_layer(layer), name="")
-                for k in allowed:
-                    c[i, k], e[i, k] = self._cost(shape, configs[k], local)
-                if not np.isfinite(c[i]).any():
-                    raise InvalidDesignError(
-                        f"task {t} layer {layer.name}", "unmapped",
-                        f"a layer with a valid mapping on sub-accelerator "
-                        f"{' or '.join(map(str, allowed))} (it does not fit the buffers)")
-            cycles.append(c)
-            energy.append(e)
+                allowed[t][i] = np.arange(n) == pinned
+        # The mapper's cycles and energy of every needed (shape, sub-accelerator) pair.
+        table = np.full((2, len(work.shapes), n), math.inf)
+        needed = np.zeros((len(work.shapes), n), dtype=bool)
+        for index, mask in zip(work.shape_index, allowed, strict=True):
+            needed[index] |= mask
+        for u, k in zip(*np.nonzero(needed), strict=True):
+            table[:, u, k] = self._cost(work.shapes[u], configs[k])
+        cycles = [np.where(mask, table[0, index], math.inf)
+                  for index, mask in zip(work.shape_index, allowed, strict=True)]
+        energy = [table[1, index] for index in work.shape_index]
+        for t, (c, mask) in enumerate(zip(cycles, allowed, strict=True)):
+            unmapped = np.flatnonzero(~np.isfinite(c).any(axis=1))
+            if len(unmapped):
+                on = " or ".join(map(str, np.flatnonzero(mask[unmapped[0]])))
+                raise InvalidDesignError(
+                    f"task {t} layer {work.tasks[t][unmapped[0]].name}", "unmapped",
+                    f"a layer with a valid mapping on sub-accelerator {on} (it does not fit "
+                    "the buffers)")
         placed = list_schedule(cycles)
         entries = tuple(ScheduledLayer(t, layer.name, k, start, end, float(energy[t][i, k]),
                                        layer.macs)
