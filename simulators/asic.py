@@ -22,7 +22,7 @@ Design keys (sub-accelerators i = 0 .. subs-1; keys of unused ones are ignored):
     sub{i}.pes              its PEs, laid out as the most nearly square mesh (`mesh`)
     sub{i}.bandwidth_gbps   its share of the bandwidth: its DRAM port and the network from
                             its global buffer to its PEs (MAESTRO's NoC bandwidth, which
-                            NASAIC divides), in words per cycle at the clock
+                            NASAIC divides), turned into words per cycle at clock_ghz
     sub{i}.glb_kb, .glb_banks, .ifmap_spad_words, .weights_spad_words, .psum_spad_words,
     sub{i}.precision_bits   its buffers and word width (SUB_DEFAULTS when absent)
     assign.{t}              optional: the sub-accelerator that runs every layer of task t
@@ -61,14 +61,13 @@ from simulators.base import BatchResult, CostModel, Design, Designs, Metric, clo
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_int, check_positive
 from simulators.workloads import Layer, Network
 
-# NASAIC (Yang et al., DAC 2020, Sec. 4): at most 4096 PEs and 64 GB/s over all
-# sub-accelerators.
+# NASAIC's hardware bounds (Yang et al., DAC 2020, experimental setup): at most 4096 PEs
+# and 64 GB/s of bandwidth over all sub-accelerators.
 PE_BUDGET = 4096
 BANDWIDTH_BUDGET_GBPS = 64.0
 NASAIC_TEMPLATES = ("shidiannao_like", "nvdla_like", "eyeriss_like")
-# Eyeriss' buffers (Chen et al., ISCA 2016, Sec. V; JSSC 2017 Table I): 108 KB global
-# buffer in 27 banks of 4 KB, per-PE scratchpads of 12 inputs, 224 weights, 24 psums,
-# 16-bit words.
+# Eyeriss' buffers (Chen et al., ISCA 2016, Sec. V; JSSC 2017): a 108 KB global buffer of
+# 27 banks, per-PE scratchpads of 12 inputs, 224 weights and 24 psums, 16-bit words.
 SUB_DEFAULTS = {"glb_kb": 108, "glb_banks": 27, "ifmap_spad_words": 12,
                 "weights_spad_words": 224, "psum_spad_words": 24, "precision_bits": 16}
 
@@ -85,10 +84,10 @@ def subs_in_use(design: Design, max_subs: int) -> int:
     subs = design.get("subs")
     if subs is None:
         subs = next(i for i in range(max_subs + 1) if f"sub{i}.dataflow" not in design)
-    subs = int(subs)
-    if not 1 <= subs <= max_subs:
+    if isinstance(subs, bool) or not isinstance(subs, int | np.integer) \
+            or not 1 <= subs <= max_subs:
         raise InvalidDesignError("subs", subs, f"an integer in 1..{max_subs}")
-    return subs
+    return int(subs)
 
 
 def _positive_int(design: Design, name: str, default: int | None = None) -> int:
@@ -238,6 +237,8 @@ def list_schedule(cycles: Sequence[np.ndarray]) -> list[list[tuple[int, float, f
 
 @dataclass(frozen=True)
 class ScheduledLayer:
+    """Layer `layer` of task `task` ran on sub-accelerator `sub` in [start, end) cycles."""
+
     task: int
     layer: str
     sub: int

@@ -167,6 +167,15 @@ def test_list_scheduled_design_is_consistent_with_its_schedule():
     assert got["latency_cycles"] >= max(schedule.busy_cycles)
     assert got["energy_pj"] == pytest.approx(sum(x.energy_pj for x in schedule.layers))
     assert [x.layer for x in schedule.layers] == [layer.name for layer in NET_A + NET_B]
+    # A layer pinned to a sub-accelerator runs there; the others stay list-scheduled.
+    pinned = simulator.evaluate_batch([{**design, "assign.0.1": 1}], [NET_A, NET_B])
+    placed = {x.layer: x.sub for x in pinned.details[0].layers}
+    assert placed["a2"] == 1 and pinned.valid[0]
+
+
+def test_list_schedule_refuses_a_layer_that_runs_nowhere():
+    with pytest.raises(InvalidArgumentError, match="runs nowhere"):
+        list_schedule([np.array([[1.0], [math.inf]])])
 
 
 def test_cache_hits_across_designs_and_gives_the_same_numbers():
