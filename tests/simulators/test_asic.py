@@ -16,6 +16,7 @@ from simulators.asic import (
     mesh,
     sub_accelerator,
 )
+from simulators.base import Simulator
 from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer, Network
 
@@ -111,6 +112,14 @@ def test_bad_values_are_invalid_designs_naming_the_key(bad, name):
     result = AsicSimulator(tasks=1, cache=MapperCache(), **MAPPER).evaluate_batch(
         [design], [NET_A])
     assert not result.valid[0] and result.reasons[0].startswith(name + "=")
+
+
+def test_follows_the_simulator_protocol_with_per_task_and_per_sub_metrics():
+    simulator = AsicSimulator(tasks=2, max_subs=2)
+    assert isinstance(simulator, Simulator)
+    assert {"task1_latency_s", "task1_latency_cycles", "sub1_utilization"} <= set(
+        simulator.metric_names)
+    assert "sub2_utilization" not in simulator.metric_names
 
 
 def test_workload_must_hold_the_simulators_tasks():
