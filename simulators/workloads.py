@@ -13,7 +13,8 @@ topological order. Each node has
     1x1 `Layer` with M = out * k * k on the input grid), "max_pool", "avg_pool" (zero
     padding not counted in the mean, as NAS-Bench-201; a window the size of the map is
     global pooling), "add" (sum of 2+ inputs of one shape), "scale" (inputs[0] times the
-    per-channel gate inputs[1], broadcast over H x W), "concat" (along channels);
+    per-channel gate inputs[1], broadcast over H x W), "concat" (along channels), "zero"
+    (zeros of its input's shape: NAS-Bench-201's "none" edges);
   * `layer`: its `Layer` (conv, fc, conv_transpose) or `Elementwise` (the others), whose
     name is the node's name;
   * `inputs`: names of earlier nodes, or INPUT for the network's input (`input_shape`);
@@ -39,7 +40,7 @@ MAX_RESOLUTION = 4096
 MAX_BATCH = 4096
 INPUT = "input"
 ACTIVATIONS = ("relu", "relu6", "h_swish", "h_sigmoid", "sigmoid", "swish")
-ELEMENTWISE_KINDS = ("max_pool", "avg_pool", "add", "scale", "concat")
+ELEMENTWISE_KINDS = ("max_pool", "avg_pool", "add", "scale", "concat", "zero")
 MAC_OPS = ("conv", "fc", "conv_transpose")
 OPS = MAC_OPS + ELEMENTWISE_KINDS
 
@@ -142,6 +143,8 @@ class Elementwise:
     * add: `operands` (>= 2) inputs of the output's shape; operands - 1 adds per output.
     * scale: the input times a per-channel gate (N x C words); one multiply per output.
     * concat: producers write into their channel slices, so nothing moves or computes.
+    * zero: a tensor of zeros of the input's shape (NAS-Bench-201's "none" feeding a node
+      that nothing else feeds); written, nothing read or computed.
     """
 
     name: str
@@ -183,7 +186,7 @@ class Elementwise:
     @property
     def read_words(self) -> int:
         """Words read from the inputs (each input word once)."""
-        if self.kind == "concat":
+        if self.kind in ("concat", "zero"):
             return 0
         if self.kind in ("max_pool", "avg_pool"):
             return self.N * self.C * self.H * self.W
@@ -418,6 +421,11 @@ class NetworkBuilder:
         h, w = inputs[0].height, inputs[0].width
         layer = Elementwise(name, "concat", c, h, w, self.batch, operands=len(inputs))
         return self._add("concat", layer, inputs, (c, h, w))
+
+    def zero(self, name: str, like: Tensor) -> Tensor:
+        """A tensor of zeros shaped as `like`."""
+        layer = Elementwise(name, "zero", like.channels, like.height, like.width, self.batch)
+        return self._add("zero", layer, (like,), like.shape)
 
     def squeeze_excite(self, x: Tensor, name: str, squeeze: int, act: str = "relu",
                        gate: str = "h_sigmoid") -> Tensor:
