@@ -124,6 +124,10 @@ def evaluate(args) -> dict[str, Any]:
     mapper = AcceleratorSimulator(objective=objective).mapper(arch, template)
     done = network_breakdown(mapper, workload)
     per_layer = [_layer_summary(layer, best, arch) for layer, best in done.layers]
+    per_layer += [{"layer": layer.name, "kind": layer.kind, "cycles": cost.cycles,
+                   "utilization": 0.0, "energy_pj": cost.energy_pj,
+                   "energy_pj_per_level": cost.level_energy_pj, "op_energy_pj": cost.op_energy_pj}
+                  for layer, cost in done.elementwise]
     summary = {"architecture": arch.name, "workload": getattr(workload, "name", "layer"),
                "searched": True, "mapper_objective": objective, "template": template,
                "cycles": done.cycles, "utilization": done.utilization,

@@ -8,8 +8,9 @@ NAS-Bench-201's `TinyNetwork` (C=16, N=5): a 3x3 stem conv to 16 channels with b
 shortcut 2x2/2 average pooling then a 1x1 conv, summed) to 32; 5 cells; a reduction to 64;
 5 cells; batch norm and ReLU, global pooling and the classifier. In a cell, nor_conv_kxk
 is ReLU-conv-BN (no conv bias), avg_pool_3x3 is 3x3/1 average pooling (padding 1, not
-counted), skip_connect the identity, none the zero tensor (a node fed only by none edges
-is zero; edges out of a zero node are dropped).
+counted), skip_connect the identity, none nothing (a node fed only by none edges is a
+zero tensor). Everything NAS-Bench-201's network computes is computed here, including
+edges whose results no later node uses (its FLOPs count them too).
 """
 
 from __future__ import annotations
@@ -71,14 +72,20 @@ def all_strings() -> list[str]:
 
 
 def _cell(b: NetworkBuilder, x: Tensor, name: str, design: Mapping[str, str]) -> Tensor:
-    nodes: list[Tensor | None] = [x]
+    nodes: list[Tensor | None] = [x]  # None: a node only none edges feed (zero)
+
+    def value(i: int) -> Tensor:
+        if nodes[i] is None:
+            nodes[i] = b.zero(f"{name}.node{i}.zero", x)
+        return nodes[i]
+
     for j in range(1, 4):
         terms = []
         for i in range(j):
-            op, source = design[edge_name(i, j)], nodes[i]
-            if op == "none" or source is None:
+            op, edge = design[edge_name(i, j)], f"{name}.{edge_name(i, j)}"
+            if op == "none":
                 continue
-            edge = f"{name}.{edge_name(i, j)}"
+            source = value(i)
             if op == "skip_connect":
                 terms.append(source)
             elif op == "avg_pool_3x3":
@@ -89,7 +96,7 @@ def _cell(b: NetworkBuilder, x: Tensor, name: str, design: Mapping[str, str]) ->
                                     post=("bn",)))
         nodes.append(None if not terms else terms[0] if len(terms) == 1
                      else b.add(f"{name}.node{j}", *terms))
-    return nodes[3] if nodes[3] is not None else b.zero(f"{name}.zero", x)
+    return value(3)
 
 
 def _reduction(b: NetworkBuilder, x: Tensor, name: str, out: int) -> Tensor:
