@@ -639,14 +639,21 @@ NETWORKS: dict[str, Callable[..., Network]] = {
 
 
 def network(name: str, resolution: int = 224, batch: int = 1) -> Network:
-    """A built-in network by name (see NETWORKS), or an ONNX model by a path ending in .onnx
-    (its own input resolution holds; `batch` sets a symbolic batch dimension)."""
+    """A built-in network by name (see NETWORKS), an ONNX model by a path ending in .onnx
+    (its own input resolution holds; `batch` sets a symbolic batch dimension), or a design
+    of a network space as SPACE:DESIGN (simulators.networks.decode; e.g. `nb201:|...|`,
+    the design fixes its resolution)."""
     check_int("batch", batch, 1, MAX_BATCH)
     if isinstance(name, str) and name.lower().endswith(".onnx"):
         from simulators.onnx_import import load_onnx
 
         return load_onnx(name, batch=batch)
+    if isinstance(name, str) and ":" in name and name not in NETWORKS:
+        from simulators.networks import decode
+
+        return decode(name, batch=batch)
     if not isinstance(name, str) or name not in NETWORKS:
-        raise InvalidArgumentError("workload", name,
-                                   ", ".join(sorted(NETWORKS)) + " or a path to an .onnx file")
+        raise InvalidArgumentError("workload", name, ", ".join(sorted(NETWORKS))
+                                   + ", a path to an .onnx file or SPACE:DESIGN of a network "
+                                     "space (mbconv, nb201, resnet_cifar, unet)")
     return NETWORKS[name](resolution=resolution, batch=batch)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 from simulators.accelerator.analysis import LayerResult
@@ -60,3 +62,11 @@ def network_breakdown(mapper: Mapper, network: Network | Layer | list[Layer]) ->
                             sum(best.mac_energy_pj for _, best in layers)
                             + sum(cost.op_energy_pj for _, cost in done.elementwise),
                             done.area_mm2, done.utilization, done.macs, done.elementwise)
+
+
+def shared_search(mapper: Mapper) -> Mapper:
+    """A copy of `mapper` that searches each layer shape once across every network it maps
+    (the search is deterministic per shape, so the results are those of `mapper`)."""
+    shared = copy.copy(mapper)
+    shared.search = functools.cache(mapper.search)
+    return shared
