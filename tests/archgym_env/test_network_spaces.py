@@ -49,3 +49,13 @@ def test_space_errors_name_the_parameter():
         network_design_space("mbconv", resolution=(100,))
     with pytest.raises(InvalidArgumentError, match="network space='bert'"):
         network_design_space("bert")
+
+
+def test_environments_take_a_network_space_design_as_workload():
+    from archgym_env.registry import make
+
+    cell = "|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|skip_connect~2|"
+    env = make("archgym/Systolic-v0", workload="nb201:" + cell).unwrapped
+    assert env.workload.name == "nb201:" + cell and len(env.workload.elementwise) == 50
+    record = env.evaluate_batch([env.space.default_design()])[0]
+    assert record.info()["valid"] and record.info()["metrics"]["elementwise_cycles"] > 0

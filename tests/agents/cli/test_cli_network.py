@@ -103,3 +103,22 @@ def test_a_bad_line_in_a_designs_file_is_named(capsys, tmp_path):
     assert main(["network", "nb201", "--designs", str(path)]) == 2
     out = capsys.readouterr()
     assert "line 2" in out.err and len(out.out.splitlines()) == 1
+
+
+def test_accuracy_is_printed_with_its_kind_when_an_evaluator_exists(capsys, monkeypatch):
+    import agents.cli.network as cli_network
+
+    class Lookup:  # the accuracy protocol's shape: evaluate(notation) -> .as_dict()
+        def evaluate(self, arch):
+            value = 90.0 if "nor_conv_3x3" in arch else 10.0
+            return type("Accuracy", (), {"as_dict": lambda self: {
+                "cifar10_test_acc_pct": value, "accuracy_kind": "table"}})()
+
+    monkeypatch.setattr(cli_network, "offline_accuracy",
+                        lambda space: Lookup() if space == "nb201" else None)
+    out = json.loads(run(capsys, "nb201", "--design", CELL, "--json"))
+    assert (out["cifar10_test_acc_pct"], out["accuracy_kind"]) == (90.0, "table")
+    text = run(capsys, "nb201", "--design", CELL)
+    assert "accuracy_kind: table" in text
+    out = json.loads(run(capsys, "resnet_cifar", "--json"))
+    assert "accuracy_kind" not in out
