@@ -19,12 +19,15 @@ Memory: each operand has its own double-buffered SRAM (half holds the working se
 as in SCALE-Sim). An operand re-streamed across folds is fetched from DRAM once if its
 working set fits, else once per pass. A layer takes max(compute cycles, DRAM words /
 bandwidth) cycles; the difference is stall.
+
+Layers without MACs (pooling, residual adds, squeeze-excite scaling) run on a vector unit
+of one lane per array column: simulators.elementwise says how they are charged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -36,8 +39,9 @@ from simulators.base import (
     batch_length,
     columns,
 )
+from simulators.elementwise import elementwise_layers, systolic_cost, work
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
-from simulators.workloads import Gemm, Layer, Network
+from simulators.workloads import Elementwise, Gemm, Layer, Network
 
 DATAFLOWS = ("os", "ws", "is")
 DESIGN_KEYS = ("rows", "cols", "dataflow", "ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb",
@@ -64,7 +68,8 @@ def sram_energy_pj_per_bit(size_kb: np.ndarray) -> np.ndarray:
 
 
 def as_gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[tuple[Gemm, int]]:
-    """(GEMM, unique input words) pairs of a workload; InvalidArgumentError for anything else."""
+    """(GEMM, unique input words) pairs of a workload's MAC layers (layers without MACs
+    are skipped); InvalidArgumentError for anything else."""
     if isinstance(workload, Network):
         workload = workload.layers
     if isinstance(workload, Layer | Gemm):
@@ -79,7 +84,7 @@ def as_gemms(workload: Network | Layer | Gemm | Sequence[Layer | Gemm]) -> list[
                         * item.input_height * item.input_width))
         elif isinstance(item, Gemm):
             out.append((item, item.rows * item.inner))
-        else:
+        elif not isinstance(item, Elementwise):
             raise InvalidArgumentError("workload", type(item).__name__,
                                        "a Network, Layer, Gemm or a sequence of them")
     if not out:
@@ -132,7 +137,8 @@ def _numbers(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 @dataclass(frozen=True, eq=False)
 class LoweredWorkload:
     """A workload lowered to GEMMs: rows, inner, cols, count and unique ifmap words per
-    layer as read-only (1, L) float64 arrays (exact below 2**53), and the total MACs."""
+    layer as read-only (1, L) float64 arrays (exact below 2**53), the total MACs, and the
+    layers without MACs as `simulators.elementwise.work` rows."""
 
     rows: np.ndarray
     inner: np.ndarray
@@ -140,6 +146,7 @@ class LoweredWorkload:
     count: np.ndarray
     ifmap_words: np.ndarray
     macs: float
+    elementwise: np.ndarray = field(default_factory=lambda: work(()))
 
 
 class SystolicArray(CostModel):
@@ -156,6 +163,8 @@ class SystolicArray(CostModel):
         Metric("latency_s", "s", "min", "latency_cycles at clock_ghz"),
         Metric("compute_cycles", "cycles", "min", "cycles the array computes (Eq. 1 per fold)"),
         Metric("stall_cycles", "cycles", "min", "cycles waiting on DRAM beyond compute"),
+        Metric("elementwise_cycles", "cycles", "min",
+               "cycles of the layers without MACs (vector unit or DRAM, the longer)"),
         Metric("utilization", "fraction", "max", "MACs / (PEs x latency_cycles)"),
         Metric("energy_pj", "pJ", "min", "MAC, SRAM and DRAM energy (45 nm tables)"),
         Metric("power_mw", "mW", "min", "energy_pj / latency_s"),
@@ -188,7 +197,9 @@ class SystolicArray(CostModel):
                          dtype=np.float64).T.copy()[:, None, :]
         table.setflags(write=False)
         macs = float(sum(g.rows * g.inner * g.cols * g.count for g, _ in pairs))
-        return LoweredWorkload(*table, macs)
+        elementwise = work(elementwise_layers(workload))
+        elementwise.setflags(write=False)
+        return LoweredWorkload(*table, macs, elementwise)
 
     def evaluate_batch(self, designs: Designs, workload) -> BatchResult:
         """Every design (dicts or columns) on one workload (raw or prepared) in one numpy
@@ -238,7 +249,11 @@ class SystolicArray(CostModel):
         total = lambda a: a.sum(axis=1).astype(np.float64)  # noqa: E731
         sram_pj_per_word = {k: sram_energy_pj_per_bit(d[k][:, 0]) * self.word_bits
                             for k in ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb")}
-        energy = (
+        dram_pj_per_word = DRAM_ENERGY_PJ_PER_BIT * self.word_bits
+        vector = systolic_cost(lowered.elementwise, C, d["dram_bandwidth_words"],
+                               self.word_bits, sram_pj_per_word["ifmap_sram_kb"],
+                               sram_pj_per_word["ofmap_sram_kb"], dram_pj_per_word)
+        energy = vector["energy_pj"] + (
             macs * MAC_ENERGY_PJ * (self.word_bits / 8)
             + total(ifmap_sram) * sram_pj_per_word["ifmap_sram_kb"]
             + total(filter_sram) * sram_pj_per_word["filter_sram_kb"]
@@ -250,26 +265,27 @@ class SystolicArray(CostModel):
         n_pe = (R * C)[:, 0].astype(np.float64)
         area_mm2 = (n_pe * PE_AREA_UM2 + sram_bits * SRAM_AREA_UM2_PER_BIT) * 1e-6
 
-        latency_cycles = total(cycles)
+        latency_cycles = total(cycles) + vector["cycles"]
         latency_s = latency_cycles / (self.clock_ghz * 1e9)
         columns = {
             "latency_cycles": latency_cycles,
             "latency_s": latency_s,
             "compute_cycles": total(compute),
             "stall_cycles": total(cycles - compute),
+            "elementwise_cycles": vector["cycles"],
             "utilization": macs / (n_pe * latency_cycles),
             "energy_pj": energy,
             "power_mw": energy * 1e-9 / latency_s,
             "area_mm2": area_mm2,
             "edp_pj_s": energy * latency_s,
             "macs": np.full(n, macs),
-            "ifmap_sram_read_words": total(ifmap_sram),
+            "ifmap_sram_read_words": total(ifmap_sram) + vector["read_words"],
             "filter_sram_read_words": total(filter_sram),
-            "ofmap_sram_write_words": total(ofmap_sram_w),
+            "ofmap_sram_write_words": total(ofmap_sram_w) + vector["write_words"],
             "ofmap_sram_read_words": total(ofmap_sram_r),
-            "ifmap_dram_read_words": total(ifmap_dram),
+            "ifmap_dram_read_words": total(ifmap_dram) + vector["read_words"],
             "filter_dram_read_words": total(filter_dram),
-            "ofmap_dram_write_words": total(ofmap_dram_w),
+            "ofmap_dram_write_words": total(ofmap_dram_w) + vector["write_words"],
             "ofmap_dram_read_words": total(ofmap_dram_r),
         }
         if not valid.all():

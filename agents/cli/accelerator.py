@@ -34,7 +34,8 @@ def add_accelerator_eval_options(parser: argparse.ArgumentParser) -> None:
     acc.add_argument("--preset", choices=sorted(PRESETS), help="a preset architecture")
     acc.add_argument("--layer", help='JSON layer in Timeloop dimensions, e.g. {"M": 64, "C": 3}')
     acc.add_argument("--timeloop-problem", help="Timeloop problem YAML")
-    acc.add_argument("--network", help="built-in network name or FILE.onnx")
+    acc.add_argument("--network", help="built-in network name, FILE.onnx or SPACE:DESIGN of a "
+                                       "network space, e.g. 'nb201:|nor_conv_3x3~0|+...'")
     acc.add_argument("--mapper-objective", choices=("energy", "cycles", "edp"),
                      help="what the mapper minimizes per layer (default energy)")
     acc.add_argument("--timeloop-mapping", help="Timeloop mapping YAML to evaluate (no search)")
@@ -124,6 +125,10 @@ def evaluate(args) -> dict[str, Any]:
     mapper = AcceleratorSimulator(objective=objective).mapper(arch, template)
     done = network_breakdown(mapper, workload)
     per_layer = [_layer_summary(layer, best, arch) for layer, best in done.layers]
+    per_layer += [{"layer": layer.name, "kind": layer.kind, "cycles": cost.cycles,
+                   "utilization": 0.0, "energy_pj": cost.energy_pj,
+                   "energy_pj_per_level": cost.level_energy_pj, "op_energy_pj": cost.op_energy_pj}
+                  for layer, cost in done.elementwise]
     summary = {"architecture": arch.name, "workload": getattr(workload, "name", "layer"),
                "searched": True, "mapper_objective": objective, "template": template,
                "cycles": done.cycles, "utilization": done.utilization,

@@ -115,7 +115,8 @@ class MapperResult:
 
 @dataclass(frozen=True)
 class NetworkResult:
-    """Per-layer results and the network's totals (layers run one after another)."""
+    """Per-layer results and the network's totals (layers run one after another); the
+    totals include the layers without MACs in `elementwise` (their `ElementwiseCost`)."""
 
     layers: tuple[tuple[Layer, MapperResult], ...]
     cycles: float
@@ -123,6 +124,7 @@ class NetworkResult:
     area_mm2: float
     utilization: float
     macs: float
+    elementwise: tuple = ()
 
     @property
     def edp(self) -> float:

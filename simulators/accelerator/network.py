@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from dataclasses import dataclass
 
 from simulators.accelerator.analysis import LayerResult
+from simulators.accelerator.elementwise import ElementwiseCost, with_elementwise
 from simulators.accelerator.mapper import Mapper
+from simulators.elementwise import elementwise_layers
 from simulators.errors import ArchGymError
-from simulators.workloads import Layer, Network
+from simulators.workloads import Elementwise, Layer, Network
 
 
 @dataclass(frozen=True)
 class NetworkBreakdown:
     """Each layer's best mapping and the network's totals. Layers run one after another,
-    so cycles, energies and MACs add up; the area is the architecture's."""
+    so cycles, energies and MACs add up (the layers without MACs' too, see
+    simulators.accelerator.elementwise); the area is the architecture's."""
 
     architecture: str
     template: str | None
@@ -25,6 +30,7 @@ class NetworkBreakdown:
     area_mm2: float
     utilization: float
     macs: float
+    elementwise: tuple[tuple[Elementwise, ElementwiseCost], ...] = ()  # in the totals
 
     @property
     def edp(self) -> float:
@@ -39,7 +45,8 @@ class NetworkBreakdown:
 def network_breakdown(mapper: Mapper, network: Network | Layer | list[Layer]) -> NetworkBreakdown:
     """Map every layer of `network` with `mapper` and add the results up, level by level;
     ArchGymError naming the first layer the mapper finds no valid mapping for."""
-    done = mapper.map_network(network)
+    done = with_elementwise(mapper.map_network(network), mapper.arch,
+                            elementwise_layers(network))
     template = mapper.template.name if mapper.template else None
     arch = mapper.arch
     missing = [layer.name for layer, r in done.layers if r.best is None]
@@ -48,7 +55,18 @@ def network_breakdown(mapper: Mapper, network: Network | Layer | list[Layer]) ->
                            f"(template {template}); the layer does not fit its buffers")
     layers = tuple((layer, r.best) for layer, r in done.layers)
     per_layer = [best.level_energy_pj() for _, best in layers]
-    levels = {name: sum(energy[name] for energy in per_layer) for name in arch.level_names}
+    per_layer += [cost.level_energy_pj for _, cost in done.elementwise]
+    levels = {name: sum(energy.get(name, 0.0) for energy in per_layer)
+              for name in arch.level_names}
     return NetworkBreakdown(arch.name, template, layers, done.cycles, done.energy_pj, levels,
-                            sum(best.mac_energy_pj for _, best in layers), done.area_mm2,
-                            done.utilization, done.macs)
+                            sum(best.mac_energy_pj for _, best in layers)
+                            + sum(cost.op_energy_pj for _, cost in done.elementwise),
+                            done.area_mm2, done.utilization, done.macs, done.elementwise)
+
+
+def shared_search(mapper: Mapper) -> Mapper:
+    """A copy of `mapper` that searches each layer shape once across every network it maps
+    (the search is deterministic per shape, so the results are those of `mapper`)."""
+    shared = copy.copy(mapper)
+    shared.search = functools.cache(mapper.search)
+    return shared

@@ -18,6 +18,7 @@ from typing import Any
 
 from simulators.accelerator.analysis import LayerResult, analyze
 from simulators.accelerator.architecture import DATASPACES, DIMS, Architecture
+from simulators.accelerator.elementwise import with_elementwise
 from simulators.accelerator.mapper import (
     LOCAL_SEARCHES,
     TEMPLATES,
@@ -39,8 +40,9 @@ from simulators.base import (
     clocked,
     design_rows,
 )
+from simulators.elementwise import elementwise_layers
 from simulators.errors import InvalidArgumentError, InvalidDesignError, check_positive
-from simulators.workloads import Layer, Network
+from simulators.workloads import Elementwise, Layer, Network
 
 ACCELERATOR_KEYS = ("pe_x", "pe_y", "ifmap_spad_words", "weights_spad_words",
                     "psum_spad_words", "glb_kb", "glb_banks", "noc_bandwidth_words",
@@ -124,16 +126,23 @@ class AcceleratorSimulator(CostModel):
                       local_search_rounds=self.mapper_rounds,
                       local_search=self.mapper_search)
 
-    def prepare(self, workload: Network | Layer | Sequence[Layer]) -> tuple[Layer, ...]:
-        """The workload's layers (a tuple of layers comes back as is)."""
-        return workload if isinstance(workload, tuple) else tuple(_layers(workload))
+    def prepare(self, workload: Network | Layer | Sequence[Layer]) -> tuple:
+        """The workload's MAC layers, then its layers without MACs (a tuple comes back as
+        is)."""
+        if isinstance(workload, tuple):
+            return workload
+        return tuple(_layers(workload)) + elementwise_layers(workload)
 
     def run(self, design: Design, workload) -> NetworkResult:
-        """The mapper's result for every layer of `workload` on the design's architecture."""
+        """The mapper's result for every layer of `workload` on the design's architecture,
+        the layers without MACs charged on top (simulators.accelerator.elementwise)."""
         if design.get("dataflow") not in TEMPLATES:
             raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
-        return self.mapper(build_architecture(design), design["dataflow"]).map_network(
-            list(self.prepare(workload)))
+        layers = self.prepare(workload)
+        arch = build_architecture(design)
+        result = self.mapper(arch, design["dataflow"]).map_network(
+            [x for x in layers if isinstance(x, Layer)])
+        return with_elementwise(result, arch, [x for x in layers if isinstance(x, Elementwise)])
 
     def evaluate_batch(self, designs: Designs, workload) -> BatchResult:
         """Each design's network mapped layer by layer; the per-layer mapper results are the

@@ -7,9 +7,13 @@ from hypothesis import strategies as st
 from simulators.errors import InvalidArgumentError
 from simulators.workloads import (
     DATA_SPACES,
+    INPUT,
     NETWORKS,
+    Elementwise,
     Layer,
     Network,
+    NetworkBuilder,
+    Node,
     conv_output_size,
     network,
 )
@@ -83,6 +87,7 @@ def test_torchvision_model_cards_exactly(name):
     gflops, params = TORCHVISION[name]
     assert round(net.macs / 1e9, 2) == gflops
     assert _torchvision_params(name, net) == params
+    assert net.params == params  # the layer graph's own count: biases and batch norm
 
 
 @pytest.mark.parametrize("name, weight_layers, total", [
@@ -209,3 +214,81 @@ def test_bad_input_names_the_parameter():
         Network("n", ())
     with pytest.raises(InvalidArgumentError, match="layer.name"):
         Layer("", M=1, C=1)
+
+
+@pytest.mark.parametrize("name, counts", [
+    # pools, residual adds (ResNet: one per block; MobileNets: stride 1, same channels),
+    # squeeze-excite pools and scalings, and the final pooling
+    ("alexnet", {"max_pool": 3}),  # the adaptive pooling to 6x6 is the identity at 224
+    ("vgg16", {"max_pool": 5}),
+    ("resnet18", {"max_pool": 1, "add": 8, "avg_pool": 1}),
+    ("resnet50", {"max_pool": 1, "add": 16, "avg_pool": 1}),
+    ("mobilenet_v2", {"add": 1 + 2 + 3 + 2 + 2, "avg_pool": 1}),
+    ("mobilenet_v3_large", {"add": 10, "avg_pool": 8 + 1, "scale": 8}),
+    ("mobilenet_v3_small", {"add": 6, "avg_pool": 9 + 1, "scale": 9}),
+])
+def test_layers_without_macs_by_hand(name, counts):
+    kinds = [layer.kind for layer in network(name).elementwise]
+    assert {k: kinds.count(k) for k in set(kinds)} == counts
+
+
+def test_graph_of_a_residual_block():
+    net = network("resnet18")
+    nodes = {node.name: node for node in net.graph}
+    assert nodes["conv1"].inputs == (INPUT,) and net.input_shape == (3, 224, 224)
+    assert nodes["maxpool"].shape == (64, 56, 56) and nodes["maxpool"].padding == 1
+    assert nodes["layer1.0.add"].inputs == ("layer1.0.conv2", "maxpool")
+    assert nodes["layer2.0.add"].inputs == ("layer2.0.conv2", "layer2.0.downsample")
+    assert nodes["layer2.0.downsample"].inputs == ("layer1.1.add",)
+    assert nodes["fc"].inputs == ("avgpool",) and nodes["avgpool"].shape == (512, 1, 1)
+    # max pool 3x3/2 of 64 x 112 x 112: every input read once, 9 compares per output
+    pool = nodes["maxpool"].layer
+    assert (pool.read_words, pool.write_words, pool.ops) == \
+        (64 * 112 * 112, 64 * 56 * 56, 64 * 56 * 56 * 9)
+    add = nodes["layer1.0.add"].layer
+    assert (add.read_words, add.write_words, add.ops) == (2 * 64 * 56 * 56, 64 * 56 * 56,
+                                                          64 * 56 * 56)
+
+
+def test_squeeze_excite_graph():
+    nodes = {node.name: node for node in network("mobilenet_v3_large").graph}
+    assert nodes["block4.se.pool"].inputs == ("block4.depthwise",)
+    assert nodes["block4.se.scale"].inputs == ("block4.depthwise", "block4.se.fc2")
+    assert nodes["block4.project"].inputs == ("block4.se.scale",)
+    assert nodes["block4.se.fc2"].post == ("h_sigmoid",) and nodes["block4.se.fc2"].bias
+    scale = nodes["block4.se.scale"].layer
+    assert (scale.read_words, scale.ops) == (72 * 28 * 28 + 72, 72 * 28 * 28)
+    # 72 + 24 biases beside the 2 x 72 x 24 weights
+    assert nodes["block4.se.fc1"].params + nodes["block4.se.fc2"].params == 2 * 72 * 24 + 96
+
+
+def test_builder_by_hand():
+    b = NetworkBuilder("toy", (8, 6), channels=2, batch=3)
+    x = b.conv(b.input, "c", 4, 3, post=("bn", "relu"))
+    up = b.conv_transpose(x, "up", 5)
+    y = b.concat("cat", up, b.conv(up, "d", 3, 1))
+    b.fc(b.global_pool(y, "gap", pre=("bn",)), "fc", 10)
+    net = b.build()
+    assert [n.shape for n in net.graph] == [(4, 8, 6), (5, 16, 12), (3, 16, 12), (8, 16, 12),
+                                            (8, 1, 1), (10, 1, 1)]
+    # the 2x2/2 transposed conv: 4 x 5 x 2 x 2 weights, one 4 -> 20 product per input pixel
+    assert net.layers[1] == Layer("up", M=20, C=4, P=8, Q=6, N=3)
+    assert net.macs == 3 * (8 * 6 * 4 * 2 * 9 + 8 * 6 * 4 * 20 + 16 * 12 * 5 * 3) + 3 * 8 * 10
+    assert net.params == (4 * 2 * 9 + 8) + (20 * 4 + 5) + 5 * 3 + 2 * 8 + (8 * 10 + 10)
+    cat, gap = net.elementwise[0], net.elementwise[1]
+    assert (cat.read_words, cat.write_words, cat.ops) == (0, 0, 0)
+    assert (gap.read_words, gap.ops) == (3 * 8 * 16 * 12, 3 * 8 * 16 * 12)
+
+
+def test_graph_errors_name_the_problem():
+    b = NetworkBuilder("toy", 8)
+    x = b.conv(b.input, "c", 4, 3)
+    with pytest.raises(InvalidArgumentError, match="add.inputs"):
+        b.add("add", x, b.input)
+    layer = Layer("c", M=4, C=3, P=8, Q=8, R=3, S=3)
+    with pytest.raises(InvalidArgumentError, match="c.inputs.*earlier layers"):
+        Network.from_graph("n", (Node("conv", layer, ("nowhere",), (4, 8, 8)),), (3, 8, 8))
+    with pytest.raises(InvalidArgumentError, match="c.layer.*Elementwise for op add"):
+        Node("add", layer, (INPUT,), (4, 8, 8))
+    with pytest.raises(InvalidArgumentError, match="kind"):
+        Elementwise("e", "upsample", 4)
