@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # stable-baselines3 does not pull a multi-GB CUDA build. Elsewhere torch stays unpinned.
 LOCAL_TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench clean accuracy-data
 
 $(BIN)/archgym: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,12 @@ lint: $(BIN)/archgym
 
 bench: $(BIN)/archgym .venv-zigzag/bin/python
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+# The shipped accuracy data, rebuilt from the shared reference files (see README).
+SHARED ?= ../shared/data
+accuracy-data: $(BIN)/archgym
+	$(BIN)/python -m simulators.accuracy.table $(SHARED)/nb201_acc.csv
+	$(BIN)/python -m cost_models.accuracy_surrogate $(SHARED)/ofa_mbv3_dynast.csv
 
 clean:
 	rm -rf $(VENV) .venv-zigzag results

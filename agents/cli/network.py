@@ -70,17 +70,12 @@ def accelerator_mapper(spec: str) -> tuple[Architecture, Mapper]:
 
 
 def offline_accuracy(space: str):
-    """The offline accuracy evaluator of a space, or None. Extension point: the accuracy
-    package's `offline_evaluator(space)` (simulators.accuracy) when it has one: an
-    evaluator whose `evaluate` takes the design in the space's notation (an NB201 arch
-    string, an OFA config; the design dict where a space has none) and returns an
-    Accuracy whose `as_dict()` names the value's metric and its kind."""
-    try:
-        import simulators.accuracy as accuracy
-    except ImportError:
-        return None
-    find = getattr(accuracy, "offline_evaluator", None)
-    return find(space) if find is not None else None
+    """The offline accuracy evaluator of a space, or None: the NB201 table, the mbconv
+    surrogate (cost_models.accuracy_surrogate.offline_evaluator). Its `evaluate` takes the
+    design in the space's notation and returns an Accuracy whose `as_dict()` names the
+    value's metric and its kind."""
+    from cost_models.accuracy_surrogate import offline_evaluator
+    return offline_evaluator(space)
 
 
 def describe(space: NetworkSpace, design: Any, batch: int, mapper: Mapper | None,

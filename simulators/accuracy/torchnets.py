@@ -1,94 +1,92 @@
-"""PyTorch networks for the accuracy evaluators that run a network (training, zero-cost).
+"""PyTorch modules of layer graphs, for the evaluators that run a network (training,
+zero-cost proxies).
 
-`nb201_network` is NAS-Bench-201's own CIFAR network (Dong and Yang, ICLR 2020; the
-AutoDL-Projects `TinyNetwork` with `InferCell`, C=16, N=5): a 3x3 stem, three stages of N
-cells at C, 2C, 4C channels joined by residual reduction blocks, BN-ReLU, global pooling and
-a linear classifier. Its five ops are those of NB201's `cell_operations.py`.
+`GraphModule` builds any `Network` with a layer graph (simulators.workloads) as a module,
+read from the graph contract alone: every node's op, inputs, padding, bias and its pre/post
+batch norms and activations. `nb201_network` is NAS-Bench-201's CIFAR network of a cell
+(Dong and Yang, ICLR 2020: C=16, N=5 cells per stage, ReLU-conv-BN ops, residual
+reductions) as the nb201 space decodes it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
+import torch
 from torch import nn
 
-from simulators.accuracy import nb201
+from simulators.networks import network_space
+from simulators.workloads import INPUT, Network
+
+ACTIVATIONS = {"relu": nn.ReLU, "relu6": nn.ReLU6, "h_swish": nn.Hardswish,
+               "h_sigmoid": nn.Hardsigmoid, "sigmoid": nn.Sigmoid, "swish": nn.SiLU}
 
 
-class ReLUConvBN(nn.Sequential):
-    """NB201's conv op: ReLU, conv, BN. affine=False (zero-cost-nas's cells) gives the conv a
-    bias and the BN neither affine parameters nor running statistics."""
-
-    def __init__(self, c_in: int, c_out: int, kernel: int, stride: int, affine: bool = True):
-        super().__init__(nn.ReLU(inplace=False),
-                         nn.Conv2d(c_in, c_out, kernel, stride, kernel // 2, bias=not affine),
-                         nn.BatchNorm2d(c_out, affine=affine, track_running_stats=affine))
+def _steps(steps, channels: int) -> list[nn.Module]:
+    return [nn.BatchNorm2d(channels) if s == "bn" else ACTIVATIONS[s]() for s in steps]
 
 
-class Zero(nn.Module):
-    """NB201's `none`: the edge carries zeros (and no gradient)."""
+class GraphModule(nn.Module):
+    """A layer graph as a PyTorch module. Global pools (to 1x1) are adaptive, so a network
+    that ends in one also runs on inputs of another resolution."""
 
-    def forward(self, x):
-        return x.mul(0.0)
-
-
-def nb201_op(name: str, channels: int, affine: bool = True) -> nn.Module:
-    if name == "none":
-        return Zero()
-    if name == "skip_connect":
-        return nn.Identity()
-    if name == "avg_pool_3x3":
-        return nn.AvgPool2d(3, stride=1, padding=1, count_include_pad=False)
-    kernel = {"nor_conv_1x1": 1, "nor_conv_3x3": 3}[name]
-    return ReLUConvBN(channels, channels, kernel, 1, affine)
-
-
-class NB201Cell(nn.Module):
-    """Node j = sum over i < j of op_(j,i)(node i); the cell's output is node 3."""
-
-    def __init__(self, ops: Sequence[str], channels: int, affine: bool = True):
+    def __init__(self, net: Network):
         super().__init__()
-        self.edges = nn.ModuleList(nb201_op(op, channels, affine) for op in ops)
+        if not net.graph:
+            raise ValueError(f"{net.name} has no layer graph")
+        self.graph, shapes = net.graph, {INPUT: net.input_shape}
+        self.ops = nn.ModuleDict()
+        for node in net.graph:
+            c_in = shapes[node.inputs[0]][0]
+            layer = node.layer
+            if node.op == "conv":
+                core = nn.Conv2d(c_in, node.shape[0], layer.R, layer.Hstride, node.padding,
+                                 groups=layer.groups, bias=node.bias)
+            elif node.op == "fc":
+                core = nn.Sequential(nn.Flatten(), nn.Linear(layer.C, node.shape[0],
+                                                             bias=node.bias))
+            elif node.op == "conv_transpose":
+                k = node.shape[1] // shapes[node.inputs[0]][1]
+                core = nn.ConvTranspose2d(c_in, node.shape[0], k, k, bias=node.bias)
+            elif node.op == "max_pool":
+                core = nn.MaxPool2d(layer.R, layer.Hstride, node.padding)
+            elif node.op == "avg_pool":
+                core = nn.AdaptiveAvgPool2d(node.shape[1:]) if node.shape[1:] == (1, 1) or \
+                    layer.H != ((layer.P - 1) * layer.Hstride + layer.R - 2 * node.padding) else \
+                    nn.AvgPool2d(layer.R, layer.Hstride, node.padding, count_include_pad=False)
+            else:
+                core = nn.Identity()
+            body = [*_steps(node.pre, c_in), core]
+            body += [nn.Unflatten(1, (node.shape[0], 1, 1))] if node.op == "fc" else []
+            self.ops[node.name.replace(".", "/")] = nn.Sequential(
+                *body, *_steps(node.post, node.shape[0]))
+            shapes[node.name] = node.shape
 
-    def forward(self, x):
-        nodes = [x]
-        for to in (1, 2, 3):
-            nodes.append(sum(self.edges[k](nodes[src])
-                             for k, (t, src) in enumerate(nb201.EDGES) if t == to))
-        return nodes[3]
+    def forward(self, x, check_shapes: bool = False):
+        """The last node's output, flattened to (batch, classes) where it is 1x1;
+        `check_shapes` asserts every node's output shape is the graph's."""
+        values = {INPUT: x}
+        for node in self.graph:
+            args = [values[i] for i in node.inputs]
+            op = self.ops[node.name.replace(".", "/")]
+            if node.op == "add":
+                y = op(sum(args[1:], args[0]))
+            elif node.op == "scale":
+                y = args[0] * args[1]
+            elif node.op == "concat":
+                y = torch.cat(args, dim=1)
+            elif node.op == "zero":
+                y = args[0] * 0.0
+            else:
+                y = op(args[0])
+            if check_shapes and tuple(y.shape[1:]) != node.shape:
+                raise AssertionError(f"{node.name}: {tuple(y.shape[1:])} != {node.shape}")
+            values[node.name] = y
+        return y.flatten(1) if y.shape[2:] == (1, 1) else y
 
 
-class ResidualReduction(nn.Module):
-    """NB201's ResNetBasicblock with stride 2: two ReLUConvBN 3x3 plus a 2x2 average pool
-    and 1x1 conv shortcut."""
-
-    def __init__(self, c_in: int, c_out: int):
-        super().__init__()
-        self.conv_a = ReLUConvBN(c_in, c_out, 3, 2)
-        self.conv_b = ReLUConvBN(c_out, c_out, 3, 1)
-        self.shortcut = nn.Sequential(nn.AvgPool2d(2, 2), nn.Conv2d(c_in, c_out, 1, bias=False))
-
-    def forward(self, x):
-        return self.conv_b(self.conv_a(x)) + self.shortcut(x)
-
-
-def nb201_network(arch, num_classes: int = 10, channels: int = 16, cells: int = 5,
-                  in_channels: int = 3, cell_affine: bool = True) -> nn.Sequential:
-    """NB201's network of cell `arch` (string or six ops). cell_affine=False builds the cells
-    as zero-cost-nas's NAS201Model does (foresight/models/nasbench2.py: conv with bias, BN
-    without affine parameters or running statistics)."""
-    ops = nb201.parse(arch)
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, channels, 3, padding=1, bias=False),
-                               nn.BatchNorm2d(channels)]
-    c = channels
-    for stage in range(3):
-        if stage:
-            layers.append(ResidualReduction(c, 2 * c))
-            c *= 2
-        layers.extend(NB201Cell(ops, c, cell_affine) for _ in range(cells))
-    layers += [nn.BatchNorm2d(c), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(),
-               nn.Linear(c, num_classes)]
-    return nn.Sequential(*layers)
+def nb201_network(arch, num_classes: int = 10) -> GraphModule:
+    """NB201's CIFAR network of cell `arch` (an arch string or a design of the nb201 space)."""
+    from simulators.networks import nb201
+    return GraphModule(nb201.build(network_space("nb201").parse(arch), num_classes=num_classes))
 
 
 def parameter_count(model: nn.Module) -> int:
@@ -103,4 +101,3 @@ def without_batchnorm(model: nn.Module) -> nn.Module:
         else:
             without_batchnorm(child)
     return model
-

@@ -32,7 +32,7 @@ from torch import nn
 
 from simulators.accuracy.base import Accuracy, Evaluator
 from simulators.accuracy.torchnets import nb201_network, without_batchnorm
-from simulators.errors import InvalidArgumentError
+from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 PROXIES = ("synflow", "grad_norm", "snip", "jacob_cov", "naswot")
 DATA_FREE = ("synflow",)
@@ -80,6 +80,9 @@ def jacob_cov(model: nn.Module, batch: Batch) -> float:
     y = net(x)
     y.backward(torch.ones_like(y))
     jacobians = x.grad.reshape(len(x), -1).numpy().astype(np.float64)
+    if not (jacobians.std(axis=1) > 0).all():  # zero-cost-nas returns NaN here
+        raise InvalidDesignError("design", "a network whose output ignores its input",
+                                 "a network with an input Jacobian (jacob_cov)")
     eigenvalues = np.linalg.eigvalsh(np.corrcoef(jacobians))
     k = 1e-5
     return float(-np.sum(np.log(eigenvalues + k) + 1.0 / (eigenvalues + k)))
