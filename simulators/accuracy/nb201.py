@@ -1,4 +1,5 @@
-"""NAS-Bench-201 cell strings: parse, validate, normalize, index (Dong and Yang, ICLR 2020).
+"""NAS-Bench-201 cells for lookups: parse leniently, normalize, index (Dong and Yang, ICLR
+2020). The space itself (ops, edges, strict arch strings) is simulators.networks.nb201.
 
 A cell has 4 nodes; node j sums one op on every earlier node i, written
 `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`. The six edges in that order, each one of OPS, give
@@ -7,22 +8,24 @@ A cell has 4 nodes; node j sums one op on every earlier node i, written
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
 from simulators.errors import InvalidArgumentError
+from simulators.networks import nb201 as space
 
-# The topology search space's op list in NATS-Bench's order (nats_bench/api_topology.py,
-# str2matrix's default search_space).
-OPS = ("none", "skip_connect", "nor_conv_1x1", "nor_conv_3x3", "avg_pool_3x3")
+# NATS-Bench's op order (nats_bench/api_topology.py, str2matrix's default search_space).
+OPS = space.OPS
 # (to node, from node) of the six edges in arch-string order.
-EDGES = ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+EDGES = tuple((j, i) for i, j in space.EDGES)
 N_CELLS = len(OPS) ** len(EDGES)
 
 
 def parse(arch: str | Sequence[str]) -> tuple[str, ...]:
     """The six edge ops of `arch`: an arch string (inputs of a node in any order, spaces
-    ignored) or a sequence of six op names in EDGES order."""
+    ignored), a design of the nb201 space or a sequence of six op names in EDGES order."""
+    if isinstance(arch, Mapping):
+        arch = [arch.get(name) for name in space.NAMES]
     if not isinstance(arch, str):
         ops = tuple(arch)
         if len(ops) != len(EDGES) or any(op not in OPS for op in ops):
