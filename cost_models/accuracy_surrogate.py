@@ -212,13 +212,5 @@ def main(argv: list[str] | None = None) -> None:
     print(f"wrote {out}: theta={np.round(gp.theta, 3).tolist()}, {len(y)} subnets")
 
 
-def offline_evaluator(space: str) -> Evaluator | None:
-    """The evaluator that needs neither data nor training for a network space, or None:
-    nb201 -> the exact table (CIFAR-10), mbconv -> this surrogate. Both take the space's
-    notation (an arch string, an OFA config)."""
-    from simulators.accuracy.table import NB201Table
-    return {"nb201": NB201Table, "mbconv": OFASurrogate}.get(space, lambda: None)()
-
-
 if __name__ == "__main__":
     main()

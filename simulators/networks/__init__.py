@@ -10,6 +10,7 @@ design back in the space's notation.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -101,8 +102,6 @@ def network_space(name: str) -> NetworkSpace:
 
 def decode(spec: str, batch: int = 1) -> Network:
     """`SPACE:DESIGN` (DESIGN a JSON object or the space's notation) as a Network."""
-    import json
-
     name, sep, text = spec.partition(":")
     if not sep:
         raise InvalidArgumentError("network", spec, "SPACE:DESIGN with SPACE one of "

@@ -122,3 +122,19 @@ def test_accuracy_is_printed_with_its_kind_when_an_evaluator_exists(capsys, monk
     assert "accuracy_kind: table" in text
     out = json.loads(run(capsys, "resnet_cifar", "--json"))
     assert "accuracy_kind" not in out
+
+
+def test_a_design_outside_the_evaluators_data_says_so(capsys, monkeypatch):
+    import agents.cli.network as cli_network
+    from simulators.errors import InvalidDesignError
+
+    class AtOneResolution:
+        kind = "surrogate"
+
+        def evaluate(self, config):
+            raise InvalidDesignError("r", config["r"], "224")
+
+    monkeypatch.setattr(cli_network, "offline_accuracy", lambda space: AtOneResolution())
+    out = json.loads(run(capsys, "mbconv", "--design", '{"resolution": 160}', "--json"))
+    assert out["accuracy_note"] == "no surrogate accuracy: r=160 is not allowed; allowed: 224"
+    assert out["macs"] == mbconv.SPACE.decode({"resolution": 160}).macs
