@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # stable-baselines3 does not pull a multi-GB CUDA build. Elsewhere torch stays unpinned.
 LOCAL_TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-all lint bench clean envs-json
+.PHONY: demo test test-all lint bench clean envs-json accuracy-data
 
 $(BIN)/archgym: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,6 +54,12 @@ envs-json: $(BIN)/archgym
 build/ramulator/ramulator:
 	@test -d build/ramulator/src || { echo "no Ramulator source in build/ramulator"; exit 1; }
 	$(MAKE) -C build/ramulator CXX=g++
+
+# The shipped accuracy data, rebuilt from the shared reference files (see README).
+SHARED ?= ../shared/data
+accuracy-data: $(BIN)/archgym
+	$(BIN)/python -m simulators.accuracy.table $(SHARED)/nb201_acc.csv
+	$(BIN)/python -m cost_models.accuracy_surrogate $(SHARED)/ofa_mbv3_dynast.csv
 
 clean:
 	rm -rf $(VENV) .venv-zigzag .venv-scalesim results

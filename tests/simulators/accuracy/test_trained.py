@@ -1,0 +1,39 @@
+import pytest
+import torch
+from torch.utils.data import Subset
+
+from simulators.accuracy.trained import Trained, digits_dataset
+from simulators.errors import InvalidArgumentError
+
+# cells are identities: stem, two residual reductions and the classifier (73,306 params)
+SMALL_CNN = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+NOTHING = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"  # every cell outputs zeros
+
+
+def test_cached_by_design_on_disk(tmp_path, monkeypatch):
+    data = Subset(digits_dataset(), range(300))
+    first = Trained("nb201", data, data_name="digits300", epochs=1, resolution=8,
+                    cache_dir=tmp_path, progress=False)
+    acc = first.evaluate(SMALL_CNN)
+    assert acc.kind == "trained" and acc.metric == "digits300_heldout_acc_pct"
+    assert len(list(tmp_path.glob("*.json"))) == 1
+    again = Trained("nb201", data, data_name="digits300", epochs=1, resolution=8,
+                    cache_dir=tmp_path, progress=False)
+    monkeypatch.setattr(again, "train", lambda design: pytest.fail("trained again"))
+    assert again.evaluate(SMALL_CNN).value == acc.value
+
+
+def test_bad_budget_is_named():
+    with pytest.raises(InvalidArgumentError, match="epochs"):
+        Trained("nb201", epochs=0)
+    with pytest.raises(InvalidArgumentError, match="holdout"):
+        Trained("nb201", holdout=1.5)
+
+
+@pytest.mark.slow
+def test_training_beats_chance_and_ranks_capacity():
+    torch.set_num_threads(1)
+    ev = Trained("nb201", epochs=2, resolution=8, progress=False)  # digits at their own 8x8
+    small, nothing = ev.evaluate(SMALL_CNN).value, ev.evaluate(NOTHING).value
+    assert small > 80.0  # chance is 10 %
+    assert nothing < 20.0 < small

@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+import torch
+from scipy.stats import spearmanr
+from torch import nn
+
+from simulators.accuracy import nb201
+from simulators.accuracy.table import shipped_table
+from simulators.accuracy.torchnets import nb201_network, parameter_count
+from simulators.accuracy.zero_cost import PROXIES, ZeroCost, digits_batch, score, synflow
+from simulators.errors import InvalidArgumentError, InvalidDesignError
+
+CONV = nb201.arch_str(("nor_conv_3x3",) * 6)
+EMPTY = nb201.arch_str(("none",) * 6)
+ONE_CONV = "|nor_conv_1x1~0|+|none~0|none~1|+|none~0|skip_connect~1|none~2|"  # node 3 = conv(0)
+
+
+def test_nb201_network_parameter_counts():
+    # Hand counts, C=16, 10 classes: stem 3*16*9 + BN 32; reduction 16->32: 16*32*9 + 32*32*9
+    # + 16*32 + 2 BN of 64; 32->64 likewise; last BN 128; classifier 64*10 + 10 = 73,306.
+    # Each 3x3 conv edge adds C*C*9 + 2C: 6 edges x 5 cells x 3 stages -> 1,531,546 (NB201's
+    # largest cell, 1.53 MB in NATS-Bench).
+    assert parameter_count(nb201_network(EMPTY)) == 73306
+    assert parameter_count(nb201_network(CONV)) == 1531546
+
+
+def test_synflow_of_a_linear_net_is_first_principles():
+    # Linear(2 -> 1) with weights w: synflow = sum |w_i * d(w.|1|)/dw_i| = sum |w_i|.
+    net = nn.Linear(2, 1, bias=False)
+    with torch.no_grad():
+        net.weight.copy_(torch.tensor([[-0.5, 2.0]]))
+    assert synflow(net, (2,)) == pytest.approx(2.5)
+    assert net.weight[0, 0].item() == -0.5  # the model itself is untouched
+
+
+def test_every_proxy_scores_and_says_its_kind():
+    batch = digits_batch(size=8)
+    for proxy in PROXIES:
+        acc = ZeroCost(proxy, batch=batch).evaluate(ONE_CONV)
+        assert acc.kind == "zero_cost" and acc.metric == proxy and np.isfinite(acc.value)
+        if proxy in ("synflow", "snip", "grad_norm"):  # a network of zeros has no saliency
+            assert acc.value > ZeroCost(proxy, batch=batch).evaluate(EMPTY).value
+    with pytest.raises(InvalidDesignError, match="Jacobian"):
+        ZeroCost("jacob_cov", batch=batch).evaluate(EMPTY)
+    with pytest.raises(InvalidArgumentError, match="batch"):
+        score("snip", nb201_network(ONE_CONV))
+
+
+@pytest.mark.slow
+def test_synflow_correlates_with_cifar10_as_published():
+    # Abdelfattah et al., ICLR 2021, Table 2: synflow vs NB201 CIFAR-10 accuracy, Spearman 0.74.
+    # Measured here on these 200 cells: 0.808 (the same with zero-cost-nas's NAS201Model
+    # variant: biased cell convs, BN kept in the reductions), above the published window's
+    # top (0.79); the test holds synflow to at least the published correlation.
+    torch.set_num_threads(1)
+    cells = np.random.default_rng(0).choice(nb201.N_CELLS, 200, replace=False)
+    archs = [nb201.arch_str(nb201.cell_ops(int(i))) for i in cells]
+    scores = [a.value for a in ZeroCost("synflow").evaluate_batch(archs)]
+    rho = spearmanr(scores, shipped_table().acc[cells, 0])[0]
+    assert rho >= 0.74 - 0.05, rho
