@@ -1,4 +1,4 @@
-"""The `archgym` command line: envs, agents, eval, run, sweep, report, demo."""
+"""The `archgym` command line: envs, agents, eval, run, sweep, report, demo, collect, proxy."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from rich.table import Table
 from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
+from agents.cli.proxy import add_proxy_commands, proxy_env_args
 from agents.experiments.experiment import design_env, plot_if_available, run_experiment
 from agents.experiments.ray_pool import start_ray
 from agents.experiments.store import jsonable
@@ -97,7 +98,7 @@ def cmd_eval(args) -> None:
 
 
 def cmd_run(args) -> None:
-    env_args = json_object("--env-args", args.env_args)
+    env_args = proxy_env_args(args, json_object("--env-args", args.env_args))
     agent_args = json_object("--agent-args", args.agent_args)
     out = Path(args.out)
     started = args.backend == "ray" and start_ray(args.workers, args.address)
@@ -256,6 +257,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ray: evaluate each batch of designs across Ray workers")
     rn.add_argument("--workers", type=_positive_int, default=2)
     rn.add_argument("--address", default=None, help="address of a running Ray cluster")
+    rn.add_argument("--proxy", default=None,
+                    help="a proxy model directory (archgym proxy train) to search instead of "
+                         "the simulator")
     rn.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")
@@ -278,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_non_negative_int, default=0)
     demo.add_argument("--out", default="results/demo")
     demo.set_defaults(func=cmd_demo)
+    add_proxy_commands(sub, _positive_int, _non_negative_int, console)
     return parser
 
 
