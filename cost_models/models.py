@@ -16,6 +16,7 @@ is fitted in log space (`transform="log"`), others as they are.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -198,6 +199,7 @@ def _matern52(A: np.ndarray, B: np.ndarray, length: np.ndarray, constant: float)
 
 def _fit_gp(X, y, seed, max_iter: int = 100, max_points: int = 1000):
     from scipy.optimize import minimize
+    from sklearn.exceptions import ConvergenceWarning
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
 
@@ -214,7 +216,10 @@ def _fit_gp(X, y, seed, max_iter: int = 100, max_points: int = 1000):
                           options={"maxiter": max_iter})
         return result.x, result.fun
     model = GaussianProcessRegressor(kernel, alpha=GP_JITTER, normalize_y=True,
-                                     optimizer=optimizer, random_state=seed).fit(Z, y)
+                                     optimizer=optimizer, random_state=seed)
+    with warnings.catch_warnings():  # a length scale at its bound: an irrelevant feature
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(Z, y)
     fitted = model.kernel_
     return {**scaler, "X": Z.tolist(), "y": y.tolist(),
             "constant": float(fitted.k1.k1.constant_value),
