@@ -37,13 +37,14 @@ def active_learning(pool: np.ndarray, simulate: Callable[[np.ndarray], np.ndarra
                     strategy: str = "uncertainty", family: str = "gp", initial: int = 10,
                     batch: int = 5, budget: int = 100, target_error: float | None = None,
                     direction: str = "min", kappa: float = 2.0, seed: int = 0,
-                    transform: str = "auto") -> ActiveResult:
+                    transform: str = "auto", options: dict | None = None) -> ActiveResult:
     """Simulate designs of `pool` (an index matrix) for one metric, `simulate(indices) ->
     values`, fitting `family` after each round and scoring it on `test` (indices, true
     values). Rounds: `initial` random designs, then `batch` at a time chosen by `strategy`:
     `uncertainty` (largest predictive std), `promising` (best lower confidence bound
     mean - kappa std, or upper for `direction="max"`) or `random`; stop when the held-out
-    nrmse reaches `target_error` or after `budget` simulator calls."""
+    nrmse reaches `target_error` or after `budget` simulator calls. `options` go to the
+    model family (`models.fit`)."""
     if strategy not in STRATEGIES:
         raise InvalidArgumentError("strategy", strategy, ", ".join(STRATEGIES))
     if strategy != "random" and not models.has_uncertainty(family):
@@ -59,7 +60,8 @@ def active_learning(pool: np.ndarray, simulate: Callable[[np.ndarray], np.ndarra
     while True:
         values = np.asarray(y)
         kind = models.choose_transform(values, transform)
-        fitted = models.fit(family, features[chosen], models.forward(values, kind), seed)
+        fitted = models.fit(family, features[chosen], models.forward(values, kind), seed,
+                             **(options or {}))
         predicted, _ = models.inverse(*fitted.predict(test_x), kind)
         rows.append({"calls": len(chosen), **measures(test_y, predicted)})
         if (target_error is not None and rows[-1]["nrmse"] <= target_error) or \

@@ -142,8 +142,8 @@ class FeatureEncoder:
                 raise InvalidDesignError(name, None, ", ".join(
                     map(str, self.parameters[k]["choices"])))
             values = pd.Series(np.asarray(columns[name], dtype=object))
-            codes = values.map(lambda v, lookup=lookup: lookup.get((type(_plain(v)), _plain(v)),
-                                                                    -1)).to_numpy(np.int64, copy=True)
+            codes = values.map(lambda v, lookup=lookup: lookup.get(
+                (type(_plain(v)), _plain(v)), -1)).to_numpy(np.int64, copy=True)
             if (codes < 0).any():
                 misses = np.flatnonzero(codes < 0)
                 fixed = [self._match(k, values.iloc[i]) for i in misses]

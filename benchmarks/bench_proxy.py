@@ -1,0 +1,174 @@
+"""Proxy cost models: fidelity, speed against the simulator, and search on the proxy.
+
+Run: python benchmarks/bench_proxy.py [fidelity] [speed] [search] [--data results/proxy].
+
+* fidelity: DRAM-v0 (default arguments), 1,500 distinct random designs (seed 1) to train
+  on and 300 held-out ones (seed 2, none of the training designs); every model family
+  per goal metric (latency_ns, power_mw, energy_pj, bandwidth_gbps); held-out nrmse,
+  MAPE, share within +-10%, R2, Kendall tau; predicted-vs-true plots; the best family
+  per metric. Datasets are collected once into --data and reused.
+* speed: designs per CPU second of the simulator's batch call and of the proxy's (the
+  best LightGBM model) on the same designs, in this run; DRAM-v0 on the 300 held-out
+  designs, Accelerator-v0 on designs it collects (its simulator maps every ResNet-18 layer).
+* search: a GA on the proxy (2,000 evaluations), its 10 best distinct designs re-evaluated
+  on the simulator, against the GA on the simulator with the same and with smaller
+  budgets; true rewards and simulator calls.
+Times are CPU seconds of this process (`time.process_time`), so a busy machine skews them
+less; both sides run single-threaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from agents.experiments.collect import collect
+from agents.experiments.loop import run
+from agents.registry import make_agent
+from archgym_env.registry import make
+from cost_models import proxy as px
+from cost_models import validation
+from cost_models.dataset import MANIFEST, read_dataset
+from cost_models.models import FAMILIES
+
+DRAM = "archgym/DRAM-v0"
+GOALS = ["latency_ns", "power_mw", "energy_pj", "bandwidth_gbps"]
+OPTIONS = {"gp": {"max_points": 600}}  # exact GP inference is cubic in the points
+
+
+def dataset(env_id: str, n: int, seed: int, out: Path, exclude=()):
+    if not (out / MANIFEST).exists() or len(read_dataset(out)) < n:
+        collect(env_id, {}, n, "random", seed, out, batch_size=250, exclude=exclude)
+    return read_dataset(out)
+
+
+def fidelity(data: Path) -> None:
+    train = dataset(DRAM, 1500, 1, data / "dram-train")
+    test = dataset(DRAM, 300, 2, data / "dram-test", exclude=[data / "dram-train"])
+    scores, best = {}, {}
+    for family in FAMILIES:
+        start = time.process_time()
+        model = px.train(train, family, GOALS, seed=0, options=OPTIONS.get(family))
+        true, predicted = px.predict_dataset(model, test)
+        scores[family] = validation.score(true, predicted)
+        seconds = time.process_time() - start
+        px.save(model, data / f"dram-{family}", {
+            "env_id": DRAM, "env_args": {}, "space_fingerprint":
+            train.manifest["space_fingerprint"], "simulators": train.manifest["simulators"],
+            "training_data": {"path": str(data / "dram-train"), "sha256": train.sha256(),
+                              "rows": len(train)}, "validation": {"holdout": scores[family]}})
+        validation.plot_predictions(true, predicted, data / f"dram-{family}.png",
+                                    f"{family}: 1,500 training, 300 held-out DRAM-v0 designs")
+        print(f"\n{family} (fit + predict {seconds:.0f} CPU s)")
+        print(validation.table(scores[family]).to_string(index=False, float_format="%.4f"))
+    for metric in GOALS:
+        family = min(FAMILIES, key=lambda f: scores[f][metric]["nrmse"])
+        best[metric] = {"model": family, **scores[family][metric]}
+    print("\nbest family per metric (held-out)")
+    print(validation.table(best).assign(model=[best[m]["model"] for m in best]).to_string(
+        index=False, float_format="%.4f"))
+    (data / "fidelity.json").write_text(json.dumps({"scores": scores, "best": best}, indent=2))
+
+
+def per_second(evaluate, designs, repeats: int = 3) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        evaluate(designs)
+        best = min(best, time.process_time() - start)
+    return batch_len(designs) / best
+
+
+def batch_len(designs) -> int:
+    return len(next(iter(designs.values())))
+
+
+def speed_ratio(env_id: str, train, test, model_dir: Path, metrics) -> float:
+    if not (model_dir / "manifest.json").exists():
+        model = px.train(train, "lgbm", metrics, seed=0)
+        px.save(model, model_dir, {"env_id": env_id, "env_args": {},
+                                   "space_fingerprint": train.manifest["space_fingerprint"],
+                                   "simulators": train.manifest["simulators"]})
+    env = make(env_id).unwrapped
+    proxy_env = make(env_id, proxy=str(model_dir)).unwrapped
+    valid = test.valid()
+    indices = np.stack([env.space.to_index({p: row[f"design.{p}"] for p in env.space.names})
+                        for _, row in valid.iterrows()])
+    designs = env.space.columns(indices)
+    workload = env.prepared_workload()
+    simulated = per_second(lambda d: env.simulator.evaluate_batch(d, workload), designs, 1)
+    predicted = per_second(lambda d: proxy_env.simulator.evaluate_batch(d, None), designs, 5)
+    ratio = predicted / simulated
+    print(f"{env_id}: simulator {simulated:,.1f} designs/s, proxy {predicted:,.0f} designs/s "
+          f"on the same {len(indices)} designs: {ratio:,.0f}x")
+    return ratio
+
+
+def speed(data: Path) -> None:
+    train = dataset(DRAM, 1500, 1, data / "dram-train")
+    test = dataset(DRAM, 300, 2, data / "dram-test", exclude=[data / "dram-train"])
+    speed_ratio(DRAM, train, test, data / "dram-lgbm", GOALS)
+    acc = "archgym/Accelerator-v0"
+    acc_train = dataset(acc, 60, 1, data / "acc-train")
+    acc_test = dataset(acc, 20, 2, data / "acc-test", exclude=[data / "acc-train"])
+    speed_ratio(acc, acc_train, acc_test, data / "acc-lgbm",
+                ["latency_cycles", "energy_pj", "area_mm2"])
+
+
+def best_true(env, frame, k: int = 10) -> tuple[float, int]:
+    """The best simulator reward among the `k` best distinct designs of a run's frame."""
+    names = [f"design.{n}" for n in env.space.names]
+    top = frame[frame["valid"]].sort_values("reward", ascending=False).drop_duplicates(
+        names).head(k)
+    designs = [{n: row[f"design.{n}"] for n in env.space.names} for _, row in top.iterrows()]
+    return float(env.evaluate_batch(designs).rewards.max()), len(designs)
+
+
+def search(data: Path, budget: int = 2000) -> None:
+    model_dir = data / "dram-lgbm"
+    if not (model_dir / MANIFEST).exists():
+        fidelity(data)
+    rows = []
+    for seed in (0, 1, 2):
+        proxy_env = make(DRAM, proxy=str(model_dir))
+        start = time.process_time()
+        on_proxy = run(proxy_env, make_agent("ga", proxy_env.unwrapped.space, seed=seed),
+                       budget, progress=False)
+        proxy_seconds = time.process_time() - start
+        env = make(DRAM).unwrapped
+        true, calls = best_true(env, on_proxy.trajectory)
+        row = {"seed": seed, "proxy_true_reward": true, "proxy_sim_calls": calls,
+               "proxy_cpu_s": proxy_seconds}
+        for direct_budget in (100, 300, budget):
+            sim_env = make(DRAM)
+            start = time.process_time()
+            direct = run(sim_env, make_agent("ga", sim_env.unwrapped.space, seed=seed),
+                         direct_budget, progress=False)
+            row[f"direct_{direct_budget}_reward"] = float(direct.trajectory["reward"].max())
+            row[f"direct_{direct_budget}_cpu_s"] = time.process_time() - start
+        rows.append(row)
+        print(row)
+    (data / "search.json").write_text(json.dumps(rows, indent=2))
+    keys = [k for k in rows[0] if k != "seed"]
+    print("medians over seeds:", {k: float(np.median([r[k] for r in rows])) for k in keys})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("parts", nargs="*", default=["fidelity", "speed", "search"],
+                        choices=["fidelity", "speed", "search"])
+    parser.add_argument("--data", default="results/proxy")
+    args = parser.parse_args()
+    data = Path(args.data)
+    data.mkdir(parents=True, exist_ok=True)
+    for part in args.parts:
+        {"fidelity": fidelity, "speed": speed, "search": search}[part](data)
+
+
+if __name__ == "__main__":
+    main()
