@@ -7,9 +7,10 @@ Run: python benchmarks/bench_proxy.py [fidelity] [speed] [search] [--data result
   per goal metric (latency_ns, power_mw, energy_pj, bandwidth_gbps); held-out nrmse,
   MAPE, share within +-10%, R2, Kendall tau; predicted-vs-true plots; the best family
   per metric. Datasets are collected once into --data and reused.
-* speed: designs per CPU second of the simulator's batch call and of the proxy's (the
-  best LightGBM model) on the same designs, in this run; DRAM-v0 on the 300 held-out
-  designs, Accelerator-v0 on designs it collects (its simulator maps every ResNet-18 layer).
+* speed: designs per CPU second of the simulator's batch call and of each family's proxy
+  on the same designs, in this run; DRAM-v0 on the 300 held-out designs, Accelerator-v0
+  on 10 held-out designs of a 40-design set it collects (its simulator maps every
+  ResNet-18 layer).
 * search: a GA on the proxy (2,000 evaluations), its 10 best distinct designs re-evaluated
   on the simulator, against the GA on the simulator with the same and with smaller
   budgets; true rewards and simulator calls.
@@ -87,36 +88,27 @@ def batch_len(designs) -> int:
     return len(next(iter(designs.values())))
 
 
-def speed_ratio(env_id: str, train, test, model_dir: Path, metrics) -> float:
-    if not (model_dir / "manifest.json").exists():
-        model = px.train(train, "lgbm", metrics, seed=0)
-        px.save(model, model_dir, {"env_id": env_id, "env_args": {},
-                                   "space_fingerprint": train.manifest["space_fingerprint"],
-                                   "simulators": train.manifest["simulators"]})
+def speed_ratios(env_id: str, train, test, data: Path, prefix: str, metrics) -> None:
+    """Designs per CPU second of the simulator and of each family's proxy (trained here
+    unless fidelity saved it) on the same held-out designs."""
     env = make(env_id).unwrapped
-    proxy_env = make(env_id, proxy=str(model_dir)).unwrapped
     valid = test.valid()
     indices = np.stack([env.space.to_index({p: row[f"design.{p}"] for p in env.space.names})
                         for _, row in valid.iterrows()])
     designs = env.space.columns(indices)
     workload = env.prepared_workload()
     simulated = per_second(lambda d: env.simulator.evaluate_batch(d, workload), designs, 1)
-    predicted = per_second(lambda d: proxy_env.simulator.evaluate_batch(d, None), designs, 5)
-    ratio = predicted / simulated
-    print(f"{env_id}: simulator {simulated:,.1f} designs/s, proxy {predicted:,.0f} designs/s "
-          f"on the same {len(indices)} designs: {ratio:,.0f}x")
-    return ratio
-
-
-def speed(data: Path) -> None:
-    train = dataset(DRAM, 1500, 1, data / "dram-train")
-    test = dataset(DRAM, 300, 2, data / "dram-test", exclude=[data / "dram-train"])
-    speed_ratio(DRAM, train, test, data / "dram-lgbm", GOALS)
-    acc = "archgym/Accelerator-v0"
-    acc_train = dataset(acc, 60, 1, data / "acc-train")
-    acc_test = dataset(acc, 20, 2, data / "acc-test", exclude=[data / "acc-train"])
-    speed_ratio(acc, acc_train, acc_test, data / "acc-lgbm",
-                ["latency_cycles", "energy_pj", "area_mm2"])
+    print(f"{env_id}: simulator {simulated:,.1f} designs/s on {len(indices)} designs")
+    for family in FAMILIES:
+        model_dir = data / f"{prefix}-{family}"
+        if not (model_dir / MANIFEST).exists():
+            px.save(px.train(train, family, metrics, seed=0, options=OPTIONS.get(family)),
+                    model_dir, {"env_id": env_id, "env_args": {},
+                                "space_fingerprint": train.manifest["space_fingerprint"],
+                                "simulators": train.manifest["simulators"]})
+        simulator = make(env_id, proxy=str(model_dir)).unwrapped.simulator
+        predicted = per_second(lambda d, s=simulator: s.evaluate_batch(d, None), designs, 5)
+        print(f"  {family}: {predicted:,.0f} designs/s, {predicted / simulated:,.0f}x")
 
 
 def best_true(env, frame, k: int = 10) -> tuple[float, int]:

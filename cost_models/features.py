@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
@@ -141,14 +140,13 @@ class FeatureEncoder:
             if name not in columns:
                 raise InvalidDesignError(name, None, ", ".join(
                     map(str, self.parameters[k]["choices"])))
-            values = pd.Series(np.asarray(columns[name], dtype=object))
-            codes = values.map(lambda v, lookup=lookup: lookup.get(
-                (type(_plain(v)), _plain(v)), -1)).to_numpy(np.int64, copy=True)
-            if (codes < 0).any():
-                misses = np.flatnonzero(codes < 0)
-                fixed = [self._match(k, values.iloc[i]) for i in misses]
-                codes[misses] = fixed
-            out[:, k] = codes
+            values = np.asarray(columns[name])
+            distinct, inverse = np.unique(values, return_inverse=True)  # few distinct values
+            codes = np.array([lookup.get((type(_plain(v)), _plain(v)), -1) for v in distinct],
+                             dtype=np.int64)
+            for i in np.flatnonzero(codes < 0):
+                codes[i] = self._match(k, distinct[i])
+            out[:, k] = codes[inverse.reshape(-1)]
         return out
 
     def _match(self, k: int, value: Any) -> int:
