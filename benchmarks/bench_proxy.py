@@ -111,6 +111,17 @@ def speed_ratios(env_id: str, train, test, data: Path, prefix: str, metrics) -> 
         print(f"  {family}: {predicted:,.0f} designs/s, {predicted / simulated:,.0f}x")
 
 
+def speed(data: Path) -> None:
+    train = dataset(DRAM, 1500, 1, data / "dram-train")
+    test = dataset(DRAM, 300, 2, data / "dram-test", exclude=[data / "dram-train"])
+    speed_ratios(DRAM, train, test, data, "dram", GOALS)
+    acc = "archgym/Accelerator-v0"
+    acc_train = dataset(acc, 40, 1, data / "acc-train")
+    acc_test = dataset(acc, 10, 2, data / "acc-test", exclude=[data / "acc-train"])
+    speed_ratios(acc, acc_train, acc_test, data, "acc", ["latency_cycles", "energy_pj",
+                                                         "area_mm2"])
+
+
 def best_true(env, frame, k: int = 10) -> tuple[float, int]:
     """The best simulator reward among the `k` best distinct designs of a run's frame."""
     names = [f"design.{n}" for n in env.space.names]
