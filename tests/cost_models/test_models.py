@@ -101,10 +101,15 @@ def test_samplers_cover_every_choice():
                 [n // choices] * choices
 
 
+FAST = {"lgbm": {"n_estimators": 200}, "rf": {"n_estimators": 30},
+        "mlp": {"max_iter": 300, "hidden_layer_sizes": (32,)},
+        "gp": {"max_iter": 50}}
+
+
 @pytest.mark.parametrize("family", models.FAMILIES)
 def test_saved_model_predicts_what_was_validated(tmp_path, family):
     data = make_dataset(tmp_path / "data")
-    model = px.train(data, family, ["latency_ns"], seed=0)
+    model = px.train(data, family, ["latency_ns"], seed=0, options=FAST.get(family))
     assert model.metrics[0]["transform"] == "log"  # 1e4/64 .. 3e4 spans decades
     true, before = px.predict_dataset(model, data)
     px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0",
