@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import json
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -69,14 +70,37 @@ def descriptions() -> list[dict[str, Any]]:
     return json.loads(DESCRIPTIONS.read_text())
 
 
+def build(env_id: str, entry_point: str, proxy: str | None = None, **kwargs: Any) -> gym.Env:
+    """The environment of `entry_point` (`module:factory`) with `kwargs`; with `proxy` (a
+    model directory of `archgym proxy train`) its simulator is that proxy, checked against
+    this environment (id, design space, simulator versions, arguments that change the
+    metrics) before use. The proxy wraps the simulator it stands in for, so run
+    descriptions record both."""
+    module, _, name = entry_point.partition(":")
+    env = getattr(importlib.import_module(module), name)(**kwargs)
+    if proxy is None:
+        return env
+    from cost_models.proxy import ProxySimulator, load
+
+    inner = env.unwrapped
+    simulators, simulator = {}, inner.simulator
+    while simulator is not None:
+        simulators[type(simulator).__name__] = str(getattr(simulator, "version", ""))
+        simulator = getattr(simulator, "simulator", None)
+    model = load(proxy, {"env_id": env_id, "space_fingerprint": inner.space.fingerprint(),
+                         "simulators": simulators, "env_args": kwargs})
+    return inner.copy_with(simulator=ProxySimulator(model, inner.simulator))
+
+
 def register_envs() -> None:
     """Register the `archgym/` ids. `gymnasium.make` returns the environment itself, not
     wrapped in OrderEnforcing and PassiveEnvChecker, so `help(env)` shows its documentation:
     every environment passes `check_env` (the tests run it), and a step before `reset` is
-    well defined (it evaluates from the initial state)."""
+    well defined (it evaluates from the initial state). Every id takes `proxy=PATH` too
+    (see `build`)."""
     for env_id, entry in ENVIRONMENTS.items():
         if env_id not in gym.registry:
-            gym.register(id=env_id, entry_point=entry.entry_point,
+            gym.register(id=env_id, entry_point=partial(build, env_id, entry.entry_point),
                          vector_entry_point=entry.vector_entry_point,
                          order_enforce=False, disable_env_checker=True)
 

@@ -1,4 +1,5 @@
-"""The `archgym` command line: envs, agents, eval, run, sweep, report, network, demo."""
+"""The `archgym` command line: envs, agents, eval, run, sweep, report, network, demo, collect,
+proxy."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_option
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
 from agents.cli.network import add_network_command
+from agents.cli.proxy import add_proxy_commands, proxy_env_args
 from agents.experiments.ray_pool import BACKENDS
 from agents.registry import AGENTS, agent_names
 from archgym_env.registry import descriptions, design_env, make
@@ -103,7 +105,7 @@ def cmd_run(args) -> None:
     from agents.experiments.experiment import run_experiment
     from agents.experiments.ray_pool import start_ray
 
-    env_args = json_object("--env-args", args.env_args)
+    env_args = proxy_env_args(args, json_object("--env-args", args.env_args))
     agent_args = json_object("--agent-args", args.agent_args)
     out = Path(args.out)
     started = args.backend == "ray" and start_ray(args.workers, args.address)
@@ -274,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="ray: evaluate each batch of designs across Ray workers")
     rn.add_argument("--workers", type=_positive_int, default=2)
     rn.add_argument("--address", default=None, help="address of a running Ray cluster")
+    rn.add_argument("--proxy", default=None,
+                    help="a proxy model directory (archgym proxy train) to search instead of "
+                         "the simulator")
     rn.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")
@@ -298,6 +303,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=_non_negative_int, default=0)
     demo.add_argument("--out", default="results/demo")
     demo.set_defaults(func=cmd_demo)
+    add_proxy_commands(sub, _positive_int, _non_negative_int, console)
     return parser
 
 

@@ -6,20 +6,19 @@ from __future__ import annotations
 import importlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
-from simulators.accelerator.architecture import Architecture
-from simulators.accelerator.mapper import Mapper
-from simulators.accelerator.network import network_breakdown, shared_search
-from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
-from simulators.accelerator.simulator import AcceleratorSimulator
-from simulators.accelerator.timeloop import load_arch
 from simulators.errors import ArchGymError, InvalidArgumentError
 from simulators.networks import NetworkSpace, network_space, spaces
 from simulators.workloads import MAC_OPS, Network
+
+# The accelerator model (numba kernels) loads only when --accelerator asks for it.
+if TYPE_CHECKING:
+    from simulators.accelerator.architecture import Architecture
+    from simulators.accelerator.mapper import Mapper
 
 
 def add_network_command(sub) -> None:
@@ -36,9 +35,8 @@ def add_network_command(sub) -> None:
                        help="a file of designs, one per line (JSON or string); prints one "
                             "JSON object of totals per line")
     p.add_argument("--accelerator", default=None,
-                   help="map each network on a preset (" + ", ".join(sorted(PRESETS))
-                        + ") or a Timeloop arch.yaml: adds latency_cycles, energy_pj, "
-                          "utilization")
+                   help="map each network on an accelerator preset (eyeriss_like, ...) or a "
+                        "Timeloop arch.yaml: adds latency_cycles, energy_pj, utilization")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_network)
@@ -60,6 +58,11 @@ def read_design(text: str, option: str) -> Any:
 def accelerator_mapper(spec: str) -> tuple[Architecture, Mapper]:
     """The architecture `spec` names (a preset or a Timeloop arch.yaml) and the mapper the
     accelerator environment would run on it, searching each layer shape once."""
+    from simulators.accelerator.network import shared_search
+    from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
+    from simulators.accelerator.simulator import AcceleratorSimulator
+    from simulators.accelerator.timeloop import load_arch
+
     if spec in PRESETS:
         arch, template = preset(spec), PRESET_TEMPLATES[spec]
     elif spec.endswith((".yaml", ".yml")):
@@ -105,6 +108,8 @@ def describe(space: NetworkSpace, design: Any, batch: int, mapper: Mapper | None
     if layers:
         out["layers"] = layer_rows(net)
     if mapper is not None:
+        from simulators.accelerator.network import network_breakdown
+
         done = network_breakdown(mapper, net)
         out.update({"accelerator": mapper.arch.name, "latency_cycles": done.cycles,
                     "energy_pj": done.energy_pj, "utilization": done.utilization,

@@ -1,0 +1,224 @@
+"""Proxies: models trained on a dataset that predict a simulator's metrics, saved so that
+loading runs no code, and served behind the simulator protocol.
+
+A model directory holds `manifest.json` and one file per metric (`<metric>.txt` for
+LightGBM text models, `<metric>.json` for the other families' arrays). The manifest
+records the model family, the environment id and arguments, the design space fingerprint,
+the feature encoding, the metrics (name, unit, direction, target transform), the wrapped
+simulator versions, the training data's hash and row count, validation scores and each
+file's sha256. `load` reads only JSON and LightGBM text: it checks every file's hash
+before it parses it, and an expectation (environment, space, simulator versions) before
+it returns, and refuses a mismatch with one line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from cost_models import models
+from cost_models.dataset import Dataset, design_columns, read_json, write_json
+from cost_models.features import FeatureEncoder
+from simulators.base import BatchResult, CostModel, Designs, Metric, columns
+from simulators.errors import ArchGymError, InvalidArgumentError
+
+FORMAT = "archgym-proxy/1"
+MANIFEST = "manifest.json"
+
+
+@dataclass
+class Proxy:
+    """An encoder and one fitted regressor per metric."""
+
+    family: str
+    encoder: FeatureEncoder
+    metrics: list[dict[str, str]]  # name, unit, direction, description, transform
+    regressors: dict[str, models.Fitted]
+    manifest: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def metric_names(self) -> list[str]:
+        return [m["name"] for m in self.metrics]
+
+    def predict(self, indices: np.ndarray) -> tuple[dict[str, np.ndarray],
+                                                    dict[str, np.ndarray] | None]:
+        """Each metric's prediction for a choice-index matrix, and its standard deviation
+        where the family has one (None otherwise)."""
+        X = self.encoder.encode(indices)
+        means, stds = {}, {}
+        for m in self.metrics:
+            z, s = self.regressors[m["name"]].predict(X)
+            means[m["name"]], stds[m["name"]] = models.inverse(z, s, m["transform"])
+        return means, (stds if models.has_uncertainty(self.family) else None)
+
+
+def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
+          rows: np.ndarray | None = None, seed: int = 0, transform: str = "auto",
+          options: Mapping[str, Any] | None = None) -> Proxy:
+    """A proxy of `family` for `metrics` (default: every metric of the dataset) fitted on
+    the valid designs among `rows` (default all) of `dataset`."""
+    models.check_family(family)
+    frame = dataset.valid() if rows is None else \
+        dataset.frame.iloc[np.asarray(rows)].pipe(lambda f: f[f["valid"].astype(bool)])
+    if len(frame) < 2:
+        raise ArchGymError(f"{len(frame)} valid designs to train on; collect more")
+    known = {m["name"]: m for m in dataset.metrics}
+    names = list(metrics) if metrics else list(known)
+    for name in names:
+        if name not in known:
+            raise InvalidArgumentError("metric", name, ", ".join(known))
+    encoder = FeatureEncoder(dataset.manifest["space"])
+    X = encoder.encode_columns(design_columns(frame, dataset.parameters))
+    chosen, regressors = [], {}
+    for name in names:
+        y = frame[f"metrics.{name}"].to_numpy(np.float64)
+        kind = models.choose_transform(y, transform)
+        regressors[name] = models.fit(family, X, models.forward(y, kind), seed,
+                                      **dict(options or {}))
+        chosen.append({**known[name], "transform": kind})
+    return Proxy(family, encoder, chosen, regressors)
+
+
+def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = None
+                    ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """The true and predicted metrics of the valid designs among `rows` of `dataset`."""
+    frame = dataset.valid() if rows is None else \
+        dataset.frame.iloc[np.asarray(rows)].pipe(lambda f: f[f["valid"].astype(bool)])
+    indices = proxy.encoder.indices(design_columns(frame, dataset.parameters))
+    predicted, _ = proxy.predict(indices)
+    true = {m: frame[f"metrics.{m}"].to_numpy(np.float64) for m in proxy.metric_names}
+    return true, predicted
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def save(proxy: Proxy, directory: str | Path, info: Mapping[str, Any]) -> Path:
+    """Write `proxy` to `directory` with its manifest (`info` adds env_id, env_args,
+    space_fingerprint, simulators, training_data, validation)."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for m in proxy.metrics:
+        fitted = proxy.regressors[m["name"]]
+        if proxy.family == "lgbm":
+            name, data = f"{m['name']}.txt", fitted.state.encode()
+        else:
+            name, data = f"{m['name']}.json", json.dumps(fitted.state).encode()
+        (directory / name).write_bytes(data)
+        files[name] = _sha256(data)
+    manifest = {"format": FORMAT, "model": proxy.family, **json.loads(json.dumps(dict(info))),
+                "features": proxy.encoder.describe(), "metrics": proxy.metrics,
+                "files": files}
+    write_json(directory / MANIFEST, manifest)
+    proxy.manifest = manifest
+    return directory
+
+
+def _refuse(directory: Path, why: str) -> ArchGymError:
+    return ArchGymError(f"refusing proxy {directory}: {why}")
+
+
+def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Proxy:
+    """The proxy saved in `directory`, reading only JSON and LightGBM text after checking
+    each file's sha256 against the manifest; `expect` (env_id, space_fingerprint,
+    simulators, env_args) must match what the manifest records. Any mismatch or damage is
+    an ArchGymError in one line, raised before anything is parsed beyond the manifest."""
+    directory = Path(directory)
+    manifest = read_json(directory / MANIFEST, "a proxy model")
+    if manifest.get("format") != FORMAT:
+        raise _refuse(directory, f"manifest format {manifest.get('format')!r}, "
+                                 f"expected {FORMAT}")
+    family = manifest.get("model")
+    if family not in models.FAMILIES:
+        raise _refuse(directory, f"model {family!r} is none of {', '.join(models.FAMILIES)}")
+    for problem in mismatches(manifest, expect or {}):
+        raise _refuse(directory, problem)
+    try:
+        encoder = FeatureEncoder.from_description(manifest["features"])
+        metrics, files = manifest["metrics"], manifest["files"]
+        names = [f"{m['name']}.{'txt' if family == 'lgbm' else 'json'}" for m in metrics]
+    except (KeyError, TypeError, ArchGymError) as error:
+        raise _refuse(directory, f"a damaged manifest ({error})") from None
+    if sorted(names) != sorted(files):
+        raise _refuse(directory, f"the manifest lists files {sorted(files)}, its metrics "
+                                 f"need {sorted(names)}")
+    regressors = {}
+    for m, name in zip(metrics, names, strict=True):
+        path = directory / name
+        if not path.is_file() or path.is_symlink():
+            raise _refuse(directory, f"{name} is missing or not a regular file")
+        data = path.read_bytes()
+        if _sha256(data) != files[name]:
+            raise _refuse(directory, f"{name} is not the file the manifest describes "
+                                     "(sha256 differs)")
+        try:
+            text = data.decode("utf-8")
+            state = text if family == "lgbm" else json.loads(text)
+            regressors[m["name"]] = models.restore(family, state)
+        except (UnicodeDecodeError, json.JSONDecodeError, ArchGymError) as error:
+            raise _refuse(directory, f"{name} does not parse as a {family} model "
+                                     f"({str(error).splitlines()[0]})") from None
+    return Proxy(family, encoder, metrics, regressors, manifest)
+
+
+# Environment arguments that change the objective or episodes, not the simulated metrics.
+OBJECTIVE_ARGS = ("reward", "metrics", "targets", "limits", "weights", "references", "quality",
+                  "mode", "max_steps", "render_mode")
+
+
+def mismatches(manifest: Mapping[str, Any], expect: Mapping[str, Any]) -> list[str]:
+    """What differs between the manifest and the environment it is to serve."""
+    out = []
+    if "env_id" in expect and manifest.get("env_id") != expect["env_id"]:
+        out.append(f"trained for {manifest.get('env_id')}, not {expect['env_id']}")
+    if "space_fingerprint" in expect and \
+            manifest.get("space_fingerprint") != expect["space_fingerprint"]:
+        out.append(f"trained on design space {manifest.get('space_fingerprint')}, this "
+                   f"environment's is {expect['space_fingerprint']}")
+    stored = manifest.get("simulators") or {}
+    for name, version in (expect.get("simulators") or {}).items():
+        if name in stored and stored[name] != version:
+            out.append(f"trained on {name} version {stored[name]}, this environment runs "
+                       f"{version}")
+    if "env_args" in expect:
+        def relevant(args):
+            return {k: v for k, v in json.loads(json.dumps(args or {}, default=str)).items()
+                    if k not in OBJECTIVE_ARGS}
+        old, new = relevant(manifest.get("env_args")), relevant(expect["env_args"])
+        if old != new:
+            out.append(f"trained with environment arguments {old}, given {new}")
+    return out
+
+
+class ProxySimulator(CostModel):
+    """A proxy behind the simulator protocol: `evaluate_batch` predicts every metric of a
+    batch in one call; where the family has uncertainty (rf, gp), each design's `details`
+    hold {"std": {metric: standard deviation}}. `simulator` is the model it stands in for
+    (when known), so run descriptions record both versions. The workload is the one the
+    training data was collected on; `prepare` passes it through."""
+
+    def __init__(self, proxy: Proxy, simulator: Any = None):
+        self.proxy, self.simulator = proxy, simulator
+        self.metrics = tuple(Metric(m["name"], m["unit"], m["direction"],
+                                    m.get("description", "")) for m in proxy.metrics)
+        digest = _sha256(json.dumps(proxy.manifest.get("files", {}), sort_keys=True).encode())
+        self.version = f"{proxy.family}-{digest[:12]}"
+
+    def evaluate_batch(self, designs: Designs, workload: Any) -> BatchResult:
+        values = columns(designs, self.proxy.encoder.names)
+        n = len(next(iter(values.values()))) if values else 0
+        if n == 0:
+            return BatchResult.invalid(0, self.metric_names)
+        means, stds = self.proxy.predict(self.proxy.encoder.indices(values))
+        details = None
+        if stds is not None:
+            details = [{"std": {m: float(stds[m][i]) for m in stds}} for i in range(n)]
+        return BatchResult(means, np.ones(n, dtype=bool), [None] * n, details)

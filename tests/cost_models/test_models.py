@@ -1,0 +1,205 @@
+"""Proxy models: measures from first principles, saved models predict what was validated,
+and loading refuses a tampered directory without running anything."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from archgym_env.space import Categorical, DesignSpace, IntRange, PowerOfTwo
+from cost_models import dataset as ds
+from cost_models import models
+from cost_models import proxy as px
+from cost_models.features import FeatureEncoder, describe_space
+from cost_models.sampling import sample_indices
+from cost_models.validation import kfold, measures
+from simulators.errors import ArchGymError
+
+SPACE = DesignSpace((
+    PowerOfTwo("size", 1, 64),
+    Categorical("kind", ("a", "b", "c")),
+    IntRange("depth", 0, 4, 1, active_when={"kind": ("a", "b")}),
+))
+
+
+def latency(columns) -> np.ndarray:
+    """A made-up cost spanning decades: inverse in size, a penalty per kind and depth."""
+    size = np.asarray(columns["size"], dtype=float)
+    kind = np.asarray([{"a": 1.0, "b": 2.0, "c": 3.0}[k] for k in columns["kind"]])
+    return 1e4 / size * kind + 10.0 * np.asarray(columns["depth"], dtype=float)
+
+
+def make_dataset(directory: Path, n: int = 150, seed: int = 0) -> ds.Dataset:
+    indices = np.unique(SPACE.canonical_index(sample_indices(SPACE.nvec, n, "random", seed)),
+                        axis=0)
+    values = SPACE.columns(indices)
+    frame = pd.DataFrame({"row": np.arange(len(indices)),
+                          **{f"design.{k}": list(v) for k, v in values.items()},
+                          "valid": True, "error": None,
+                          "metrics.latency_ns": latency(values),
+                          "metrics.power_mw": 5.0 + np.log2(values["size"].astype(float))})
+    ds.start(directory, {"env_id": "test/Toy-v0", "env_args": {},
+                         "space_fingerprint": SPACE.fingerprint(),
+                         "space": describe_space(SPACE), "simulators": {"Toy": "1"},
+                         "metrics": [{"name": "latency_ns", "unit": "ns", "direction": "min",
+                                      "description": ""},
+                                     {"name": "power_mw", "unit": "mW", "direction": "min",
+                                      "description": ""}],
+                         "sampler": "random", "seed": seed, "n": n})
+    ds.append_part(directory, frame)
+    return ds.read_dataset(directory)
+
+
+def test_measures_by_hand():
+    true, predicted = np.array([100.0, 200.0, 300.0]), np.array([110.0, 200.0, 240.0])
+    got = measures(true, predicted)
+    assert got["nrmse"] == pytest.approx(np.sqrt((100 + 0 + 3600) / 3) / 200)
+    assert got["mape"] == pytest.approx((0.1 + 0 + 0.2) / 3)
+    assert got["within_10pct"] == pytest.approx(2 / 3)
+    assert got["r2"] == pytest.approx(1 - 3700 / 20000)
+    assert got["kendall_tau"] == pytest.approx(1.0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(1.0, 1e6), min_size=3, max_size=30, unique=True))
+def test_perfect_predictions_score_perfectly(values):
+    got = measures(np.array(values), np.array(values))
+    assert got["nrmse"] == 0 and got["mape"] == 0 and got["within_10pct"] == 1
+    assert got["r2"] == pytest.approx(1.0) and got["kendall_tau"] == pytest.approx(1.0)
+
+
+def test_features_handle_inactive_parameters_and_values():
+    encoder = FeatureEncoder(describe_space(SPACE))
+    assert encoder.feature_names == ["log2_size", "kind=a", "kind=b", "kind=c", "depth",
+                                     "depth_active"]
+    index = SPACE.canonical_index([[3, 2, 4], [3, 0, 4]])  # depth inactive under kind c
+    X = encoder.encode(index)
+    assert X[0].tolist() == [3.0, 0, 0, 1, SPACE["depth"].default, 0]
+    assert X[1].tolist() == [3.0, 1, 0, 0, 4, 1]
+    columns = SPACE.columns(index)
+    assert (encoder.indices(columns) == index).all()
+    assert (encoder.indices({**columns, "size": columns["size"].astype(float)}) == index).all()
+    with pytest.raises(ArchGymError, match="size"):
+        encoder.indices({**columns, "size": np.array([3, 8])})
+
+
+def test_samplers_cover_every_choice():
+    # Latin hypercube: one point per 1/48 stratum, so each of n choices gets 48/n points;
+    # Sobol: a power-of-two block is balanced over power-of-two bins.
+    for sampler, nvec, n in (("lhs", (4, 3, 8), 48), ("sobol", (4, 2, 8), 64)):
+        index = sample_indices(np.array(nvec), n, sampler, seed=1)
+        assert index.shape == (n, 3)
+        for k, choices in enumerate(nvec):
+            assert np.bincount(index[:, k], minlength=choices).tolist() == \
+                [n // choices] * choices
+
+
+FAST = {"lgbm": {"n_estimators": 200}, "rf": {"n_estimators": 30},
+        "mlp": {"max_iter": 300, "hidden_layer_sizes": (32,)},
+        "gp": {"max_iter": 50}}
+
+
+@pytest.mark.parametrize("family", models.FAMILIES)
+def test_saved_model_predicts_what_was_validated(tmp_path, family):
+    data = make_dataset(tmp_path / "data")
+    model = px.train(data, family, ["latency_ns"], seed=0, options=FAST.get(family))
+    assert model.metrics[0]["transform"] == "log"  # 1e4/64 .. 3e4 spans decades
+    true, before = px.predict_dataset(model, data)
+    px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0",
+                                        "space_fingerprint": SPACE.fingerprint()})
+    loaded = px.load(tmp_path / "model", {"env_id": "test/Toy-v0"})
+    _, after = px.predict_dataset(loaded, data)
+    np.testing.assert_allclose(after["latency_ns"], before["latency_ns"], rtol=1e-9)
+    assert measures(true["latency_ns"], after["latency_ns"])["r2"] > 0.9
+    simulator = px.ProxySimulator(loaded)
+    result = simulator.evaluate_batch(SPACE.columns(SPACE.canonical_index([[2, 1, 3]])), None)
+    assert result.valid.all() and result.metrics["latency_ns"][0] > 0
+    assert (result.details is not None) == models.has_uncertainty(family)
+
+
+def test_exported_arrays_reproduce_scikit_learn(tmp_path):
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.gaussian_process import GaussianProcessRegressor
+
+    rng = np.random.default_rng(0)
+    X, y = rng.random((80, 3)), rng.random(80)
+    forest = models.fit("rf", X, y, seed=3, n_estimators=10)
+    reference = RandomForestRegressor(10, random_state=3, n_jobs=1, max_features=1.0).fit(X, y)
+    Z = rng.random((20, 3))
+    np.testing.assert_allclose(forest.predict(Z)[0], reference.predict(Z), rtol=1e-12)
+    gp = models.fit("gp", X, y, seed=0)
+    state = gp.state
+    from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+    kernel = ConstantKernel(state["constant"], "fixed") * Matern(
+        state["length_scale"], "fixed", nu=2.5) + WhiteKernel(state["noise"], "fixed")
+    sk = GaussianProcessRegressor(kernel, alpha=models.GP_JITTER, normalize_y=True,
+                                  optimizer=None).fit(np.asarray(state["X"]), y)
+    scaled = (Z - np.asarray(state["mean"])) / np.asarray(state["scale"])
+    mean, std = sk.predict(scaled, return_std=True)
+    got_mean, got_std = gp.predict(Z)
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(got_std, std, rtol=1e-5, atol=1e-9)
+
+
+class _SideEffect:
+    """A pickle whose loading would create a file."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def __reduce__(self):
+        return (Path.touch, (Path(self.path),))
+
+
+@pytest.mark.parametrize("family", ["lgbm", "knn"])
+def test_tampered_model_is_refused_without_running_it(tmp_path, family):
+    data = make_dataset(tmp_path / "data", n=40)
+    model = px.train(data, family, ["latency_ns"], options={"n_estimators": 20}
+                     if family == "lgbm" else None)
+    directory = px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0"})
+    marker = tmp_path / "side_effect"
+    name = "latency_ns.txt" if family == "lgbm" else "latency_ns.json"
+    payload = pickle.dumps(_SideEffect(str(marker)))
+    (directory / name).write_bytes(payload)
+    with pytest.raises(ArchGymError, match="sha256 differs") as error:
+        px.load(directory)
+    assert "\n" not in str(error.value)
+    # The manifest rewritten to match the pickle: the file still only parses as text.
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"][name] = __import__("hashlib").sha256(payload).hexdigest()
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArchGymError, match="does not parse") as error:
+        px.load(directory)
+    assert "\n" not in str(error.value)
+    assert not marker.exists()
+
+
+def test_load_refuses_another_environment(tmp_path):
+    data = make_dataset(tmp_path / "data", n=40)
+    directory = px.save(px.train(data, "knn", ["latency_ns"]), tmp_path / "m",
+                        {"env_id": "test/Toy-v0", "space_fingerprint": SPACE.fingerprint(),
+                         "simulators": {"Toy": "1"}, "env_args": {"workload": "x"}})
+    for expect, words in [({"env_id": "test/Other-v0"}, "trained for test/Toy-v0"),
+                          ({"space_fingerprint": "0" * 16}, "design space"),
+                          ({"simulators": {"Toy": "2"}}, "Toy version 1"),
+                          ({"env_args": {"workload": "y", "reward": "pareto"}}, "arguments")]:
+        with pytest.raises(ArchGymError, match=words):
+            px.load(directory, expect)
+    px.load(directory, {"env_args": {"workload": "x", "reward": "pareto"}})  # objective only
+
+
+def test_kfold_scores_out_of_fold_predictions():
+    truth = {"m": np.arange(10, dtype=float) + 1}
+
+    def trainer(rows):  # predicts the training mean: out-of-fold, never the row itself
+        mean = truth["m"][rows].mean()
+        return lambda test: {"m": np.full(len(test), mean)}
+    scores = kfold(10, trainer, truth, folds=5)
+    assert scores["m"]["r2"] < 0  # worse than the overall mean, as out-of-fold must be
