@@ -4,11 +4,12 @@ points on the index space (scipy.stats.qmc), each coordinate binned to a choice.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import qmc
 
 from simulators.errors import InvalidArgumentError
 
 SAMPLERS = ("random", "lhs", "sobol")
+# Where a dataset's designs come from: a sampler, or the designs of stored runs.
+COLLECT_SAMPLERS = (*SAMPLERS, "from-runs")
 
 
 def sample_indices(nvec: np.ndarray, n: int, sampler: str, seed: int) -> np.ndarray:
@@ -23,6 +24,8 @@ def sample_indices(nvec: np.ndarray, n: int, sampler: str, seed: int) -> np.ndar
     rng = np.random.default_rng(seed)
     if sampler == "random":
         return rng.integers(0, nvec, size=(n, len(nvec)))
+    from scipy.stats import qmc
+
     engine = qmc.LatinHypercube(len(nvec), rng=rng) if sampler == "lhs" else \
         qmc.Sobol(len(nvec), scramble=True, rng=rng)
     # Sobol points keep their balance properties in blocks of powers of two: draw the next

@@ -145,7 +145,7 @@ def cmd_curve(args, console: Console) -> None:
 
 def add_proxy_commands(sub, positive_int, non_negative_int, console: Console) -> None:
     """The `collect` and `proxy` sub-commands."""
-    from agents.experiments.collect import COLLECT_SAMPLERS
+    from cost_models.sampling import COLLECT_SAMPLERS
 
     co = sub.add_parser("collect", help="simulate designs into a dataset for proxy models")
     co.add_argument("env_id")

@@ -23,10 +23,9 @@ from agents.experiments.store import (
 from archgym_env.registry import make
 from cost_models import dataset as ds
 from cost_models.features import describe_space
-from cost_models.sampling import SAMPLERS, sample_indices
+from cost_models.sampling import COLLECT_SAMPLERS, SAMPLERS, sample_indices
 from simulators.errors import ArchGymError, InvalidArgumentError
 
-COLLECT_SAMPLERS = (*SAMPLERS, "from-runs")
 
 
 def plan(space, n: int, sampler: str, seed: int,
