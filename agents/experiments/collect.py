@@ -27,7 +27,6 @@ from cost_models.sampling import COLLECT_SAMPLERS, SAMPLERS, sample_indices
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 
-
 def plan(space, n: int, sampler: str, seed: int,
          exclude: set[tuple[int, ...]] | None = None) -> np.ndarray:
     """`n` distinct canonical designs of `space` (an index matrix) drawn by `sampler`,
