@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import importlib
+import inspect
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
 
 from simulators.errors import InvalidArgumentError
 
@@ -69,10 +75,73 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     if not registered(env_id):
         raise InvalidArgumentError("env_id", env_id, ", ".join(known_ids())
                                    + " or any id registered with gymnasium")
+    check_env_arguments(env_id, kwargs)
     try:
         return gym.make(env_id, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None
+
+
+def check_env_arguments(env_id: str, kwargs: Mapping[str, Any]) -> None:
+    """InvalidArgumentError naming the first argument the environment's entry point does not
+    take, or whose value is not of its annotated type (a number for a float, a list for a
+    sequence, a mapping for a mapping: what is inside is the environment's to check)."""
+    entry_point = gym.spec(env_id.rpartition(":")[2]).entry_point
+    try:
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+        signature = inspect.signature(creator)
+        hints = typing.get_type_hints(creator)
+    except (ImportError, AttributeError, TypeError, ValueError, NameError):
+        return  # an entry point that cannot be read is left to gymnasium
+    parameters = signature.parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        for name in kwargs:
+            if name not in parameters:
+                raise InvalidArgumentError("env argument", name, ", ".join(parameters))
+    for name, value in kwargs.items():
+        hint = hints.get(name)
+        if hint is not None and not _matches(value, hint):
+            raise InvalidArgumentError(name, value, _describe(hint))
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether `value` is of the annotated type `hint`, at its outer level."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):
+        return isinstance(value, int | (float if hint is float else int)) and \
+            not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is Path:
+        return isinstance(value, str | Path)
+    if origin is not None and isinstance(origin, type):
+        if issubclass(origin, Mapping):
+            return isinstance(value, Mapping)
+        if issubclass(origin, Sequence):
+            return isinstance(value, list | tuple)
+    if isinstance(hint, type) and hint is not typing.Any:
+        return isinstance(value, hint)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    """`hint` in words: `a number or None`, `a list`, `a mapping`, `a string or Path`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(a) for a in args))
+    words = {type(None): "None", bool: "true or false", int: "an integer", float: "a number",
+             str: "a string", Path: "a path"}
+    if hint in words:
+        return words[hint]
+    if origin is not None and isinstance(origin, type):
+        return "a mapping" if issubclass(origin, Mapping) else "a list"
+    return getattr(hint, "__name__", str(hint))
 
 
 def known_ids() -> list[str]:

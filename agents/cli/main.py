@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,18 +16,32 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
+from agents.cli.checks import (
+    add_guard_options,
+    apply_guards,
+    available_agents,
+    check_reward_target,
+)
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
+from agents.cli.tables import best_designs
 from agents.experiments.experiment import design_env, plot_if_available, run_experiment
 from agents.experiments.ray_pool import start_ray
-from agents.experiments.store import jsonable
+from agents.experiments.run_dir import (
+    claim,
+    claim_demo,
+    default_report_dir,
+    default_run_dir,
+    mark,
+)
+from agents.experiments.store import ResultsStore, jsonable
 from agents.experiments.sweep import BACKENDS, load_sweep, run_sweep
 from agents.registry import AGENTS, agent_names
-from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make
 from simulators.errors import ArchGymError
+from simulators.limits import VARIABLE as LIMITS_VARIABLE
 
-console = Console(width=max(Console().width, 150))
+console = Console()  # the terminal's width (80 columns off a terminal, or $COLUMNS)
 # Tight enough that 36 of the 387,072 designs meet all three (found by enumeration).
 DEMO_ENV_ARGS = {"targets": {"latency_s": 8e-4, "energy_pj": 4e9, "area_mm2": 8.0}}
 DEMO_AGENTS = ("ga", "bo", "aco", "random")
@@ -99,18 +114,20 @@ def cmd_eval(args) -> None:
 def cmd_run(args) -> None:
     env_args = json_object("--env-args", args.env_args)
     agent_args = json_object("--agent-args", args.agent_args)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else default_run_dir(args.env_id, env_args, args.agent,
+                                                          agent_args, args.seed)
     started = args.backend == "ray" and start_ray(args.workers, args.address)
     try:
         result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
                                 args.seed, out, ray_workers=args.workers
-                                if args.backend == "ray" else 0)
+                                if args.backend == "ray" else 0, overwrite=args.overwrite,
+                                say=console.print)
     finally:
         if started:
             import ray
 
             ray.shutdown()
-    _show_best(result.trajectory, make(args.env_id, **env_args).unwrapped)
+    best_designs(result.trajectory, make(args.env_id, **env_args).unwrapped, console)
     plot = out / "run.png"
     console.print(f"results: {out / 'evaluations.parquet'}, {out / 'summary.json'}"
                   + (f", {plot}" if plot.exists() else ""))
@@ -122,7 +139,7 @@ def cmd_sweep(args) -> None:
     console.print(f"sweep: {len(runs)} runs on the {args.backend} backend, "
                   f"{args.workers} at a time, into {out}")
     table = run_sweep(runs, out, backend=args.backend, workers=args.workers,
-                      address=args.address)
+                      address=args.address, overwrite=args.overwrite)
     from agents.experiments.report import with_varying
 
     table["env"] = with_varying(table, "env_id", "env_kwargs", [])
@@ -139,10 +156,11 @@ def cmd_report(args) -> None:
     from agents.experiments import report
 
     frame = report.load_rows(args.directories)
+    check_reward_target(args.reward_target, frame["objective"])
     curves = report.run_curves(frame)
     table = report.summarize(frame, curves, args.reward_target)
-    out = Path(args.out or args.directories[0])
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim(args.out or default_report_dir(args.directories), "report", args.overwrite)
+    mark(out, "report")
     table.to_csv(out / "report.csv", index=False)
     curves.to_csv(out / "curves.csv", index=False)
     reach = "reward >= " + str(args.reward_target) if args.reward_target is not None \
@@ -176,14 +194,20 @@ def _interval(row: pd.Series, name: str, digits: int) -> str:
 
 
 def cmd_demo(args) -> None:
-    env_id, out = "archgym/Systolic-v0", Path(args.out)
+    env_id = "archgym/Systolic-v0"
+    agents, missing = available_agents(DEMO_AGENTS)
+    out = claim_demo(args.out, {"env_id": env_id, "env_args": DEMO_ENV_ARGS, "seed": args.seed},
+                     args.overwrite)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
-                  f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(DEMO_AGENTS)}, "
+                  f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(agents)}, "
                   f"{args.budget} evaluations each")
-    frames = []
-    for agent in DEMO_AGENTS:
+    for line in missing:
+        console.print(f"skipped: {line}")
+    frames, complete = [], True
+    for agent in agents:
         result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
-                                out / agent)
+                                out / agent, say=console.print)
+        complete &= result.summary["evaluations"] == len(ResultsStore(out / agent))
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
         reached = f"all targets met after {hit[0] + 1} evaluations" if len(hit) else \
@@ -191,35 +215,15 @@ def cmd_demo(args) -> None:
         console.print(f"{agent}: best reward {result.best['reward']:.4f}, {reached}, "
                       f"hypervolume {result.hypervolume:.4f}")
     frame = pd.concat(frames, ignore_index=True)
-    frame.to_parquet(out / "evaluations.parquet", index=False)
     env = make(env_id, **DEMO_ENV_ARGS).unwrapped
-    _show_best(frame, env)
-    plot = plot_if_available(frame, env.objective, out / "demo.png")
-    console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else ""))
-
-
-def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
-    goals = [f"metrics.{g.metric}" for g in env.objective.goals]
-    valid = frame[frame["valid"]].copy()
-    if valid.empty:
-        errors = frame["error"].value_counts()
-        console.print(f"no valid design among {len(frame)} evaluations; most common reason: "
-                      f"{errors.index[0] if len(errors) else 'unknown'}")
+    best_designs(frame, env, console)
+    if not complete:  # a smaller budget than stored: report it, rewrite nothing
+        console.print(f"{out} keeps its files from the larger budget")
         return
-    # among equal rewards, the best on every goal's own direction (lower minimization form)
-    forms = [env.objective.minimization_form(
-        {g.metric: row[f"metrics.{g.metric}"] for g in env.objective.goals})
-        for _, row in valid.iterrows()]
-    valid["_tiebreak"] = np.log(np.maximum(forms, 1e-300)).sum(axis=1)
-    params = [f"design.{n}" for n in env.space.names]
-    best = valid.sort_values(["reward", "_tiebreak"], ascending=[False, True]) \
-        .drop_duplicates(params).head(top)
-    table = Table("agent", *env.space.names, *env.objective.metric_names, "reward",
-                  title=f"Best {len(best)} designs")
-    for _, r in best.iterrows():
-        table.add_row(r["agent"], *(str(r[p]) for p in params), *(f"{r[g]:.4g}" for g in goals),
-                      f"{r['reward']:.4f}")
-    console.print(table)
+    ResultsStore.frame_to_parquet(frame, out / "evaluations.parquet")
+    plot = plot_if_available(frame, env.objective, out / "demo.png")
+    console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else
+                  ", no plot: pip install 'archgym[plot]'"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -241,6 +245,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     add_dram_eval_options(ev)
     add_accelerator_eval_options(ev)
+    add_guard_options(ev, overwrite=False)
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")
@@ -251,11 +256,13 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     rn.add_argument("--budget", type=_positive_int, default=200)
     rn.add_argument("--seed", type=_non_negative_int, default=0)
-    rn.add_argument("--out", default="results/run")
+    rn.add_argument("--out", default=None, help="default: results/<environment>/<agent>/"
+                                                "<hash of the arguments>/seed-<seed>")
     rn.add_argument("--backend", choices=BACKENDS, default="local",
                     help="ray: evaluate each batch of designs across Ray workers")
     rn.add_argument("--workers", type=_positive_int, default=2)
     rn.add_argument("--address", default=None, help="address of a running Ray cluster")
+    add_guard_options(rn)
     rn.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")
@@ -264,19 +271,23 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=_positive_int, default=1)
     sw.add_argument("--address", default=None, help="address of a running Ray cluster")
     sw.add_argument("--out", default=None, help="default: results/sweep-<file name>")
+    add_guard_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
     rp = sub.add_parser("report", help="compare the runs stored under directories")
     rp.add_argument("directories", nargs="+")
     rp.add_argument("--reward-target", type=float, default=None,
                     help="count evaluations to this reward instead of to all targets met")
-    rp.add_argument("--out", default=None, help="default: the first directory")
+    rp.add_argument("--out", default=None, help="default: <first directory>-report")
+    rp.add_argument("--overwrite", action="store_true",
+                    help="replace what --out holds (its ArchGym files are removed)")
     rp.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="a short search with the built-in defaults")
     demo.add_argument("--budget", type=_positive_int, default=600)
     demo.add_argument("--seed", type=_non_negative_int, default=0)
     demo.add_argument("--out", default="results/demo")
+    add_guard_options(demo)
     demo.set_defaults(func=cmd_demo)
     return parser
 
@@ -299,11 +310,16 @@ _positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    lifted = os.environ.get(LIMITS_VARIABLE)
     try:
+        apply_guards(args)
         args.func(args)
     except (ArchGymError, OSError) as error:
         sys.stderr.write(f"archgym: error: {error}\n")
         return 2
+    finally:  # --allow-large holds for this command (and its workers) only
+        if lifted is None:
+            os.environ.pop(LIMITS_VARIABLE, None)
     return 0
 
 
