@@ -268,8 +268,11 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
                    groupings={"subsystem": SUBSYSTEMS})
 
 
-def make_dram_vector_env(num_envs: int = 8, **kwargs: Any) -> BatchedDesignEnv:
-    """`gymnasium.make_vec("archgym/DRAM-v0", num_envs)`: one simulator batch per step."""
+def make_dram_vector_env(num_envs: int = 8, max_episode_steps: int | None = None,
+                         **kwargs: Any) -> BatchedDesignEnv:
+    """`gymnasium.make_vec("archgym/DRAM-v0", num_envs)`: one simulator batch per step
+    (`max_episode_steps`, which gymnasium passes on, changes nothing: every step ends a
+    one-shot episode and the copies reset themselves)."""
     return BatchedDesignEnv(make_dram_env(**kwargs), num_envs)
 
 

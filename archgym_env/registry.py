@@ -13,14 +13,20 @@ from typing import Any
 
 import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
+from gymnasium.wrappers import TimeLimit
 
 from simulators.errors import InvalidArgumentError
 
 
 @dataclass(frozen=True)
 class EnvEntry:
+    """`episode_steps`: the longest episode with the default arguments, one step per
+    parameter in sequential mode (a one-shot episode is one step); the registered
+    `max_episode_steps`."""
+
     entry_point: str
     models: str
+    episode_steps: int
     vector_entry_point: str | None = None
 
 
@@ -28,31 +34,33 @@ ENVIRONMENTS = {
     "archgym/Systolic-v0": EnvEntry(
         "archgym_env.systolic_env:make_systolic_env",
         "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)",
-        "archgym_env.systolic_env:make_systolic_vector_env"),
+        7, "archgym_env.systolic_env:make_systolic_vector_env"),
     "archgym/DRAM-v0": EnvEntry(
         "archgym_env.dram_env:make_dram_env",
         "DRAMSys-style DRAM memory controller (page policy, scheduler, buffers, refresh)",
-        "archgym_env.dram_env:make_dram_vector_env"),
+        10, "archgym_env.dram_env:make_dram_vector_env"),
     "archgym/Accelerator-v0": EnvEntry(
         "archgym_env.accelerator_env:make_accelerator_env",
         "Timeloop-class spatial accelerator (PE mesh, scratchpads, buffer, bandwidths, "
-        "dataflow, precision); every layer mapped by the mapper"),
+        "dataflow, precision); every layer mapped by the mapper", 11),
     "archgym/Mapping-v0": EnvEntry(
         "archgym_env.mapping_env:make_mapping_env",
         "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
-        "bypass); MAESTRO directives and Timeloop mapping YAML accepted"),
+        "bypass); MAESTRO directives and Timeloop mapping YAML accepted", 15),
 }
 
 
 def register_envs() -> None:
-    """Register the `archgym/` ids. `gymnasium.make` returns the environment itself, not
-    wrapped in OrderEnforcing and PassiveEnvChecker, so `help(env)` shows its documentation:
-    every environment passes `check_env` (the tests run it), and a step before `reset` is
-    well defined (it evaluates from the initial state)."""
+    """Register the `archgym/` ids with `max_episode_steps` (Gymnasium's TimeLimit; the
+    longest default episode, see `EnvEntry`). `gymnasium.make` adds no OrderEnforcing or
+    PassiveEnvChecker: every environment passes `check_env` (the tests run it), a step
+    before `reset` is well defined (it evaluates from the initial state) and a step after
+    the end raises `ResetNeeded`. `help(env.unwrapped)` shows an environment's docs."""
     for env_id, entry in ENVIRONMENTS.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=entry.entry_point,
                          vector_entry_point=entry.vector_entry_point,
+                         max_episode_steps=entry.episode_steps,
                          order_enforce=False, disable_env_checker=True)
 
 
@@ -77,9 +85,14 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
                                    + " or any id registered with gymnasium")
     check_env_arguments(env_id, kwargs)
     try:
-        return gym.make(env_id, **kwargs)
+        env = gym.make(env_id, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None
+    steps = getattr(env.unwrapped, "episode_steps", None)
+    if isinstance(env, TimeLimit) and steps is not None and \
+            env.spec.max_episode_steps != steps:  # this mode's own episode length
+        env = TimeLimit(env.env, steps)
+    return env
 
 
 def check_env_arguments(env_id: str, kwargs: Mapping[str, Any]) -> None:
