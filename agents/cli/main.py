@@ -166,11 +166,13 @@ def cmd_report(args) -> None:
     reach = "reward >= " + str(args.reward_target) if args.reward_target is not None \
         else "all targets met"
     shown = Table("environment", "agent", "seeds", "best reward (95% CI)",
-                  f"evaluations to {reach} (95% CI)", "reached", "hypervolume", "vs random",
-                  title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations")
+                  f"evaluations to {reach}: mean over the seeds that reached it (95% CI)",
+                  "hypervolume", "vs random",
+                  title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations; "
+                        "95% bootstrap intervals over seeds")
     for _, r in table.iterrows():
         shown.add_row(r["env"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
-                      _interval(r, "evals_to_target", 0), r["reached_target"],
+                      f"{_interval(r, 'evals_to_target', 0)} ({r['reached_target']} seeds)",
                       _interval(r, "hypervolume", 4),
                       "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")
     console.print(shown)
