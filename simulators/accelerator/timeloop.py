@@ -77,7 +77,10 @@ def read_yaml(source: str | Path | MappingABC) -> Any:
     try:
         return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - safe subclass
     except yaml.YAMLError as error:
-        raise InvalidArgumentError("yaml", str(path), f"valid YAML ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or type(error).__name__
+        raise InvalidArgumentError("yaml", str(path), f"valid YAML ({reason}{where})") from None
 
 
 @dataclass(frozen=True)
