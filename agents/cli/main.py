@@ -47,6 +47,11 @@ DEMO_ENV_ARGS = {"targets": {"latency_s": 8e-4, "energy_pj": 4e9, "area_mm2": 8.
 DEMO_AGENTS = ("ga", "bo", "aco", "random")
 
 
+def _say(line: str) -> None:
+    """A plain line (paths and `archgym[bo]` are not rich markup)."""
+    console.print(line, markup=False, highlight=False)
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse that reports bad usage as one line and exit code 2."""
 
@@ -121,7 +126,7 @@ def cmd_run(args) -> None:
         result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
                                 args.seed, out, ray_workers=args.workers
                                 if args.backend == "ray" else 0, overwrite=args.overwrite,
-                                say=console.print)
+                                say=_say)
     finally:
         if started:
             import ray
@@ -204,11 +209,11 @@ def cmd_demo(args) -> None:
                   f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(agents)}, "
                   f"{args.budget} evaluations each")
     for line in missing:
-        console.print(f"skipped: {line}")
+        _say(f"skipped: {line}")
     frames, complete = [], True
     for agent in agents:
         result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
-                                out / agent, say=console.print)
+                                out / agent, say=_say)
         complete &= result.summary["evaluations"] == len(ResultsStore(out / agent))
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
@@ -220,12 +225,12 @@ def cmd_demo(args) -> None:
     env = make(env_id, **DEMO_ENV_ARGS).unwrapped
     best_designs(frame, env, console)
     if not complete:  # a smaller budget than stored: report it, rewrite nothing
-        console.print(f"{out} keeps its files from the larger budget")
+        _say(f"{out} keeps its files from the larger budget")
         return
     ResultsStore.frame_to_parquet(frame, out / "evaluations.parquet")
     plot = plot_if_available(frame, env.objective, out / "demo.png")
-    console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else
-                  ", no plot: pip install 'archgym[plot]'"))
+    _say(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else
+         ", no plot: pip install 'archgym[plot]'"))
 
 
 def build_parser() -> argparse.ArgumentParser:
