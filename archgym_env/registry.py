@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import numbers
 import types
 import typing
 from collections.abc import Mapping, Sequence
@@ -126,8 +127,8 @@ def _matches(value: Any, hint: Any) -> bool:
         return value is None
     if hint is bool:
         return isinstance(value, bool)
-    if hint in (int, float):
-        return isinstance(value, int | (float if hint is float else int)) and \
+    if hint in (int, float):  # numpy's numbers too
+        return isinstance(value, numbers.Integral if hint is int else numbers.Real) and \
             not isinstance(value, bool)
     if hint is str:
         return isinstance(value, str)

@@ -39,7 +39,8 @@ CLI = [sys.executable, "-m", "agents.cli.main"]
     (["eval", "archgym/Accelerator-v0", "--layer", '{"M": 8, "C": 8}', "--design", "{bad"],
      "--design="),
     (["eval", "archgym/Accelerator-v0", "--ert", "x.yaml"], "--ert='x.yaml'"),
-    (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"], "--preset='archgym/Systolic"),
+    (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"],
+     "--preset='eyeriss_like' is not allowed; allowed: only with archgym/Accelerator-v0"),
     (["eval", "archgym/Accelerator-v0", "--preset", "eyeriss_like", "--design", '{"pe_x": 4}'],
      "--design="),
     (["eval", "archgym/DRAM-v0", "--trace-format", "stl"], "--trace-format='stl'"),
@@ -218,7 +219,7 @@ def test_resume_refuses_a_changed_objective_given_as_env_args(tmp_path, capsys):
     assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8", "--out",
                  out, "--env-args", '{"targets": {"latency_s": 2e-3, "energy_pj": 5e9, '
                  '"area_mm2": 10}}']) == 2
-    assert "holds a run with env_kwargs={}" in capsys.readouterr().err
+    assert "holds a run with env_kwargs.targets=None (here {" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_changed_space(tmp_path, capsys, monkeypatch):
