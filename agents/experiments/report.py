@@ -31,19 +31,25 @@ BOOTSTRAP_RESAMPLES = 2000
 def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
     """Every evaluation stored under `directories` (searched recursively), one row each,
     with its run's objective (`objective`, as `Objective.as_dict` gives it)."""
-    rows = []
+    rows, seen = [], set()
     for directory in directories:
         directory = Path(directory)
         if not directory.is_dir():
             raise ArchGymError(f"{directory} is not a directory of runs")
         for path in sorted(directory.rglob("evaluations.jsonl")):
+            if path.resolve() in seen:  # a store under two of the directories given
+                continue
+            seen.add(path.resolve())
             description = read_description(path.parent)
             objective = description["objective"] if description else None
             rows.extend({**row, "objective": objective} for row in read_rows(path)[0])
     if not rows:
         raise ArchGymError("no evaluations.jsonl found under "
                            + ", ".join(str(d) for d in directories))
-    frame = pd.DataFrame(rows).drop_duplicates(["run_id", "step"])  # a store listed twice
+    frame = pd.DataFrame(rows)
+    copies = frame.assign(_objective=frame["objective"].map(
+        lambda o: json.dumps(o, sort_keys=True))).duplicated(["run_id", "step", "_objective"])
+    frame = frame[~copies].reset_index(drop=True)  # a run copied into two directories
     frame["targets_met"] = frame.get("targets_met", False)
     frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
     frame["objective"] = _with_todays_objective(frame)
