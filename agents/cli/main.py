@@ -210,11 +210,12 @@ def cmd_demo(args) -> None:
                   f"{args.budget} evaluations each")
     for line in missing:
         _say(f"skipped: {line}")
-    frames, complete = [], True
+    frames, complete, served = [], True, True
     for agent in agents:
         result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
                                 out / agent, say=_say)
         complete &= result.summary["evaluations"] == len(ResultsStore(out / agent))
+        served &= result.stored == len(result.trajectory)
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
         reached = f"all targets met after {hit[0] + 1} evaluations" if len(hit) else \
@@ -226,6 +227,9 @@ def cmd_demo(args) -> None:
     best_designs(frame, env, console)
     if not complete:  # a smaller budget than stored: report it, rewrite nothing
         _say(f"{out} keeps its files from the larger budget")
+        return
+    if served and (out / "evaluations.parquet").exists() and (out / "demo.png").exists():
+        _say(f"results (unchanged): {out / 'evaluations.parquet'}, plot: {out / 'demo.png'}")
         return
     ResultsStore.frame_to_parquet(frame, out / "evaluations.parquet")
     plot = plot_if_available(frame, env.objective, out / "demo.png")

@@ -67,6 +67,9 @@ def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
             say(f"{out} holds {held:,} evaluations of this run: reported over the first "
                 f"{done:,} (--budget {budget}), its files left as they are")
         return result
+    if result.stored == done and (out / "summary.json").exists() and \
+            (out / "evaluations.parquet").exists():
+        return result  # served whole from the store: its files are already these
     store.to_parquet(frame=result.trajectory)
     plot_if_available(result.trajectory, env.unwrapped.objective, out / "run.png")
     (out / "summary.json").write_text(json.dumps(result.summary, indent=2))

@@ -117,7 +117,7 @@ def assert_names_documented(env, actions: str) -> None:
 
 
 def test_mapping_docs_cover_free_keep_choices():
-    env = make("archgym/Mapping-v0", arch="simple_weight_stationary", layer=LAYER)
+    env = make("archgym/Mapping-v0", arch="simple_weight_stationary", layer=LAYER).unwrapped
     assert any(".keep_" in name for name in env.space.names)
     assert_names_documented(env, section(inspect.getdoc(type(env)), "Action Space"))
 
