@@ -222,12 +222,15 @@ def test_8_a_finished_run_is_served_without_asking_the_agent(tmp_path, monkeypat
     from agents.optimizers.ga import GeneticAlgorithm
 
     first = run_experiment(SYS, {}, "ga", {}, 48, 0, tmp_path, progress=False)
+    written = {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir() if p.is_file()}
     monkeypatch.setattr(GeneticAlgorithm, "ask", lambda *a: pytest.fail("agent asked"))
     said = []
     again = run_experiment(SYS, {}, "ga", {}, 48, 0, tmp_path, progress=False,
                            say=said.append)
     assert said == [f"ga: all 48 evaluations served from the store in {tmp_path}; nothing run"]
     assert again.best == first.best and again.hypervolume == first.hypervolume
+    # nothing is written again (no parquet, summary or plot redrawn)
+    assert {p.name: p.stat().st_mtime_ns for p in tmp_path.iterdir() if p.is_file()} == written
 
 
 def test_8_a_resumed_run_says_what_it_resumed(tmp_path):
