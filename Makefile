@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # stable-baselines3 does not pull a multi-GB CUDA build. Elsewhere torch stays unpinned.
 LOCAL_TORCH ?= torch==2.13.0
 
-.PHONY: demo test test-all lint bench clean
+.PHONY: demo test test-all lint bench clean envs-json
 
 $(BIN)/archgym: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,8 +36,24 @@ lint: $(BIN)/archgym
 	$(PYTHON) -m venv .venv-zigzag
 	.venv-zigzag/bin/pip install --quiet zigzag-dse six || echo "zigzag-dse did not install"
 
-bench: $(BIN)/archgym .venv-zigzag/bin/python
+# SCALE-Sim 3.0.0, the systolic benchmark's reference, likewise (it needs numpy<2.3).
+.venv-scalesim/bin/python:
+	$(PYTHON) -m venv .venv-scalesim
+	.venv-scalesim/bin/pip install --quiet "scalesim==3.0.0" "numpy<2.3" \
+		|| echo "scalesim did not install"
+
+bench: $(BIN)/archgym .venv-zigzag/bin/python .venv-scalesim/bin/python
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
+# `archgym envs` lists from this file; rewrite it when an environment's space or metrics change.
+envs-json: $(BIN)/archgym
+	$(BIN)/python -c "from archgym_env.registry import write_descriptions; write_descriptions()"
+
+# Ramulator 1, bench_ramulator's reference, built from its source in build/ramulator
+# (CMU-SAFARI/ramulator's src/, Makefile and configs/ placed there; it is no dependency).
+build/ramulator/ramulator:
+	@test -d build/ramulator/src || { echo "no Ramulator source in build/ramulator"; exit 1; }
+	$(MAKE) -C build/ramulator CXX=g++
+
 clean:
-	rm -rf $(VENV) .venv-zigzag results
+	rm -rf $(VENV) .venv-zigzag .venv-scalesim results

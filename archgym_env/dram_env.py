@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from archgym_env.env import DesignEnv
-from archgym_env.multi_agent import MultiAgentDesignEnv
 from archgym_env.objective import budget_objective
-from archgym_env.space import Categorical, DesignSpace, IntRange, PowerOfTwo
+from archgym_env.space import Categorical, Constraint, DesignSpace, IntRange, PowerOfTwo
 from archgym_env.vector import BatchedDesignEnv
 from simulators.dram import (
-    RAMULATOR_DDR4,
+    PRESETS,
     ControllerConfig,
     DRAMSimulator,
     DRAMWorkload,
@@ -33,6 +33,9 @@ from simulators.dram.config import (
 from simulators.dram.traces import GENERATORS
 from simulators.errors import InvalidArgumentError, check_int, check_positive
 from simulators.limits import MAX_TRACE_REQUESTS, check_size
+
+if TYPE_CHECKING:  # PettingZoo loads only for the multi-agent form
+    from archgym_env.multi_agent import MultiAgentDesignEnv
 
 
 def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpace:
@@ -66,6 +69,22 @@ def dram_space(spec: MemSpec, base: ControllerConfig | None = None) -> DesignSpa
     ))
 
 
+# A DRAM row holds its data for the refresh window tREFW, which 8192 REF commands at tREFI
+# cover (JESD79-4 DDR4: 8192 per 64 ms, tREFI 7.8 us at 0-85 C; JESD209-4 LPDDR4: 32 ms,
+# tREFI 3.9 us). A policy that refreshes stays within it (JEDEC lets at most 8 REFs be
+# postponed, the space's limit); NoRefresh leaves every row unrefreshed past it.
+REFRESH_COMMANDS_PER_WINDOW = 8192
+
+
+def retention_constraint(spec: MemSpec) -> Constraint:
+    """Designs must refresh: NoRefresh would lose data after the retention window."""
+    window_ms = REFRESH_COMMANDS_PER_WINDOW * spec.refi * spec.tck_ns / 1e6
+    return Constraint(lambda d: d["RefreshPolicy"] != "NoRefresh",
+                      f"RefreshPolicy=NoRefresh skips refresh past the {window_ms:.0f} ms "
+                      f"retention window of {spec.name} (8192 x tREFI, JEDEC): rows lose data; "
+                      "allow_skipped_refresh=True admits it for studies")
+
+
 # Agent groupings for the multi-agent form: one agent per option (as in Krishnan et al.,
 # "Multi-Agent Reinforcement Learning for Microprocessor Design Space Exploration", 2022)
 # or one per controller sub-system.
@@ -79,14 +98,12 @@ DEFAULT_METRICS = ("latency_ns", "power_mw", "energy_pj", "bandwidth_gbps")
 # Budget for the default workload (a 10,000-request cloud trace, 4 ns mean gap, on
 # DDR4-2400), tight enough to separate agents as Systolic-v0's 0.7% does: 40 of 6,000
 # random designs (space.sample, seed 1) meet it all (0.67%), 21 of the 2,991 of them that
-# refresh (0.70%), counted by sampling (tests/archgym_env/test_dram_env.py recounts 1,000).
+# refresh (0.70%), counted by sampling with the simulator before NoRefresh designs became
+# infeasible (tests/agents/cli/test_first_hour.py checks 120, and 1,000 when slow).
 DEFAULT_BUDGET = {"latency_ns": 190.0, "power_mw": 750.0, "energy_pj": 2.4e8,
                   "bandwidth_gbps": 2.0}
 DEFAULTS = {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh", "mcconfig": None,
             "injection": "timestamped"}
-# Arguments given explicitly override a preset's.
-PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
-                              "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}
 
 
 def dram_workload(workload: str | Path | Trace | DRAMWorkload, injection: str, n_requests: int,
@@ -121,8 +138,11 @@ class DRAMEnv(DesignEnv):
     its buffers, response queue, refresh, arbitration); the options outside the space come
     from `mcconfig`. The trace runs through a numba-compiled, event-driven model of the
     JEDEC timing constraints of `memspec` (DDR4-2400 by default) with DRAMPower-style
-    energy, on `channels` channels each with its own controller. Every design is valid
-    (PerBank refresh is offered only where the memspec has it).
+    energy, on `channels` channels each with its own controller. A NoRefresh design is
+    infeasible (`valid` False, the reason in `info["error"]`): its rows would go unrefreshed
+    past the retention window (64 ms on DDR4, JESD79-4; 32 ms on LPDDR4, JESD209-4) and lose
+    data; `allow_skipped_refresh=True` admits it for studies. PerBank refresh is offered
+    only where the memspec has it.
 
     Metrics (the goals by default: latency_ns, power_mw, energy_pj, bandwidth_gbps):
     mean read latency (latency_ns) and its p50/p95/p99, write latency, bandwidth_gbps,
@@ -135,7 +155,8 @@ class DRAMEnv(DesignEnv):
     | parameter | choices (the first is DRAMSys' default or `mcconfig`'s value) |
     |---|---|
     | `PagePolicy` | `Open`, `OpenAdaptive`, `Closed`, `ClosedAdaptive` |
-    | `Scheduler` | `FrFcfs`, `Fifo`, `FrFcfsGrp` |
+    | `Scheduler` | `FrFcfs`, `Fifo`, `FrFcfsGrp` (and first `FrFcfsCap`, Ramulator 1's, |
+    | | when `mcconfig` or the `ramulator-ddr4` preset sets it) |
     | `SchedulerBuffer` | `Bankwise`, `ReadWrite`, `Shared` |
     | `RequestBufferSize`, `MaxActiveTransactions` | 1, 2, ..., 128 |
     | `RespQueue` | `Fifo`, `Reorder` |
@@ -205,6 +226,8 @@ class DRAMEnv(DesignEnv):
     | `preset` | `str or None` | `None` | `ramulator-ddr4`: Ramulator's DDR4 setup |
     | | | | (memspec, mapping, mcconfig, saturating); explicit arguments override it |
     | `channels` | `int` | `1` | channels interleaved by the mapping's Ch bits (power of 2) |
+    | `allow_skipped_refresh` | `bool` | `False` | admit NoRefresh designs (they lose data |
+    | | | | past the retention window in a real device) |
     | `reward` | `str` | `'target'` | `target`, `constrained`, `weighted` or `pareto` |
     | `metrics` | `Sequence[str]` | `('latency_ns', 'power_mw', 'energy_pj', |
     | | | 'bandwidth_gbps')` | the goals |
@@ -230,7 +253,8 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
                   mapping: str | Path | None = None,
                   mcconfig: str | Path | ControllerConfig | None = None,
                   preset: str | None = None, channels: int = 1,
-                  reward: str = "target", metrics: Sequence[str] = DEFAULT_METRICS,
+                  allow_skipped_refresh: bool = False, reward: str = "target",
+                  metrics: Sequence[str] = DEFAULT_METRICS,
                   targets: Mapping[str, float] | None = None,
                   limits: Mapping[str, float] | None = None,
                   weights: Mapping[str, float] | None = None,
@@ -251,7 +275,7 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
         raise InvalidArgumentError("dram preset", preset, ", ".join(PRESETS))
     chosen = {"memspec": memspec, "mapping": mapping, "mcconfig": mcconfig,
               "injection": injection}
-    settings = {**DEFAULTS, **PRESETS.get(preset, {}),
+    settings = {**DEFAULTS, **PRESETS.get(preset, {}),  # explicit arguments override a preset's
                 **{k: v for k, v in chosen.items() if v is not None}}
     memspec, mapping, mcconfig, injection = (settings[k] for k in chosen)
     spec = memspec if isinstance(memspec, MemSpec) else load_memspec(memspec)
@@ -263,7 +287,10 @@ def make_dram_env(workload: str | Path | Trace | DRAMWorkload = "cloud",
     objective = budget_objective(reward, metrics, simulator.metrics, DEFAULT_BUDGET,
         "bandwidth_gbps", targets=targets, limits=limits, weights=weights,
         references=references, quality=quality)
-    return DRAMEnv(dram_space(spec, base), simulator, trace, objective, mode=mode,
+    space = dram_space(spec, base)
+    if not allow_skipped_refresh:
+        space = replace(space, constraints=(retention_constraint(spec),))
+    return DRAMEnv(space, simulator, trace, objective, mode=mode,
                    max_steps=max_steps, render_mode=render_mode,
                    groupings={"subsystem": SUBSYSTEMS})
 
@@ -281,4 +308,6 @@ def make_dram_multi_agent_env(grouping: str = "subsystem", agent_reward: str = "
     """The PettingZoo form: one agent per option (`per_parameter`) or per sub-system
     (`subsystem`: scheduling, page_refresh, buffering), sharing the team reward or, with
     `agent_reward="difference"`, each rewarded by its own contribution."""
+    from archgym_env.multi_agent import MultiAgentDesignEnv
+
     return MultiAgentDesignEnv(make_dram_env(**kwargs), grouping, agent_reward=agent_reward)

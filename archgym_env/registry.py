@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import json
 import numbers
 import types
 import typing
@@ -16,7 +17,9 @@ import gymnasium as gym
 from gymnasium.envs.registration import load_env_creator
 from gymnasium.wrappers import TimeLimit
 
-from simulators.errors import InvalidArgumentError
+from archgym_env.objective import Objective
+from archgym_env.space import DesignSpace
+from simulators.errors import ArchGymError, InvalidArgumentError
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,33 @@ ENVIRONMENTS = {
         "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
         "bypass); MAESTRO directives and Timeloop mapping YAML accepted", 15),
 }
+
+
+# What `archgym envs` lists (space size, parameters, metrics of each environment with its
+# default arguments), written by `write_descriptions` (`make envs-json`) from the built
+# environments, so that listing builds none (Mapping-v0 runs its mapper to set targets);
+# a test checks it against the environments.
+DESCRIPTIONS = Path(__file__).with_name("envs.json")
+
+
+def describe(env_id: str) -> dict[str, Any]:
+    """One environment's listing, from the environment built with its default arguments."""
+    env = make(env_id).unwrapped
+    return {"id": env_id, "models": ENVIRONMENTS[env_id].models, "space_size": env.space.size,
+            "parameters": list(env.space.names),
+            "metrics": {m.name: {k: v for k, v in m.as_dict().items() if k != "name"}
+                        for m in env.simulator.metrics}}
+
+
+def write_descriptions() -> None:
+    """Rewrite the listing file from the environments as they are built now."""
+    rows = [describe(env_id) for env_id in ENVIRONMENTS]
+    DESCRIPTIONS.write_text(json.dumps(rows, indent=1) + "\n")
+
+
+def descriptions() -> list[dict[str, Any]]:
+    """Every ArchGym environment's listing, as `describe` wrote it."""
+    return json.loads(DESCRIPTIONS.read_text())
 
 
 def register_envs() -> None:
@@ -158,6 +188,18 @@ def _describe(hint: Any) -> str:
     return getattr(hint, "__name__", str(hint))
 
 
+def design_env(env: gym.Env, env_id: str) -> gym.Env:
+    """`env` when it is one agents can search: its unwrapped form offers a `DesignSpace` as
+    `space` and an `Objective` as `objective` (as every `DesignEnv` does); else one error."""
+    inner = env.unwrapped
+    if not (isinstance(getattr(inner, "space", None), DesignSpace)
+            and isinstance(getattr(inner, "objective", None), Objective)):
+        raise ArchGymError(f"{env_id} makes a {type(inner).__name__}, which has no design "
+                           "space: agents need env.unwrapped.space (a DesignSpace) and "
+                           "env.unwrapped.objective (an Objective), as a DesignEnv has")
+    return env
+
+
 def known_ids() -> list[str]:
     """The ArchGym ids, then every id another package registered (Gymnasium's own
     environments, which have no design space, left out)."""
@@ -173,3 +215,4 @@ def _module(entry_point: Any) -> str:
     if isinstance(entry_point, str):
         return entry_point.partition(":")[0]
     return getattr(entry_point, "__module__", "") or ""
+

@@ -10,15 +10,22 @@ Sr x Sc, the streamed dimension has length T.
     ws        window           filters          ofmap pixels
     is        window           ofmap pixels     filters
 
-One fold that uses r x c PEs takes 2r + c + T - 2 cycles (Eq. 1: skewed fill, T
-MACs, drain). Folds are the ceil(Sr/R) x ceil(Sc/C) tiles of the stationary matrix,
-row folds outer; summing Eq. 1 over them gives 2*Sr*fc + Sc*fr + (T-2)*fr*fc, which
-is Eq. 3's (2R + C + T - 2)*fr*fc when R and C divide Sr and Sc.
+Folds are the ceil(Sr/R) x ceil(Sc/C) tiles of the stationary matrix. Compute cycles
+follow SCALE-Sim 3.0.0's demand matrices (compute/systolic_compute_*.py):
+every fold, partial ones included, is padded to the full array and takes
+T + R + C - 2 cycles in os (T MACs per PE, operands skewed in over R - 1 and C - 1 cycles,
+no preload, folds not overlapped) and 2R + C + T - 2 in ws and is (R cycles to load the
+stationary tile, then the same R - 1 + C - 1 skew around T).
 
-Memory: each operand has its own double-buffered SRAM (half holds the working set,
-as in SCALE-Sim). An operand re-streamed across folds is fetched from DRAM once if its
-working set fits, else once per pass. A layer takes max(compute cycles, DRAM words /
-bandwidth) cycles; the difference is stall.
+Memory, two accountings (`SystolicArray(accounting=...)`):
+
+* "default": each operand has its own double-buffered SRAM (half holds the working set);
+  folds are visited row folds outer, so a row fold's streamed slice serves every column
+  fold; DRAM moves unique words: an operand re-streamed across folds is fetched once if
+  its working set fits, else once per pass; partial sums spill and are read back. A layer
+  takes max(compute cycles, DRAM words / bandwidth) cycles; the difference is stall.
+* "scalesim": SCALE-Sim 3.0.0's own accounting (memory/read_buffer.py, write_buffer.py,
+  double_buffered_scratchpad_mem.py; column folds outer), see `_scalesim_dram`.
 """
 
 from __future__ import annotations
@@ -142,19 +149,138 @@ class LoweredWorkload:
     macs: float
 
 
+ACCOUNTINGS = ("default", "scalesim")
+
+
+def _folds(dataflow, R, C, rows, inner, cols):
+    """Dataflow masks, the stationary Sr x Sc and streamed T of the mapping table above,
+    and the row and column fold counts, all (D, L)."""
+    os_, ws = dataflow == 0, dataflow == 1
+    is_ = ~(os_ | ws)
+    Sr = np.where(os_, rows, inner)
+    Sc = np.where(is_, rows, cols)
+    T = np.where(os_, inner, np.where(ws, rows, cols))
+    return os_, ws, is_, Sr, Sc, T, -(-Sr // R), -(-Sc // C)
+
+
+def _default_dram(f, R, lowered, sram_words):
+    """Unique-word DRAM traffic (ifmap, filter, ofmap written, ofmap read): half of each
+    SRAM (double buffering) holds the working set; an operand whose working set does not
+    fit is fetched once per pass over it, and spilled partial sums are read back."""
+    os_, ws, is_, Sr, Sc, T, fr, fc = f
+    count, ifmap_words = lowered.count, lowered.ifmap_words
+    filter_words, ofmap_words = lowered.inner * lowered.cols, lowered.rows * lowered.cols
+    cap_if, cap_f, cap_of = (words / 2 for words in sram_words)
+    streamed_fits = np.minimum(Sr, R) * T <= np.where(is_, cap_f, cap_if)
+    streamed_passes = np.where(streamed_fits, 1, fc)
+    filter_passes_os = np.where(Sc * T <= cap_f, 1, fr)
+    psum_passes = np.where(Sc * T <= cap_of, 1, fr)
+    ifmap_dram = np.where(is_, ifmap_words, ifmap_words * streamed_passes) * count
+    filter_dram = np.where(os_, filter_words * filter_passes_os,
+                           np.where(ws, filter_words, filter_words * streamed_passes)) * count
+    ofmap_dram_w = np.where(os_, ofmap_words, ofmap_words * psum_passes) * count
+    ofmap_dram_r = np.where(os_, 0, ofmap_words * (psum_passes - 1)) * count
+    return ifmap_dram, filter_dram, ofmap_dram_w, ofmap_dram_r
+
+
+def _scalesim_dram(f, R, C, bandwidth, sram_words, compute):
+    """SCALE-Sim 3.0.0's DRAM reads of ifmap and filter, ofmap DRAM writes and stall
+    cycles of one GEMM (scalesim's memory/read_buffer.py, write_buffer.py and
+    double_buffered_scratchpad_mem.py; SCALE-Sim replays its demand matrices address by
+    address, `simulators.scalesim_buffer` walks the same window fold by fold).
+
+    What it reproduces:
+
+    * Each operand has its own DRAM port of `bandwidth` words per cycle (the config's
+      IfmapSRAMBankBandwidth, FilterSRAMBankBandwidth and Bandwidth, all set to it).
+    * A read buffer fetches the operand's prefetch matrix: the im2col-expanded operand,
+      duplicates included, partial folds padded to the full array, in SCALE-Sim's order
+      (row or column fold blocks, rolled out along diagonals where the operand is skewed
+      in). Fetches move whole lines of `bandwidth` words: the first fills the active half
+      of the SRAM (at most the whole padded matrix), each later one the other half.
+    * The buffer keeps a window of half the SRAM over that order (in sets of 1% of the
+      SRAM); a demanded word outside it slides the window forward by half the SRAM and
+      fetches again, wrapping around at the end, so a word behind the window costs a full
+      circle of the operand. Column folds are outermost in every dataflow: a streamed
+      operand is demanded once per column fold, os demands each filter block once per
+      row fold in a row, the ws/is stationary tile is demanded last row first.
+    * Fetch k of a port completes 1 + k * (lines + 1) cycles in, chained whatever the
+      demand; a demand waits for the fetch it needs, and the waits of the three operands
+      overlap (a cycle stalls for the longest), so the layer's stall is the largest lag of
+      any fetch behind its need. The write buffer drains once its drain half is full, at
+      `bandwidth` words a cycle.
+    * Every partial sum (ws, is: one per row fold) is written to DRAM and never read back.
+
+    Where it departs, and why:
+
+    * SCALE-Sim counts R + C extra ofmap SRAM writes per os fold that move no data; the
+      SRAM counts here are the words moved, as in the default accounting, except that no
+      partial sum is read back from the ofmap SRAM.
+    * A demanded word is looked up by its position in the prefetch order; SCALE-Sim finds
+      any copy of an im2col duplicate that its window holds, which on conv layers with
+      small SRAMs can spare it refetches (is dataflow, stationary ifmap, most of all).
+    * SCALE-Sim adds a positive wait twice (read_buffer.service_reads); the lag it tracks
+      then alternates around the true one and the sum evens out over a layer, so the lag
+      is taken once. Where two ports stall in turn, SCALE-Sim's stalls add up more than
+      the largest lag.
+    * Within a fold the slides of a sweep are placed evenly between its first and last
+      demand cycle; SCALE-Sim's cycle count is the index of the last cycle, one less than
+      the count here.
+    """
+    from simulators.scalesim_buffer import REPEATED, STATIONARY, STREAMED, walk_all
+
+    os_, ws, is_, Sr, Sc, T, fr, fc = f
+    if_words, f_words, of_words = sram_words
+    fold_cycles = compute / (fr * fc)
+    # Per operand: kind, rows per block, block width, real columns of the last block,
+    # real and padded words (systolic_compute_*.create_*_prefetch_mat).
+    last_r, last_c = Sr - (fr - 1) * R, Sc - (fc - 1) * C
+    streamed = (STREAMED, T, R, last_r, T * Sr, T * R * fr)
+    stationary = (STATIONARY, T, C, last_c, Sr * Sc, Sr * C * fc)
+    repeated = (REPEATED, T, C, last_c, T * Sc, T * C * fc)
+    ifmap = [np.where(is_, a, b) for a, b in zip(stationary, streamed, strict=True)]
+    filt = [np.where(os_, a, np.where(ws, b, c))
+            for a, b, c in zip(repeated, stationary, streamed, strict=True)]
+    shape = np.broadcast(compute, R).shape
+    flat = lambda x: np.broadcast_to(np.asarray(x, dtype=np.float64), shape).ravel()  # noqa: E731
+    reads, lags = [], []
+    for (kind, rows, width, used, real, padded), words in ((ifmap, if_words),
+                                                           (filt, f_words)):
+        slides, lag = walk_all(flat(kind).astype(np.int64), flat(rows), flat(width),
+                               flat(used), flat(Sr), flat(R), flat(fr), flat(fc),
+                               flat(fold_cycles), flat(real), flat(words), flat(bandwidth))
+        active = np.ceil(words * 0.5)
+        first = np.minimum(np.ceil(active / bandwidth), np.ceil(padded / bandwidth))
+        lines = np.ceil((words - active) / bandwidth)
+        reads.append((first + slides.reshape(shape) * lines) * bandwidth)
+        lags.append(lag.reshape(shape))
+    ofmap_dram_w = np.where(os_, Sr * Sc, Sc * T * fr)
+    # The write buffer starts draining once more than its drain half is written (evenly
+    # over the layer), then moves `bandwidth` words a cycle; all but a full SRAM of the
+    # writes must be out before the last cycle (write_buffer.service_writes).
+    drain = of_words - np.ceil(of_words * 0.5)
+    first_drain = compute * np.minimum(drain / ofmap_dram_w, 1)
+    write_lag = first_drain + (ofmap_dram_w - of_words) / bandwidth - compute
+    stall = np.maximum(np.maximum(lags[0], lags[1]), np.maximum(write_lag, 0))
+    return reads[0], reads[1], ofmap_dram_w, np.ceil(stall)
+
+
 class SystolicArray(CostModel):
     """SCALE-Sim-style systolic array: latency, traffic, energy and area of a workload.
 
     Args:
         clock_ghz: clock frequency used to turn cycles into seconds.
         word_bits: operand width in bits (SRAM sizes are in KB of such words).
+        accounting: "default" (unique DRAM words over one shared DRAM bandwidth) or
+            "scalesim" (SCALE-Sim 3.0.0's DRAM traffic and stalls; see the module doc).
     """
 
-    version = "1"  # bump when the same inputs could give other numbers
+    version = "2"  # bump when the same inputs could give other numbers
     metrics = (
         Metric("latency_cycles", "cycles", "min", "cycles of all layers, stalls included"),
         Metric("latency_s", "s", "min", "latency_cycles at clock_ghz"),
-        Metric("compute_cycles", "cycles", "min", "cycles the array computes (Eq. 1 per fold)"),
+        Metric("compute_cycles", "cycles", "min",
+               "cycles the array computes (SCALE-Sim's padded folds)"),
         Metric("stall_cycles", "cycles", "min", "cycles waiting on DRAM beyond compute"),
         Metric("utilization", "fraction", "max", "MACs / (PEs x latency_cycles)"),
         Metric("energy_pj", "pJ", "min", "MAC, SRAM and DRAM energy (45 nm tables)"),
@@ -170,12 +296,16 @@ class SystolicArray(CostModel):
                                   ("ofmap", "read"))),
     )
 
-    def __init__(self, clock_ghz: float = 1.0, word_bits: int = 8):
+    def __init__(self, clock_ghz: float = 1.0, word_bits: int = 8,
+                 accounting: str = "default"):
         check_positive("clock_ghz", clock_ghz)
         if word_bits not in (8, 16, 32):
             raise InvalidArgumentError("word_bits", word_bits, "8, 16 or 32")
+        if accounting not in ACCOUNTINGS:
+            raise InvalidArgumentError("accounting", accounting, ", ".join(ACCOUNTINGS))
         self.clock_ghz = clock_ghz
         self.word_bits = word_bits
+        self.accounting = accounting
 
     def prepare(self, workload) -> LoweredWorkload:
         """A Network, Layer, Gemm or sequence of them lowered to GEMM arrays (a lowered
@@ -197,17 +327,12 @@ class SystolicArray(CostModel):
         n = len(valid)
         lowered = self.prepare(workload)
         rows, inner, cols, count = lowered.rows, lowered.inner, lowered.cols, lowered.count
-        ifmap_words, macs = lowered.ifmap_words, lowered.macs
-        filter_words, ofmap_words = inner * cols, rows * cols
-
-        os_, ws = d["dataflow"] == 0, d["dataflow"] == 1
-        is_ = ~(os_ | ws)
+        macs = lowered.macs
         R, C = d["rows"], d["cols"]
-        Sr = np.where(os_, rows, inner)
-        Sc = np.where(is_, rows, cols)
-        T = np.where(os_, inner, np.where(ws, rows, cols))
-        fr, fc = -(-Sr // R), -(-Sc // C)
-        compute = (2 * Sr * fc + Sc * fr + (T - 2) * fr * fc) * count
+        f = _folds(d["dataflow"], R, C, rows, inner, cols)
+        os_, ws, is_, Sr, Sc, T, fr, fc = f
+        fold_cycles = np.where(os_, T + R + C - 2, 2 * R + C + T - 2)
+        compute = fr * fc * fold_cycles * count
 
         # SRAM traffic: stationary Sr x Sc once; streamed Sr x T once per column fold;
         # the Sc x T operand once per row fold (an input in os, partial sums otherwise).
@@ -215,25 +340,25 @@ class SystolicArray(CostModel):
         ifmap_sram = np.where(is_, Sr * Sc, streamed) * count
         filter_sram = np.where(os_, Sc * T * fr, np.where(ws, Sr * Sc, streamed)) * count
         ofmap_sram_w = np.where(os_, Sr * Sc, Sc * T * fr) * count
-        ofmap_sram_r = np.where(os_, 0, Sc * T * (fr - 1)) * count
-
-        # DRAM traffic: half of each SRAM (double buffering) holds the working set.
         words_per_kb = 8192 // self.word_bits
-        cap_if, cap_f, cap_of = (d[k] * words_per_kb / 2 for k in
-                                 ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"))
-        streamed_fits = np.minimum(Sr, R) * T <= np.where(is_, cap_f, cap_if)
-        streamed_passes = np.where(streamed_fits, 1, fc)
-        filter_passes_os = np.where(Sc * T <= cap_f, 1, fr)
-        psum_passes = np.where(Sc * T <= cap_of, 1, fr)
-        ifmap_dram = np.where(is_, ifmap_words, ifmap_words * streamed_passes) * count
-        filter_dram = np.where(os_, filter_words * filter_passes_os,
-                               np.where(ws, filter_words, filter_words * streamed_passes)) * count
-        ofmap_dram_w = np.where(os_, ofmap_words, ofmap_words * psum_passes) * count
-        ofmap_dram_r = np.where(os_, 0, ofmap_words * (psum_passes - 1)) * count
-
-        dram_words = ifmap_dram + filter_dram + ofmap_dram_w + ofmap_dram_r
-        dram_cycles = -(-dram_words // d["dram_bandwidth_words"])
-        cycles = np.maximum(compute, dram_cycles)
+        sram_words = tuple(d[k] * words_per_kb for k in
+                           ("ifmap_sram_kb", "filter_sram_kb", "ofmap_sram_kb"))
+        if self.accounting == "scalesim":
+            ofmap_sram_r = np.zeros_like(compute)
+            ifmap_dram, filter_dram, ofmap_dram_w, stall = _scalesim_dram(
+                f, R, C, d["dram_bandwidth_words"], sram_words, compute / count)
+            ifmap_dram, filter_dram, ofmap_dram_w = (x * count for x in
+                                                     (ifmap_dram, filter_dram, ofmap_dram_w))
+            ofmap_dram_r = np.zeros_like(compute)
+            dram_words = ifmap_dram + filter_dram + ofmap_dram_w
+            cycles = compute + stall * count
+        else:
+            ofmap_sram_r = np.where(os_, 0, Sc * T * (fr - 1)) * count
+            ifmap_dram, filter_dram, ofmap_dram_w, ofmap_dram_r = _default_dram(
+                f, R, lowered, sram_words)
+            dram_words = ifmap_dram + filter_dram + ofmap_dram_w + ofmap_dram_r
+            dram_cycles = -(-dram_words // d["dram_bandwidth_words"])
+            cycles = np.maximum(compute, dram_cycles)
 
         total = lambda a: a.sum(axis=1).astype(np.float64)  # noqa: E731
         sram_pj_per_word = {k: sram_energy_pj_per_bit(d[k][:, 0]) * self.word_bits

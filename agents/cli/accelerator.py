@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -14,15 +14,14 @@ from rich.table import Table
 from agents.cli.checks import only_with
 from agents.cli.json_args import json_object
 from archgym_env.registry import make
-from simulators.accelerator.analysis import LayerResult, analyze
-from simulators.accelerator.architecture import Architecture
-from simulators.accelerator.network import network_breakdown
-from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
-from simulators.accelerator.simulator import AcceleratorSimulator, build_architecture
-from simulators.accelerator.timeloop import TimeloopArch, load_arch, load_mapping, load_problem
 from simulators.errors import InvalidArgumentError
 from simulators.limits import MAX_LAYER_DIMENSION, check_size
-from simulators.workloads import Layer, Network, network
+
+if TYPE_CHECKING:  # the accelerator model (numba) loads only when a command uses it
+    from simulators.accelerator.analysis import LayerResult
+    from simulators.accelerator.architecture import Architecture
+    from simulators.accelerator.timeloop import TimeloopArch
+    from simulators.workloads import Layer, Network
 
 ENV_ID = "archgym/Accelerator-v0"
 OPTIONS = ("timeloop_arch", "ert", "preset", "layer", "timeloop_problem", "network",
@@ -33,7 +32,8 @@ def add_accelerator_eval_options(parser: argparse.ArgumentParser) -> None:
     acc = parser.add_argument_group(f"{ENV_ID} (map a workload on an architecture)")
     acc.add_argument("--timeloop-arch", help="Timeloop v0.4 arch.yaml")
     acc.add_argument("--ert", help="Accelergy ERT_summary.yaml for --timeloop-arch")
-    acc.add_argument("--preset", choices=sorted(PRESETS), help="a preset architecture")
+    acc.add_argument("--preset", help="a preset architecture (eyeriss_like, simba_like, ...; "
+                                      "a wrong name lists them all)")
     acc.add_argument("--layer", help='JSON layer in Timeloop dimensions, e.g. {"M": 64, "C": 3}')
     acc.add_argument("--timeloop-problem", help="Timeloop problem YAML")
     acc.add_argument("--network", help="built-in network name or FILE.onnx")
@@ -66,6 +66,10 @@ def accelerator_eval(args, console: Console) -> bool:
 
 def _architecture(args) -> tuple[TimeloopArch, str | None]:
     """The architecture and its dataflow template (None: its own constraints)."""
+    from simulators.accelerator.presets import PRESET_TEMPLATES, PRESETS, preset
+    from simulators.accelerator.simulator import build_architecture
+    from simulators.accelerator.timeloop import TimeloopArch, load_arch
+
     if args.timeloop_arch and args.preset:
         raise InvalidArgumentError("--preset", args.preset, "not together with --timeloop-arch")
     if args.ert and not args.timeloop_arch:
@@ -76,6 +80,8 @@ def _architecture(args) -> tuple[TimeloopArch, str | None]:
     if args.timeloop_arch:
         return load_arch(args.timeloop_arch, args.ert), None
     if args.preset:
+        if args.preset not in PRESETS:
+            raise InvalidArgumentError("--preset", args.preset, ", ".join(sorted(PRESETS)))
         return TimeloopArch.from_architecture(preset(args.preset)), PRESET_TEMPLATES[args.preset]
     env = make(ENV_ID).unwrapped
     design = env.space.complete(json_object("--design", args.design))
@@ -83,6 +89,8 @@ def _architecture(args) -> tuple[TimeloopArch, str | None]:
 
 
 def _layer_from_json(text: str) -> Layer:
+    from simulators.workloads import Layer
+
     dims = json_object("--layer", text)
     allowed = {"name", "N", "M", "C", "P", "Q", "R", "S", "Hstride", "Wstride", "Hdilation",
                "Wdilation", "groups"}
@@ -98,6 +106,9 @@ def _layer_from_json(text: str) -> Layer:
 
 
 def _workload(args) -> Layer | Network:
+    from simulators.accelerator.timeloop import load_problem
+    from simulators.workloads import network
+
     given = [o for o in ("layer", "timeloop_problem", "network") if getattr(args, o)]
     if len(given) > 1:
         raise InvalidArgumentError("--" + given[1].replace("_", "-"), getattr(args, given[1]),
@@ -125,6 +136,12 @@ def _layer_summary(layer: Layer, result: LayerResult, arch: Architecture) -> dic
 
 def evaluate(args) -> dict[str, Any]:
     """The result `archgym eval` prints for the accelerator options."""
+    from simulators.accelerator.analysis import analyze
+    from simulators.accelerator.network import network_breakdown
+    from simulators.accelerator.simulator import AcceleratorSimulator
+    from simulators.accelerator.timeloop import load_mapping
+    from simulators.workloads import Layer
+
     spec, template = _architecture(args)
     arch = spec.architecture
     workload = _workload(args)

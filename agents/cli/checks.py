@@ -8,8 +8,6 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 
-from agents.registry import load_agent
-from archgym_env.objective import Objective
 from simulators.errors import ArchGymError, InvalidArgumentError
 from simulators.limits import MAX_BUDGET, VARIABLE, check_size
 
@@ -41,6 +39,7 @@ def check_reward_target(target: float | None, objectives: Iterable[dict]) -> Non
     """A `--reward-target` inside every reported objective's reward range."""
     if target is None:
         return
+    from archgym_env.objective import Objective
     distinct = {json.dumps(o, sort_keys=True): o for o in objectives}
     for data in distinct.values():
         low, high = Objective.from_dict(data).reward_range
@@ -52,6 +51,8 @@ def check_reward_target(target: float | None, objectives: Iterable[dict]) -> Non
 def available_agents(names: Sequence[str]) -> tuple[list[str], list[str]]:
     """The agents of `names` whose optional dependencies are installed, and one line per
     agent that is not (`bo: needs optuna: pip install 'archgym[bo]'`)."""
+    from agents.registry import load_agent
+
     ready, missing = [], []
     for name in names:
         try:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from agents.cli.checks import only_with
-from archgym_env.dram_env import PRESETS
+from simulators.dram.config import PRESETS
 from simulators.dram.traces import INJECTION_MODES, TRACE_FORMATS
 from simulators.errors import InvalidArgumentError
 
@@ -28,8 +28,9 @@ def add_dram_eval_options(parser: argparse.ArgumentParser) -> None:
                        help="requests arrive at their trace times (timestamped, the default) "
                             "or whenever the controller has room (saturating)")
     group.add_argument("--dram-preset", choices=sorted(PRESETS),
-                       help="ramulator-ddr4: DDR4-2400R x8, FR-FCFS capped at 16 hits, open "
-                            "page, RoBaRaCoCh, 32-entry queues, drain 0.8/0.2, saturating")
+                       help="ramulator-ddr4: Ramulator 1's DDR4 controller (DDR4-2400R x8, "
+                            "FRFCFS_Cap 16, open page, RoBaRaCoCh, 32-entry queues, drain "
+                            "0.8/0.2, one request per cycle)")
 
 
 def dram_env_args(args: argparse.Namespace, env_args: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,8 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -24,22 +22,16 @@ from agents.cli.checks import (
 )
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
-from agents.cli.tables import best_designs
-from agents.experiments.experiment import design_env, plot_if_available, run_experiment
-from agents.experiments.ray_pool import start_ray
-from agents.experiments.run_dir import (
-    claim,
-    claim_demo,
-    default_report_dir,
-    default_run_dir,
-    mark,
-)
-from agents.experiments.store import ResultsStore, jsonable
-from agents.experiments.sweep import BACKENDS, load_sweep, run_sweep
+from agents.experiments.ray_pool import BACKENDS
 from agents.registry import AGENTS, agent_names
-from archgym_env.registry import ENVIRONMENTS, make
+from archgym_env.registry import descriptions, design_env, make
 from simulators.errors import ArchGymError
 from simulators.limits import VARIABLE as LIMITS_VARIABLE
+
+# Commands import what they need (pandas, the experiment loop, simulators, numba kernels)
+# when they run, so that `archgym envs` and `--help` start in a fraction of a second.
+if TYPE_CHECKING:
+    import pandas as pd
 
 console = Console()  # the terminal's width (80 columns off a terminal, or $COLUMNS)
 # Tight enough that 36 of the 387,072 designs meet all three (found by enumeration).
@@ -61,17 +53,17 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=jsonable))
+    try:
+        text = json.dumps(value, indent=2)
+    except TypeError:  # numpy values: the store's conversion (it loads pandas)
+        from agents.experiments.store import jsonable
+
+        text = json.dumps(value, indent=2, default=jsonable)
+    print(text)
 
 
 def cmd_envs(args) -> None:
-    rows = []
-    for env_id, entry in ENVIRONMENTS.items():
-        env = make(env_id).unwrapped
-        rows.append({"id": env_id, "models": entry.models, "space_size": env.space.size,
-                     "parameters": list(env.space.names),
-                     "metrics": {m.name: {k: v for k, v in m.as_dict().items() if k != "name"}
-                                 for m in env.simulator.metrics}})
+    rows = descriptions()  # the registry's listing: no environment is built
     if args.json:
         _print_json(rows)
         return
@@ -117,6 +109,11 @@ def cmd_eval(args) -> None:
 
 
 def cmd_run(args) -> None:
+    from agents.cli.tables import best_designs
+    from agents.experiments.experiment import run_experiment
+    from agents.experiments.ray_pool import start_ray
+    from agents.experiments.run_dir import default_run_dir
+
     env_args = json_object("--env-args", args.env_args)
     agent_args = json_object("--agent-args", args.agent_args)
     out = Path(args.out) if args.out else default_run_dir(args.env_id, env_args, args.agent,
@@ -139,6 +136,8 @@ def cmd_run(args) -> None:
 
 
 def cmd_sweep(args) -> None:
+    from agents.experiments.sweep import load_sweep, run_sweep
+
     runs = load_sweep(args.sweep_file)
     out = Path(args.out or f"results/sweep-{Path(args.sweep_file).stem}")
     console.print(f"sweep: {len(runs)} runs on the {args.backend} backend, "
@@ -158,7 +157,10 @@ def cmd_sweep(args) -> None:
 
 
 def cmd_report(args) -> None:
+    import numpy as np
+
     from agents.experiments import report
+    from agents.experiments.run_dir import claim, default_report_dir, mark
 
     frame = report.load_rows(args.directories)
     check_reward_target(args.reward_target, frame["objective"])
@@ -192,6 +194,8 @@ def cmd_report(args) -> None:
 
 
 def _interval(row: pd.Series, name: str, digits: int) -> str:
+    import numpy as np
+
     mean, low, high = row[f"{name}_mean"], row[f"{name}_low"], row[f"{name}_high"]
     if np.isnan(mean):
         return "-"
@@ -201,6 +205,13 @@ def _interval(row: pd.Series, name: str, digits: int) -> str:
 
 
 def cmd_demo(args) -> None:
+    import pandas as pd
+
+    from agents.cli.tables import best_designs
+    from agents.experiments.experiment import plot_if_available, run_experiment
+    from agents.experiments.run_dir import claim_demo
+    from agents.experiments.store import ResultsStore
+
     env_id = "archgym/Systolic-v0"
     agents, missing = available_agents(DEMO_AGENTS)
     out = claim_demo(args.out, {"env_id": env_id, "env_args": DEMO_ENV_ARGS, "seed": args.seed},

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import pandas as pd
 
 from agents.experiments.loop import run
@@ -17,9 +16,7 @@ from agents.experiments.run_dir import claim
 from agents.experiments.store import DESCRIPTION_KEYS, ResultsStore
 from agents.registry import agent_kind, load_agent, make_agent
 from archgym_env.objective import Objective
-from archgym_env.registry import make
-from archgym_env.space import DesignSpace
-from simulators.errors import ArchGymError
+from archgym_env.registry import design_env, make
 
 
 def run_experiment(env_id: str, env_kwargs: dict[str, Any], agent: str,
@@ -102,18 +99,6 @@ def _summary(result: RunResult, env_id: str, env_kwargs: dict[str, Any], agent: 
                "pareto_front": [{"design": r["design"], "metrics": r["metrics"]}
                                 for r in result.front]}
     return summary
-
-
-def design_env(env: gym.Env, env_id: str) -> gym.Env:
-    """`env` when it is one agents can search: its unwrapped form offers a `DesignSpace` as
-    `space` and an `Objective` as `objective` (as every `DesignEnv` does); else one error."""
-    inner = env.unwrapped
-    if not (isinstance(getattr(inner, "space", None), DesignSpace)
-            and isinstance(getattr(inner, "objective", None), Objective)):
-        raise ArchGymError(f"{env_id} makes a {type(inner).__name__}, which has no design "
-                           "space: agents need env.unwrapped.space (a DesignSpace) and "
-                           "env.unwrapped.objective (an Objective), as a DesignEnv has")
-    return env
 
 
 def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int, seed: int,

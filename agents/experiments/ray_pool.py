@@ -20,6 +20,8 @@ from simulators.base import (
 )
 from simulators.errors import ArchGymError
 
+BACKENDS = ("local", "ray")  # where runs and sweeps evaluate: this process or Ray workers
+
 
 def _ray():
     try:

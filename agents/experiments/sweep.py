@@ -38,7 +38,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from agents.args import check_int
 from agents.experiments.experiment import design_env, run_experiment
-from agents.experiments.ray_pool import start_ray
+from agents.experiments.ray_pool import BACKENDS, start_ray
 from agents.experiments.recorder import ProgressLines
 from agents.experiments.run_dir import claim, mark, run_key
 from agents.experiments.store import ResultsStore, run_description
@@ -46,7 +46,6 @@ from agents.registry import AGENTS, agent_kind, agent_names, make_agent
 from archgym_env.registry import known_ids, make, registered
 from simulators.errors import InvalidArgumentError
 
-BACKENDS = ("local", "ray")
 SWEEP_KEYS = {"budget", "seeds", "environments", "agents"}
 
 

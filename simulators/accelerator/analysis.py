@@ -11,21 +11,30 @@ array below the innermost level is the last consumer of every data space):
   above 1) leave the tile in place (temporal reuse, stationarity); every loop from that one
   outward multiplies. When that innermost loop slides an input window (P, Q, R or S),
   consecutive input tiles overlap and only the new rows or columns are fetched (Timeloop's
-  tile deltas). The MAC reads its operands on every one of its cycles.
+  tile deltas), unless a loop that does not index Inputs runs inside it: Timeloop v3.0.3
+  (OperationSpace::SaveAndSubtractIfSameStride, the release that produced the exercises'
+  reference outputs) then sees the stride change from 0 and refetches whole tiles.
+  The MAC reads its operands on every one of its cycles.
 * parent: the nearest outer level that keeps x. It serves G words per refetch and
-  instance, the footprint over the consumer's tile widened by the spatial loops between
-  them: data that a spatial loop does not index is multicast (read once), and partial sums
-  that a spatial loop does not index are reduced spatially (written once).
+  instance: one consumer tile for each distinct tile among the instances below it. Data
+  that a spatial loop does not index is multicast (read once), partial sums it does not
+  index are reduced spatially (written once); tiles that a spatial loop shifts are sent
+  whole even where they overlap, as Timeloop multicasts only equal deltas
+  (NestAnalysis::ComputeAccurateMulticastedAccesses).
 * Weights and Inputs: parent reads R*G, consumer fills R*F (totals over instances).
-  Outputs, as Timeloop counts them: each residency fills the consumer (R*F, a reload or a
-  zero start) and ends with a writeback that the parent takes as an update (R*G); every
-  residency after the first of a distinct output tile (D of them) reloads the partial
-  sums, which the parent reads ((R-D)*G). The MAC reads a partial sum on every cycle but
-  the first of each output and updates it on every cycle.
+  Outputs, as Timeloop counts them: each residency ends with a writeback that the parent
+  takes as an update (R*G); every residency after the first of a distinct output tile
+  (D of them) reloads the partial sums, which the parent reads ((R-D)*G) and the consumer
+  fills ((R-D)*F; the first residency starts from zero without a fill). The MAC reads a
+  partial sum on every cycle but the first of each output and updates it on every cycle.
 
 Cycles are the larger of the compute cycles (product of all temporal factors) and each
-level's bandwidth-bound cycles (per-instance words over words per cycle). Energy is
-accesses times per-word energies plus MACs times the MAC energy.
+level's bandwidth-bound cycles (per-instance words over words per cycle). Energy, as
+Timeloop's BufferLevel (src/model/buffer.cpp) charges it: per level and data space, one
+instance's reads, fills and updates in whole blocks of `block_size` words times the ERT
+energy of that action, times the utilized instances (the utilized clusters where
+`cluster_size` instances share an access); plus the network energy per word sent, the
+leakage per utilized instance and cycle, and MACs times the MAC energy.
 """
 
 from __future__ import annotations
@@ -83,9 +92,16 @@ def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd:
 
 
 @njit(cache=True)
+def _blocks(words: float, block: float) -> float:
+    """Whole block accesses for `words` scalar accesses (a relative 1e-12 absorbs the
+    rounding of per-instance averages)."""
+    return np.ceil(words / block * (1.0 - 1e-12))
+
+
+@njit(cache=True)
 def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
-           footprint, compute_cycles, cycles, energy, macs, reason):
+           leakage, footprint, compute_cycles, cycles, energy, macs, reason):
     """Fill counts, cycles, energy and validity of every mapping (see the module docstring).
 
     per_level: `Architecture.level_costs()`.
@@ -99,7 +115,6 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
     used = np.ones(L + 1)
     refetch = np.ones((L + 1, 3))
     distinct = np.ones((L + 1, 3))
-    e = np.empty(7)
     run = np.empty(3)
     trail = np.empty(3)
     slide_d = np.zeros(L + 1, dtype=np.int64)  # the loop that last changed the input tile
@@ -136,6 +151,8 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
                             last_d, last_f = d, f
                     else:
                         trail[x] *= f
+                        if x == 1 and f > 1.0:
+                            last_f = 1.0  # a stationary loop inside: windows restart
             for x in range(3):
                 rel_f = 1.0
                 for d in range(7):
@@ -148,21 +165,25 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
             for lvl in range(1, L + 1):
                 if lvl < L and not keep[b, lvl, x]:
                     continue
+                # Distinct tiles among the instances the parent serves: a spatial loop
+                # over a dimension that indexes x gives each child its own tile.
+                tiles = used[parent]
                 for d in range(7):
-                    e[d] = ext[lvl, d] * sp[parent, d] / sp[lvl, d]
-                served = used[parent] * _footprint(e, x, hs, ws, hd, wd)
+                    if rel[d, x]:
+                        tiles *= sp[parent, d] / sp[lvl, d]
+                own = _footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0
+                if x == 1 and lvl < L:
+                    own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+                served = tiles * own
+                own *= used[lvl]
                 r = refetch[lvl, x]
                 reload = r - distinct[lvl, x]
-                own = used[lvl] * (_footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0)
-                if x == 1 and lvl < L:
-                    served *= _fresh(e, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
-                    own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
                 if x == 2:
                     reads[b, parent, x] += served * reload
                     updates[b, parent, x] += served * r
                     down[parent, x] += served * (reload + r)
                     if lvl < L:
-                        fills[b, lvl, x] += own * r
+                        fills[b, lvl, x] += own * reload
                 else:
                     reads[b, parent, x] += served * r
                     down[parent, x] += served * r
@@ -201,18 +222,32 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
         total_pj = mac_energy
         for lvl in range(L):
             r_words, w_words = 0.0, 0.0
+            # One instance's accesses (words rounded up to blocks) times the utilized
+            # clusters: the utilized instances unless cluster_size groups them.
+            block = per_level[lvl, 8]
+            scale = block * min(used[lvl], per_level[lvl, 9])
             for x in range(3):
                 rd, fl, up = reads[b, lvl, x] * groups, fills[b, lvl, x] * groups, \
                     updates[b, lvl, x] * groups
                 reads[b, lvl, x], fills[b, lvl, x], updates[b, lvl, x] = rd, fl, up
                 r_words += rd
                 w_words += fl + up
-                level_energy[b, lvl, x] = (rd * per_level[lvl, 0] + fl * per_level[lvl, 1]
-                                           + up * per_level[lvl, 2]
-                                           + down[lvl, x] * groups * per_level[lvl, 3])
+                level_energy[b, lvl, x] = scale * (
+                    _blocks(rd / used[lvl], block) * per_level[lvl, 0]
+                    + _blocks(fl / used[lvl], block) * per_level[lvl, 1]
+                    + _blocks(up / used[lvl], block) * per_level[lvl, 2]) \
+                    + down[lvl, x] * groups * per_level[lvl, 3]
                 total_pj += level_energy[b, lvl, x]
             c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
                     np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
+        # Leakage per utilized instance and cycle (at least one instance, as Timeloop).
+        for lvl in range(L):
+            leaking = 1.0
+            for x in range(3):
+                if keep[b, lvl, x]:
+                    leaking = used[lvl]
+            leakage[b, lvl] = per_level[lvl, 10] * c * leaking
+            total_pj += leakage[b, lvl]
         compute_cycles[b] = total * groups
         cycles[b] = c
         energy[b] = total_pj
@@ -232,6 +267,7 @@ class BatchResult:
     cycles: np.ndarray
     utilization: np.ndarray
     level_energy_pj: np.ndarray  # (B, L, 3) storage and network energy per data space
+    leakage_pj: np.ndarray     # (B, L) leakage energy per level
     footprint: np.ndarray      # (B, L) words each level holds per instance
     mac_energy_pj: float
     energy_pj: np.ndarray
@@ -278,7 +314,7 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
     keep = batch.keep.copy()
     keep[:, 0] = True
     reads, fills, updates, level_energy = (np.zeros((B, L, 3)) for _ in range(4))
-    footprint = np.zeros((B, L))
+    footprint, leakage = np.zeros((B, L)), np.zeros((B, L))
     compute_cycles, cycles, energy, macs = (np.zeros(B) for _ in range(4))
     reason = np.zeros(B, dtype=np.int64)
     mac_energy = problem.macs * arch.mac.energy_pj
@@ -287,11 +323,11 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
                     dtype=np.float64),
            np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,
            RELEVANT, arch.level_costs(), arch.capacity_words(), arch.forced_keep(),
-           arch.forced_bypass(), reads, fills, updates, level_energy, footprint, compute_cycles,
-           cycles, energy, macs, reason)
+           arch.forced_bypass(), reads, fills, updates, level_energy, leakage, footprint,
+           compute_cycles, cycles, energy, macs, reason)
     return BatchResult(reason == 0, reason, reads, fills, updates, compute_cycles, cycles,
-                       macs / (cycles * arch.num_macs), level_energy, footprint, mac_energy,
-                       energy, macs, arch.area_mm2)
+                       macs / (cycles * arch.num_macs), level_energy, leakage, footprint,
+                       mac_energy, energy, macs, arch.area_mm2)
 
 
 @dataclass(frozen=True)
@@ -309,6 +345,7 @@ class LayerResult:
     macs: float
     levels: dict[str, dict[str, dict[str, float]]]
     mapping: Mapping
+    leakage_pj: dict[str, float]
 
     @property
     def edp(self) -> float:
@@ -326,7 +363,8 @@ class LayerResult:
         return sum(ds[k] for ds in dram.values() for k in ("reads", "fills", "updates"))
 
     def level_energy_pj(self) -> dict[str, float]:
-        return {name: sum(ds["energy_pj"] for ds in per.values())
+        """Access, network and leakage energy of each level."""
+        return {name: sum(ds["energy_pj"] for ds in per.values()) + self.leakage_pj[name]
                 for name, per in self.levels.items()}
 
 
@@ -343,4 +381,5 @@ def analyze(problem: Problem | Layer, arch: Architecture, mapping: Mapping) -> L
     return LayerResult(bool(res.valid[0]), REASONS[int(res.reason[0])], float(res.cycles[0]),
                        float(res.compute_cycles[0]), float(res.utilization[0]),
                        float(res.energy_pj[0]), float(res.mac_energy_pj), float(res.area_mm2),
-                       float(res.macs[0]), levels, mapping)
+                       float(res.macs[0]), levels, mapping,
+                       {lv.name: float(res.leakage_pj[0, i]) for i, lv in enumerate(arch.levels)})

@@ -78,6 +78,13 @@ class StorageLevel:
     cycle per instance (None: unbounded). `keep` data spaces must stay here, `bypass` ones
     must skip it; the mapping decides the rest. Energies are pJ per word accessed;
     `network_energy_pj` is paid per word sent through the fan-out below.
+
+    As Timeloop's buffer model (src/model/buffer.cpp) charges them: an instance moves
+    `block_size` words per access, so its accesses of each kind are its words rounded up
+    to whole blocks (ComputeVectorAccesses); `cluster_size` instances share one physical
+    access, so the energy is one instance's accesses times the utilized clusters
+    (FinalizeBufferEnergy); `leak_energy_pj` is paid per utilized instance and cycle
+    (ComputeLeaksPerCycle).
     """
 
     name: str
@@ -94,6 +101,9 @@ class StorageLevel:
     update_energy_pj: float = 0.0
     network_energy_pj: float = 0.0
     area_mm2: float = 0.0
+    block_size: int = 1
+    cluster_size: int = 1
+    leak_energy_pj: float = 0.0
     constraints: LevelConstraints = field(default_factory=LevelConstraints)
 
     def __post_init__(self):
@@ -101,7 +111,7 @@ class StorageLevel:
                                             or self.size_words < 1):
             raise InvalidArgumentError(f"{self.name}.size_words", self.size_words,
                                        "a positive integer or None (unbounded)")
-        for name in ("mesh_x", "mesh_y", "word_bits"):
+        for name in ("mesh_x", "mesh_y", "word_bits", "block_size", "cluster_size"):
             check_int(f"{self.name}.{name}", getattr(self, name))
         for name in ("read_bandwidth", "write_bandwidth"):
             value = getattr(self, name)
@@ -109,7 +119,7 @@ class StorageLevel:
                 raise InvalidArgumentError(f"{self.name}.{name}", value,
                                            "a positive number or None (unbounded)")
         for name in ("read_energy_pj", "write_energy_pj", "update_energy_pj",
-                     "network_energy_pj", "area_mm2"):
+                     "network_energy_pj", "leak_energy_pj", "area_mm2"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise InvalidArgumentError(f"{self.name}.{name}", value, "a number >= 0")
@@ -154,6 +164,10 @@ class Architecture:
         names = [lv.name for lv in self.levels]
         if len(set(names)) != len(names):
             raise InvalidArgumentError("level names", names, "distinct names")
+        for lv, n in zip(self.levels, self.instances, strict=True):
+            if n % lv.cluster_size:
+                raise InvalidArgumentError(f"{lv.name}.cluster_size", lv.cluster_size,
+                                           f"a divisor of its {n} instances")
         if self.levels[0].bypass or self.levels[0].size_words is not None:
             raise InvalidArgumentError(f"{names[0]}", "bounded or bypassing",
                                        "an outermost level (DRAM) that keeps every data space "
@@ -203,7 +217,9 @@ class Architecture:
                  lv.network_energy_pj,
                  np.inf if lv.read_bandwidth is None else lv.read_bandwidth,
                  np.inf if lv.write_bandwidth is None else lv.write_bandwidth,
-                 lv.mesh_x, lv.mesh_y] for lv in self.levels], dtype=np.float64),
+                 lv.mesh_x, lv.mesh_y, lv.block_size, n / lv.cluster_size,
+                 lv.leak_energy_pj]
+                for lv, n in zip(self.levels, self.instances, strict=True)], dtype=np.float64),
         }
         arrays["default_keep"] = arrays["forced_keep"] | ~arrays["forced_bypass"]
         for array in arrays.values():
@@ -225,6 +241,7 @@ class Architecture:
         return self._level_arrays["default_keep"]
 
     def level_costs(self) -> np.ndarray:
-        """(L, 8) rows: read, write, update, network energy per word (pJ), read and write
-        bandwidth per instance (words/cycle, inf: unbounded), mesh_x, mesh_y."""
+        """(L, 11) rows: read, write, update, network energy per word (pJ), read and write
+        bandwidth per instance (words/cycle, inf: unbounded), mesh_x, mesh_y, block size
+        (words), clusters (instances / cluster_size), leakage (pJ per instance-cycle)."""
         return self._level_arrays["level_costs"]

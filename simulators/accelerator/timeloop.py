@@ -6,10 +6,11 @@ width, datawidth, read/write_bandwidth (plus a few that do not change this model
 in IGNORED_ATTRIBUTES); `dataspace: {keep, bypass}`; temporal and spatial `factors` and
 `permutation` (and `split`) constraints. Anything else raises an error naming the key.
 
-Sizes: a level holds depth * (width // datawidth) words of datawidth bits, and an access
-moves width // datawidth words, so an ERT energy per access becomes a per-word energy by
-that division. Nodes inside a `!Parallel` become consecutive levels in listed order, as
-Timeloop flattens them.
+Sizes, as Timeloop's BufferLevel::ParseSpecs: an access of one instance moves a block of
+width // (datawidth * cluster_size) words (or `block_size` if given), a level holds depth
+blocks, and an ERT energy per access becomes a per-word energy by the block size; the
+ERT's `leak` is the leakage per instance and cycle. Nodes inside a `!Parallel` become
+consecutive levels in listed order, as Timeloop flattens them.
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ from simulators.workloads import Layer
 
 NODE_KEYS = {"name", "class", "subclass", "attributes", "constraints", "spatial", "nodes",
              "description"}
-STORAGE_ATTRIBUTES = {"depth", "width", "datawidth", "read_bandwidth", "write_bandwidth"}
+STORAGE_ATTRIBUTES = {"depth", "width", "datawidth", "read_bandwidth", "write_bandwidth",
+                      "block_size", "cluster_size"}
 # Accepted but without effect here: technology/type pick Accelergy estimators; banks and ports
-# shape Accelergy's energy (already in the ERT); fifo and cluster sizes are micro-architecture.
-IGNORED_ATTRIBUTES = {"technology", "type", "n_banks", "nports", "num_ports", "cluster_size",
+# shape Accelergy's energy (already in the ERT); fifo sizes are micro-architecture.
+IGNORED_ATTRIBUTES = {"technology", "type", "n_banks", "nports", "num_ports",
                       "update_fifo_depth", "multiplier_width", "adder_width", "latency",
                       "n_rdwr_ports", "n_rd_ports", "n_wr_ports", "global_cycle_seconds"}
 MAC_CLASSES = {"intmac", "mac", "fpmac", "compute"}
@@ -203,8 +205,7 @@ def load_arch(source: str | Path | MappingABC,
 def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
              first: bool) -> dict:
     bits = _int(attrs, "datawidth", default_bits, where)
-    width = _int(attrs, "width", bits, where)
-    block = max(1, width // bits)
+    block, cluster = _block_and_cluster(attrs, bits, where)
     size = None if node.get("class") == "DRAM" else _int(attrs, "depth", 1, where) * block
     if first and size is not None:
         raise ArchGymError(f"{where}: the outermost component must be class DRAM")
@@ -222,20 +223,46 @@ def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
         read, write = table.get("read", 0.0), table.get("write", 0.0)
         energy = {"read_energy_pj": read / block, "write_energy_pj": write / block,
                   "update_energy_pj": table.get("update", write) / block,
-                  "network_energy_pj": 0.0}
+                  "network_energy_pj": 0.0, "leak_energy_pj": table.get("leak", 0.0)}
     else:
         energy = {k: getattr(level, k) for k in ("read_energy_pj", "write_energy_pj",
-                                                 "update_energy_pj", "network_energy_pj")}
+                                                 "update_energy_pj", "network_energy_pj",
+                                                 "leak_energy_pj")}
     return {"name": node["name"], "size_words": size, "word_bits": bits,
             "read_bandwidth": _float_or_none(attrs, "read_bandwidth", where),
             "write_bandwidth": _float_or_none(attrs, "write_bandwidth", where),
             "keep": tuple(ds.get("keep") or ()), "bypass": tuple(ds.get("bypass") or ()),
-            "area_mm2": storage_area_mm2(size, bits), **energy,
+            "area_mm2": storage_area_mm2(size, bits), "block_size": block,
+            "cluster_size": cluster, **energy,
             "constraints": {
                 "temporal_factors": tuple(parse_factors(temporal.get("factors"),
                                                         where).items()),
                 "temporal_permutation": parse_permutation(temporal.get("permutation", ()),
                                                           where)}}
+
+
+def _block_and_cluster(attrs: dict, bits: int, where: str) -> tuple[int, int]:
+    """Words per access and instances per shared access, as BufferLevel::ParseSpecs derives
+    them from width, block_size and cluster_size (whichever two are given)."""
+    width = attrs.get("width")
+    block, cluster = attrs.get("block_size"), attrs.get("cluster_size")
+    if width is None:
+        block, cluster = int(block or 1), int(cluster or 1)
+    elif block is None:
+        cluster = int(cluster or 1)
+        block = max(1, int(width) // (bits * cluster))
+    elif cluster is None:
+        block = int(block)
+        cluster = max(1, int(width) // (bits * block))
+    else:
+        block, cluster = int(block), int(cluster)
+        if block * cluster * bits != int(width):
+            raise InvalidArgumentError(f"{where} block_size * cluster_size * datawidth",
+                                       block * cluster * bits, f"the width {width}")
+    if block < 1 or cluster < 1:
+        raise InvalidArgumentError(f"{where} block_size, cluster_size", (block, cluster),
+                                   "positive integers")
+    return block, cluster
 
 
 def _add_container(node: dict, levels: list[dict], containers: dict, where: str) -> None:

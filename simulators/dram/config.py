@@ -12,12 +12,14 @@ from typing import Any
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
 PAGE_POLICIES = ("Open", "OpenAdaptive", "Closed", "ClosedAdaptive")
-SCHEDULERS = ("Fifo", "FrFcfs", "FrFcfsGrp")
+SCHEDULERS = ("Fifo", "FrFcfs", "FrFcfsGrp")  # DRAMSys' schedulers, DRAM-v0's choices
+# Ramulator 1's FRFCFS_Cap controller (see simulators.dram.kernel), the ramulator-ddr4 preset's
+ALL_SCHEDULERS = (*SCHEDULERS, "FrFcfsCap")
 SCHEDULER_BUFFERS = ("Bankwise", "ReadWrite", "Shared")
 RESP_QUEUES = ("Fifo", "Reorder")
 REFRESH_POLICIES = ("NoRefresh", "AllBank", "PerBank")
 ARBITERS = ("Simple", "Fifo", "Reorder")
-CHOICES = {"PagePolicy": PAGE_POLICIES, "Scheduler": SCHEDULERS,
+CHOICES = {"PagePolicy": PAGE_POLICIES, "Scheduler": ALL_SCHEDULERS,
            "SchedulerBuffer": SCHEDULER_BUFFERS, "RespQueue": RESP_QUEUES,
            "RefreshPolicy": REFRESH_POLICIES, "Arbiter": ARBITERS}
 # DRAMSys options the model takes only at the value it simulates: the oldest-first
@@ -34,9 +36,12 @@ IGNORED_MCCONFIG = ("PowerDownTimeout", "ThinkDelayFw", "ThinkDelayBw", "PhyDela
 @dataclass(frozen=True)
 class ControllerConfig:
     """One controller design, DRAMSys names. `RowHitCap` (0: no cap) stops FR-FCFS from
-    preferring row hits after that many to one activation (Ramulator's FRFCFS_Cap);
-    `WriteDrainHigh`/`WriteDrainLow` (fractions of the write buffer, 0: off) switch between
-    serving reads and draining writes (Ramulator's write-mode watermarks)."""
+    preferring row hits after that many to one activation; under `FrFcfsCap` (Ramulator's
+    FRFCFS_Cap) a hit counts as ready while its row has had at most that many hits, as
+    Ramulator compares (Scheduler.h:184). `WriteDrainHigh`/`WriteDrainLow` (fractions of
+    the write buffer, 0: off) switch to draining writes when more than floor(high x size)
+    are queued or no read is, and back when fewer than floor(low x size) are and a read is
+    (Ramulator's write mode, Controller.h:357-366)."""
 
     PagePolicy: str = "Open"
     Scheduler: str = "FrFcfs"
@@ -100,9 +105,15 @@ def read_mcconfig(path: str | Path) -> ControllerConfig:
 
 
 RAMULATOR_DDR4 = ControllerConfig(
-    # Ramulator's DDR4 defaults: FR-FCFS with a cap of 16 row hits (FRFCFS_Cap), open page,
-    # read and write queues of 32 with write-drain watermarks 0.8 / 0.2 (Controller.h).
-    PagePolicy="Open", Scheduler="FrFcfs", SchedulerBuffer="ReadWrite", RequestBufferSize=32,
+    # Ramulator's DDR4 defaults: FRFCFS_Cap with cap 16 (Scheduler.h:74-76), open page
+    # (Scheduler.h:219), read and write queues of 32 with write-drain watermarks 0.8 / 0.2
+    # (Controller.h:80, 95-96), a REF every tREFI with no postponing (Refresh.h tick_ref).
+    PagePolicy="Open", Scheduler="FrFcfsCap", SchedulerBuffer="ReadWrite", RequestBufferSize=32,
     RespQueue="Fifo", RefreshPolicy="AllBank", RefreshMaxPostponed=0, RefreshMaxPulledin=0,
     Arbiter="Simple", MaxActiveTransactions=128, RowHitCap=16, WriteDrainHigh=0.8,
     WriteDrainLow=0.2)
+
+# Setups of other simulators, by name: the memspec, mapping, mcconfig and injection that
+# reproduce them (archgym/DRAM-v0's `preset`, `archgym eval --dram-preset`).
+PRESETS = {"ramulator-ddr4": {"memspec": "DDR4-2400", "mapping": "RoBaRaCoCh",
+                              "mcconfig": RAMULATOR_DDR4, "injection": "saturating"}}

@@ -8,6 +8,14 @@ of the oldest request. When nothing is ready, time jumps to the next event (the 
 timing constraint to expire, an arrival, a refresh deadline). Every JEDEC constraint is a
 per-bank, per-bank-group or per-channel "not before" register raised by each command.
 
+Scheduler `FrFcfsCap` is Ramulator 1's controller (src/Controller.h, src/Scheduler.h) instead:
+one request admitted per cycle, each seen by the scheduler from the next cycle on (Main.cpp
+run_dramtrace sends before Controller::tick advances clk); the oldest request over the whole
+read or write queue whose first command is ready, a row hit to a row already hit more than
+`cap` times since its ACT counting as not ready (Scheduler.h:180-193), else the oldest, which
+issues only when ready; requests whose ACT issued leave the queue for a prioritized actq
+(Controller.h:372-397, 449-453).
+
 The arrays in (all length n): arrival cycle, flat bank, row, write flag. `timing` and
 `config` are integer vectors indexed by the T_* and C_* constants below.
 """
@@ -31,13 +39,17 @@ COMMANDS = ("ACT", "PRE", "PREA", "RD", "RDA", "WR", "WRA", "REF", "REFPB")
 HITS, MISSES, CONFLICTS, ACTIVE_BANK_CYCLES, END_CYCLE, EVENTS, N_COUNTERS = range(9, 16)
 
 PAGE_OPEN, PAGE_OPEN_ADAPTIVE, PAGE_CLOSED, PAGE_CLOSED_ADAPTIVE = range(4)
-SCHED_FIFO, SCHED_FRFCFS, SCHED_FRFCFS_GRP = range(3)
+SCHED_FIFO, SCHED_FRFCFS, SCHED_FRFCFS_GRP, SCHED_FRFCFS_CAP = range(4)
 BUF_BANKWISE, BUF_READWRITE, BUF_SHARED = range(3)
 REFRESH_NONE, REFRESH_ALLBANK, REFRESH_PERBANK = range(3)
 ARB_SIMPLE, ARB_FIFO, ARB_REORDER = range(3)
 
 _NEVER = 1 << 62
 FLOOR_RD, FLOOR_WR, FLOOR_PRE, FLOOR_ACT = range(4)
+# FrFcfsCap's request classes per bank (the oldest of each is its candidate): activated
+# requests (Ramulator's actq) to the open row reading / writing, or needing PRE/ACT; then
+# the same three for the requests of the read or write queue.
+CLS_ACT_RD, CLS_ACT_WR, CLS_ACT_OTHER, CLS_Q_RD, CLS_Q_WR, CLS_Q_OTHER, N_CLS = range(7)
 
 
 @njit(cache=True)
@@ -80,6 +92,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
     t_rl, t_wl, t_burst, t_faw = timing[T_RL], timing[T_WL], timing[T_BURST], timing[T_FAW]
     group_of = np.arange(nb) // per_group
     period = timing[T_REFIPB] if refresh == REFRESH_PERBANK else timing[T_REFI]
+    ramulator = sched == SCHED_FRFCFS_CAP
 
     start = np.full(n, -1, np.int64)
     done = np.full(n, -1, np.int64)
@@ -105,6 +118,10 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
     last_refpb = -_NEVER
 
     qcap = 2 * size if buf_kind == BUF_READWRITE else size
+    if ramulator:  # activated requests leave the read/write queues: room for one per bank
+        qcap += nb
+    activated = np.zeros(n if ramulator else 1, np.bool_)
+    cls = np.full((nb, N_CLS), -1, np.int64)
     queue = np.empty((nb, qcap), np.int64)  # request numbers, oldest first, per bank
     queue_row = np.empty((nb, qcap), np.int64)  # their rows and directions, kept beside
     queue_write = np.empty((nb, qcap), np.bool_)
@@ -126,16 +143,16 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
     next_in, served, resp_ptr, last_resp, last_admit = 0, 0, 0, 0, -1
     write_mode, last_write = False, False
     in_refresh, refreshed, due, next_due = False, 0, 0, period
-    t = 0
+    t = 1 if ramulator else 0  # Ramulator's first tick schedules at clk 1
     while served < n:
         counters[EVENTS] += 1
         # -- admission, in trace order -------------------------------------------------
         while next_in < n:
             if not saturating and arrival[next_in] > t:
                 break
+            if (limit_active or ramulator) and last_admit >= t:
+                break
             if limit_active:
-                if last_admit >= t:
-                    break
                 if next_in - returned >= mat and min_pending <= t:  # count returned responses
                     min_pending = _NEVER
                     i = 0
@@ -157,6 +174,8 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
                 break
             if buf_kind == BUF_SHARED and buffered >= size:
                 break
+            if qlen[b] >= qcap:
+                break
             queue[b, qlen[b]] = next_in
             queue_row[b, qlen[b]] = row[next_in]
             queue_write[b, qlen[b]] = w
@@ -168,14 +187,17 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
                 buf_w += 1
             else:
                 buf_r += 1
-            start[next_in] = t if saturating else arrival[next_in]
+            # Ramulator stamps `arrive` at the clk before the tick that first schedules it
+            start[next_in] = t - ramulator if saturating else arrival[next_in]
             last_admit = t
             next_in += 1
 
         # -- write drain (Ramulator write mode) -----------------------------------------
         only = -1  # -1: any request, 0: reads only, 1: writes only
         if drain_high > 0:
-            if not write_mode and (buf_w > drain_high or (buf_r == 0 and buf_w > 0)):
+            # Ramulator drains every write once the trace is sent (Main.cpp:68, high mark 0)
+            high = 0 if ramulator and next_in >= n else drain_high
+            if not write_mode and (buf_w > high or (buf_r == 0 and buf_w > 0)):
                 write_mode = True
                 dirty.fill(True)
                 for x in range(nb):
@@ -227,7 +249,76 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
                 ready_req, ready_cmd, ready_bank = -1, best_cmd, best_bank
 
         # -- scheduler per bank, then the command multiplexer (oldest ready first) ---------
-        if ready_cmd < 0 and not (in_refresh and refresh == REFRESH_ALLBANK):
+        if ramulator:
+            refresh_cmd, refresh_bank = ready_cmd, ready_bank
+            ready_req, ready_cmd, ready_bank = _NEVER, -1, -1
+            for i in range(n_touched):
+                is_touched[touched[i]] = False
+            n_touched = 0
+            act_old, act_ready, q_old, q_ready = _NEVER, _NEVER, _NEVER, _NEVER
+            act_old_at, q_old_at = _NEVER, _NEVER
+            act_bank, act_cls, q_bank, q_cls = -1, -1, -1, -1
+            act_ready_bank, act_ready_cls, q_ready_bank, q_ready_cls = -1, -1, -1, -1
+            for b in range(nb):
+                if dirty[b]:
+                    dirty[b] = False
+                    cls[b, :] = -1
+                    for p in range(qlen[b] - 1, -1, -1):  # oldest last: it wins
+                        r = queue[b, p]
+                        w = queue_write[b, p]
+                        hit = open_row[b] == queue_row[b, p]
+                        if activated[r]:
+                            c = CLS_ACT_OTHER if not hit else CLS_ACT_WR if w else CLS_ACT_RD
+                        elif only >= 0 and w != (only == 1):
+                            continue
+                        else:
+                            c = CLS_Q_OTHER if not hit else CLS_Q_WR if w else CLS_Q_RD
+                        cls[b, c] = r
+                g = group_of[b]
+                rd_at = max(bank_rd[b], group_rd[g], any_rd)
+                wr_at = max(bank_wr[b], group_wr[g], any_wr)
+                other_at = max(bank_pre[b], any_pre) if open_row[b] >= 0 else \
+                    max(bank_act[b], group_act[g], any_act, faw[faw_i] + t_faw)
+                capped = cap > 0 and hits_since_act[b] > cap  # Scheduler.h:184 (hits <= cap)
+                for c in range(N_CLS):
+                    r = cls[b, c]
+                    if r < 0:
+                        continue
+                    kind_c = c % 3
+                    at = rd_at if kind_c == 0 else wr_at if kind_c == 1 else other_at
+                    if at > t:
+                        best_t = min(best_t, at)
+                    first_ready = at <= t and not (capped and kind_c < 2)
+                    if c < CLS_Q_RD:
+                        if r < act_old:
+                            act_old, act_bank, act_cls, act_old_at = r, b, c, at
+                        if first_ready and r < act_ready:
+                            act_ready, act_ready_bank, act_ready_cls = r, b, c
+                    else:
+                        if r < q_old:
+                            q_old, q_bank, q_cls, q_old_at = r, b, c, at
+                        if first_ready and r < q_ready:
+                            q_ready, q_ready_bank, q_ready_cls = r, b, c
+            # heads: the oldest first-ready request, else the oldest (Scheduler.h:89-93)
+            if act_ready < _NEVER:
+                ready_req, ready_bank, c = act_ready, act_ready_bank, act_ready_cls
+            elif act_old_at <= t:
+                ready_req, ready_bank, c = act_old, act_bank, act_cls
+            elif in_refresh:  # a refresh in otherq goes before the read/write queues
+                c = -1
+                if refresh_cmd >= 0:
+                    ready_req, ready_cmd, ready_bank = -1, refresh_cmd, refresh_bank
+            elif q_ready < _NEVER:
+                ready_req, ready_bank, c = q_ready, q_ready_bank, q_ready_cls
+            elif q_old_at <= t:
+                ready_req, ready_bank, c = q_old, q_bank, q_cls
+            else:
+                c = -1
+            if c >= 0:
+                kind_c = c % 3
+                ready_cmd = RD if kind_c == 0 else WR if kind_c == 1 else \
+                    PRE if open_row[ready_bank] >= 0 else ACT
+        elif ready_cmd < 0 and not (in_refresh and refresh == REFRESH_ALLBANK):
             floors[FLOOR_RD], floors[FLOOR_WR], floors[FLOOR_PRE] = any_rd, any_wr, any_pre
             floors[FLOOR_ACT] = max(any_act, faw[faw_i] + t_faw)
             blocked = target if in_refresh else -1
@@ -288,7 +379,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
         if ready_cmd < 0:  # nothing to issue now: jump to the next event
             nxt = best_t
             if next_in < n:
-                if limit_active:
+                if limit_active or ramulator:
                     nxt = min(nxt, t + 1) if last_admit >= t else nxt
                     if next_in - returned >= mat:  # blocked: wait for a response
                         nxt = min(nxt, max(min_pending, t + 1))
@@ -325,6 +416,12 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
             faw[faw_i] = t
             faw_i = (faw_i + 1) & 3
             if cmd == ACT:
+                if ramulator and not activated[r]:  # to actq, out of its queue
+                    activated[r] = True
+                    if is_write[r]:
+                        buf_w -= 1
+                    else:
+                        buf_r -= 1
                 open_row[b] = row[r]
                 act_at[b] = t
                 hits_since_act[b] = 0
@@ -367,7 +464,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
             qlen[b] -= 1
             buffered -= 1
             if write:
-                buf_w -= 1
+                buf_w -= 0 if ramulator and activated[r] else 1
                 group_wr[g] = max(group_wr[g], t + timing[T_CCD_L])
                 any_wr = max(any_wr, t + timing[T_CCD_S])
                 group_rd[g] = max(group_rd[g], t + timing[T_WR2RD_L])
@@ -375,7 +472,7 @@ def simulate(arrival, bank, row, is_write, timing, config, record):
                 to_pre = timing[T_WR2PRE]
                 done[r] = t + t_wl + t_burst
             else:
-                buf_r -= 1
+                buf_r -= 0 if ramulator and activated[r] else 1
                 group_rd[g] = max(group_rd[g], t + timing[T_CCD_L])
                 any_rd = max(any_rd, t + timing[T_CCD_S])
                 any_wr = max(any_wr, t + timing[T_RD2WR])

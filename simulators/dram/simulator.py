@@ -16,17 +16,18 @@ from simulators.base import BatchResult, CostModel, Designs, Metric, Metrics, de
 from simulators.dram import kernel as k
 from simulators.dram.addressmap import AddressMapping, address_mapping
 from simulators.dram.config import (
+    ALL_SCHEDULERS,
     ARBITERS,
     PAGE_POLICIES,
     REFRESH_POLICIES,
     SCHEDULER_BUFFERS,
-    SCHEDULERS,
     ControllerConfig,
 )
 from simulators.dram.energy import energy
 from simulators.dram.memspec import MemSpec, memspec
 from simulators.dram.traces import DRAMWorkload
 from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.jit import announce_compile
 
 METRICS = (
     Metric("latency_ns", "ns", "min", "mean read latency, arrival to response"),
@@ -77,7 +78,7 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
                                  f"NoRefresh, AllBank ({spec.standard} has no per-bank refresh)")
     c = np.zeros(k.N_CONFIG, np.int64)
     c[k.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
-    c[k.C_SCHED] = SCHEDULERS.index(config.Scheduler)
+    c[k.C_SCHED] = ALL_SCHEDULERS.index(config.Scheduler)
     c[k.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
     c[k.C_BUFSIZE] = config.RequestBufferSize
     c[k.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
@@ -88,7 +89,7 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
     c[k.C_HIT_CAP] = config.RowHitCap
     if config.WriteDrainHigh > 0:
         c[k.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
-        c[k.C_DRAIN_LOW] = math.ceil(config.WriteDrainLow * config.RequestBufferSize)
+        c[k.C_DRAIN_LOW] = math.floor(config.WriteDrainLow * config.RequestBufferSize)
     c[k.C_SATURATING] = saturating
     c[k.C_BANKS], c[k.C_GROUPS] = spec.banks, spec.bank_groups
     return c
@@ -173,6 +174,7 @@ class DRAMSimulator(CostModel):
         prepared = self.prepare(workload)
         arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
         vector = config_vector(config, self.spec, prepared.workload.injection == "saturating")
+        announce_compile(k.simulate, "the DRAM controller kernel")
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
         counters = np.zeros(k.N_COUNTERS, np.int64)

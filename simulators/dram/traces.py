@@ -79,20 +79,63 @@ def read_stl(path: str | Path, clock_mhz: float = 1000.0) -> Trace:
 
 
 def read_ramulator(path: str | Path) -> Trace:
-    """A Ramulator DRAM-mode trace: `0xADDR R|W` per line; every request at time 0."""
-    addresses, writes = [], []
-    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+    """A Ramulator DRAM-mode trace: `0xADDR R|W` per line (at most 16 hex digits, the 0x
+    optional); every request at time 0. Parsed by numpy over the file's bytes; a malformed
+    file is re-read line by line to name its first bad line."""
+    data = Path(path).read_bytes()
+    parsed = _parse_ramulator(np.frombuffer(data, np.uint8))
+    if parsed is not None:
+        return _make(parsed[0], parsed[1], np.zeros(len(parsed[0])))
+    for number, line in enumerate(data.decode(errors="replace").splitlines(), 1):
         parts = line.split()
-        if not parts:
-            continue
         try:
-            if len(parts) != 2 or parts[1] not in ("R", "W"):
+            if parts and (len(parts) != 2 or parts[1] not in ("R", "W")
+                          or not 0 <= int(parts[0], 16) < 1 << 64):
                 raise ValueError(line)
-            addresses.append(int(parts[0], 16))
-            writes.append(parts[1] == "W")
         except ValueError:
             raise InvalidArgumentError(f"{path} line {number}", line, "'0xADDR R|W'") from None
-    return _make(addresses, writes, np.zeros(len(addresses)))
+    raise InvalidArgumentError(f"trace {path}", "its content",
+                               "lines of '0xADDR R|W', at least one, plain hex digits")
+
+
+_HEX = np.full(256, 255, np.uint8)
+_WORD = np.ones(256, np.int8)  # 0 at the whitespace bytes that split words
+_WORD[np.frombuffer(b" \t\r\n\v\f", np.uint8)] = 0
+for _digits, _first in ((b"0123456789", 0), (b"abcdef", 10), (b"ABCDEF", 10)):
+    _HEX[np.frombuffer(_digits, np.uint8)] = np.arange(_first, _first + len(_digits))
+
+
+def _parse_ramulator(b: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """(addresses, write flags) of a Ramulator trace's bytes, or None if malformed."""
+    pad = np.zeros(1, np.int8)
+    edges = np.diff(np.concatenate((pad, _WORD[b], pad)))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    if len(starts) == 0 or len(starts) % 2:
+        return None
+    line = np.searchsorted(np.flatnonzero(b == ord("\n")), starts)
+    if np.any(line[0::2] != line[1::2]) or np.any(np.diff(line[0::2]) <= 0):
+        return None  # not two words on every non-empty line
+    kind_at = starts[1::2]
+    kind = b[kind_at]
+    if np.any(ends[1::2] - kind_at != 1) or np.any((kind != ord("R")) & (kind != ord("W"))):
+        return None
+    first, end = starts[0::2], ends[0::2]
+    prefixed = (end - first >= 3) & (b[first] == ord("0")) & (b[np.minimum(first + 1, len(b) - 1)]
+                                                              | 0x20 == ord("x"))
+    first = first + 2 * prefixed
+    n_digits = end - first
+    if np.any(n_digits < 1) or np.any(n_digits > 16):
+        return None
+    inside = np.zeros(len(b) + 1, np.int8)  # +1 from a number's first digit to its end
+    inside[first], inside[end] = 1, -1
+    at = np.flatnonzero(np.cumsum(inside[:-1], dtype=np.int8))
+    digits = _HEX[b[at]]
+    if np.any(digits == 255):
+        return None
+    shift = 4 * (np.repeat(end, n_digits) - 1 - at)
+    values = digits.astype(np.uint64) << shift.astype(np.uint64)
+    offsets = np.concatenate(([0], np.cumsum(n_digits)[:-1]))
+    return np.add.reduceat(values, offsets), kind == ord("W")
 
 
 def read_trace(path: str | Path, trace_format: str | None = None,

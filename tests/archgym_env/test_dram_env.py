@@ -148,7 +148,7 @@ def test_refresh_limits_exist_only_under_a_refreshing_policy(spec):
 
 
 def test_no_refresh_designs_differing_only_in_the_refresh_limits_are_one_design():
-    env = make_dram_env(**SMALL)
+    env = make_dram_env(**SMALL, allow_skipped_refresh=True)
     space = env.space
     a = {**space.default_design(), "RefreshPolicy": "NoRefresh", "RefreshMaxPostponed": 1,
          "RefreshMaxPulledin": 7}
@@ -160,7 +160,7 @@ def test_no_refresh_designs_differing_only_in_the_refresh_limits_are_one_design(
     # The kernel ignores them too, and no agent's key tells the two apart.
     assert env.simulator.evaluate(a, env.workload) == env.simulator.evaluate(b, env.workload)
     # Sequential mode: the limits' steps do not matter once NoRefresh is chosen.
-    seq = make_dram_env(**SMALL, mode="sequential").unwrapped
+    seq = make_dram_env(**SMALL, mode="sequential", allow_skipped_refresh=True).unwrapped
     episodes = []
     for limit_action in (0, 7):
         seq.reset(seed=0)
@@ -204,3 +204,23 @@ def test_the_vector_env_reports_the_canonical_designs_it_evaluated():
     vec.reset(seed=0)
     infos = vec.step(actions)[-1]
     assert infos["design"]["RefreshMaxPostponed"][0] == infos["design"]["RefreshMaxPostponed"][1]
+
+
+def test_no_refresh_is_infeasible_by_default_with_the_reason():
+    # JESD79-4: 8192 REF per 64 ms window (tREFI 7.8 us); JESD209-4 LPDDR4: 32 ms (3.9 us)
+    for memspec, window in (("DDR4-2400", "64 ms"), ("LPDDR4-3200", "32 ms")):
+        env = make_dram_env(**SMALL, memspec=memspec)
+        env.reset(seed=0)
+        design = {**env.space.default_design(), "RefreshPolicy": "NoRefresh"}
+        _, reward, *_, info = env.step(env.space.to_index(design))
+        assert not info["valid"] and reward == env.objective.reward_range[0]
+        assert f"{window} retention window" in info["error"]
+        assert "allow_skipped_refresh" in info["error"]
+        assert len(env.archive) == 0  # not on any front
+    study = make_dram_env(**SMALL, allow_skipped_refresh=True)
+    study.reset(seed=0)
+    *_, info = study.step(study.space.to_index(design))
+    assert info["valid"] and info["error"] is None
+    refreshing = {**design, "RefreshPolicy": "AllBank", "RefreshMaxPostponed": 8}
+    *_, info = env.step(env.space.to_index(refreshing))  # JEDEC's 8 postponed REFs are fine
+    assert info["valid"]

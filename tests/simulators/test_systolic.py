@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from simulators.base import columns
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 from simulators.systolic import (
+    ACCOUNTINGS,
     DATAFLOWS,
     DRAM_ENERGY_PJ_PER_BIT,
     MAC_ENERGY_PJ,
@@ -28,15 +29,16 @@ def design(dataflow="os", rows=4, cols=4, sram_kb=8.0, bandwidth=10**6, **overri
     return {**d, **overrides}
 
 
-# A (4 x 3) @ B (3 x 5) on a 4 x 4 array. One fold of r x c PEs streaming T takes
-# 2r + c + T - 2 cycles (SCALE-Sim Eq. 1).
+# A (4 x 3) @ B (3 x 5) on a 4 x 4 array. SCALE-Sim 3.0.0 pads every fold to the full
+# R x C array; an os fold takes T + R + C - 2 cycles, a ws or is fold 2R + C + T - 2.
 @pytest.mark.parametrize("dataflow, cycles", [
-    # os: Sr=4 pixels, Sc=5 filters, T=3: folds 4x4 and 4x1 -> (8+4+1) + (8+1+1)
-    ("os", 13 + 10),
-    # ws: Sr=3 window, Sc=5 filters, T=4 pixels: folds 3x4 and 3x1 -> (6+4+2) + (6+1+2)
-    ("ws", 12 + 9),
-    # is: Sr=3 window, Sc=4 pixels, T=5 filters: one 3x4 fold -> 6+4+3
-    ("is", 13),
+    # os: Sr=4 pixels, Sc=5 filters, T=3: 1 x 2 folds of 3+4+4-2 (SCALE-Sim reports 17, the
+    # index of the last of these 18 cycles)
+    ("os", 2 * 9),
+    # ws: Sr=3 window, Sc=5 filters, T=4 pixels: 1 x 2 folds of 8+4+4-2
+    ("ws", 2 * 14),
+    # is: Sr=3 window, Sc=4 pixels, T=5 filters: one fold of 8+4+5-2
+    ("is", 15),
 ])
 def test_compute_cycles_by_hand(dataflow, cycles):
     m = SIM.evaluate(design(dataflow), Gemm(rows=4, inner=3, cols=5))
@@ -46,9 +48,12 @@ def test_compute_cycles_by_hand(dataflow, cycles):
 
 
 def test_row_folding_by_hand():
-    # os, (10 x 2) @ (2 x 3): Sr=10 folds into 4, 4, 2 rows; each fold streams T=2.
-    m = SIM.evaluate(design("os"), Gemm(rows=10, inner=2, cols=3))
-    assert m["compute_cycles"] == (8 + 3 + 0) + (8 + 3 + 0) + (4 + 3 + 0)
+    # os, (10 x 2) @ (2 x 3): Sr=10 folds into 4, 4, 2 rows, the last padded to 4; each
+    # fold streams T=2 through the whole 4 x 4 array: 3 x (2 + 4 + 4 - 2).
+    for accounting in ACCOUNTINGS:
+        m = SystolicArray(accounting=accounting).evaluate(design("os"),
+                                                          Gemm(rows=10, inner=2, cols=3))
+        assert m["compute_cycles"] == 3 * 8
 
 
 def test_groups_repeat_the_gemm():
@@ -83,7 +88,7 @@ def test_partial_sums_spill_across_row_folds():
 def test_stall_when_bandwidth_bound():
     # os: DRAM moves 12 ifmap + 15 filter + 20 ofmap words at 1 word/cycle -> 47 cycles.
     m = SIM.evaluate(design("os", bandwidth=1), Gemm(rows=4, inner=3, cols=5))
-    assert m["latency_cycles"] == 47 and m["stall_cycles"] == 47 - 23
+    assert m["latency_cycles"] == 47 and m["stall_cycles"] == 47 - 18
 
 
 def test_small_sram_refetches_from_dram():
@@ -144,6 +149,8 @@ def test_bad_design_names_the_parameter():
         Layer("c", M=1, C=1, Hdilation=-5)
     with pytest.raises(InvalidArgumentError, match="clock_ghz"):
         SystolicArray(clock_ghz=float("inf"))
+    with pytest.raises(InvalidArgumentError, match="accounting.*default, scalesim"):
+        SystolicArray(accounting="ramulator")
 
 
 gemms = st.builds(Gemm, rows=st.integers(1, 300), inner=st.integers(1, 300),
@@ -169,6 +176,25 @@ def test_physical_bounds(gemm, d):
     assert m["filter_dram_read_words"] >= gemm.inner * gemm.cols * gemm.count
     assert m["ofmap_dram_write_words"] >= gemm.rows * gemm.cols * gemm.count
     assert all(math.isfinite(v) and v >= 0 for v in m.values())
+
+
+@settings(max_examples=100, deadline=None)
+@given(gemm=gemms, d=designs)
+def test_partial_folds_take_a_full_fold(gemm, d):
+    # SCALE-Sim pads every fold to the full array: growing the stationary matrix up to the
+    # next multiple of the array leaves the cycles as they are, and they are folds x the
+    # per-fold time (T + R + C - 2 in os, 2R + C + T - 2 otherwise).
+    R, C, df = d["rows"], d["cols"], d["dataflow"]
+    Sr, Sc, T = {"os": (gemm.rows, gemm.cols, gemm.inner), "ws": (gemm.inner, gemm.cols, gemm.rows),
+                 "is": (gemm.inner, gemm.rows, gemm.cols)}[df]
+    fold = T + R + C - 2 if df == "os" else 2 * R + C + T - 2
+    folds = math.ceil(Sr / R) * math.ceil(Sc / C)
+    m = SIM.evaluate(d, gemm)
+    assert m["compute_cycles"] == folds * fold * gemm.count
+    padded = {"os": Gemm(math.ceil(Sr / R) * R, T, math.ceil(Sc / C) * C, gemm.count),
+              "ws": Gemm(T, math.ceil(Sr / R) * R, math.ceil(Sc / C) * C, gemm.count),
+              "is": Gemm(math.ceil(Sc / C) * C, math.ceil(Sr / R) * R, T, gemm.count)}[df]
+    assert SIM.evaluate(d, padded)["compute_cycles"] == m["compute_cycles"]
 
 
 @settings(max_examples=50, deadline=None)

@@ -12,6 +12,7 @@ from simulators.accelerator.analysis import REASONS, analyze, analyze_batch
 from simulators.accelerator.architecture import DIMS, Architecture, MacUnit, StorageLevel
 from simulators.accelerator.mapper import Mapper, divisors
 from simulators.accelerator.mapping import Mapping, MappingBatch, Problem, loop_order
+from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer
 
 ONES = (1,) * 7
@@ -125,9 +126,11 @@ def test_spatial_multicast_and_reduction():
     assert m.levels["buffer"]["Inputs"]["fills"] == 4 * 4 * 8
     c = analyze(layer, arch, gemm_mapping({"M": 4, "P": 8}, {}, "MP", sx=factors(C=4)))
     # Four partial sums of each output meet in the adder tree: one DRAM update each, while
-    # each of the four PE buffers starts (fills) its own partial sum of every output.
+    # each of the four PE buffers accumulates its own partial sum of every output, started
+    # from zero without a fill (as Timeloop v3 counts: no reload, no fill).
     assert dram(c, "Outputs", "updates") == 4 * 8
-    assert c.levels["buffer"]["Outputs"]["fills"] == 4 * 4 * 8
+    assert c.levels["buffer"]["Outputs"]["updates"] == 4 * 4 * 8
+    assert c.levels["buffer"]["Outputs"]["fills"] == 0
     assert c.utilization == pytest.approx(1.0) and m.utilization == pytest.approx(1.0)
 
 
@@ -277,3 +280,40 @@ def test_loop_order_puts_the_given_dims_innermost(dims, k):
     assert order[len(DIMS) - k:] == inner[::-1]
     outside = order[:len(DIMS) - k]
     assert list(outside) == [d for d in DIMS if d in outside]
+
+
+def blocked(block_size=4, cluster_size=1):
+    """DRAM (free) fanning out to two buffers that move 4-word blocks at 1 pJ a word and
+    leak 0.5 pJ per instance and cycle."""
+    return Architecture("blocked", (
+        StorageLevel("DRAM", None, mesh_x=2),
+        StorageLevel("buffer", 64, read_energy_pj=1, write_energy_pj=1, update_energy_pj=1,
+                     block_size=block_size, cluster_size=cluster_size, leak_energy_pj=0.5),
+    ), MacUnit(energy_pj=0.0))
+
+
+def test_block_accesses_clusters_and_leakage_by_hand():
+    """M2 across the two buffers, C3 in each: per buffer 3 weight reads and fills, 3 input
+    reads and fills, 2 partial-sum reads and 3 updates, each kind rounded up to one 4-word
+    access (4 pJ), as Timeloop's ComputeVectorAccesses; 3 cycles of leakage per buffer."""
+    layer = Layer("l", M=2, C=3, P=1)
+    mapping = gemm_mapping({}, {"C": 3}, "", sx=factors(M=2))
+    r = analyze(layer, blocked(), mapping)
+    assert r.valid and r.cycles == 3
+    per_ds = {ds: v["energy_pj"] for ds, v in r.levels["buffer"].items()}
+    assert per_ds == {"Weights": 2 * 4 * 2, "Inputs": 2 * 4 * 2, "Outputs": 2 * 4 * 2}
+    assert r.leakage_pj == {"DRAM": 0.0, "buffer": 0.5 * 3 * 2}
+    assert r.energy_pj == pytest.approx(48 + 3)
+    # Two instances in one cluster share each access: the cluster's energy is paid once.
+    shared = analyze(layer, blocked(cluster_size=2), mapping)
+    assert {ds: v["energy_pj"] for ds, v in shared.levels["buffer"].items()} == \
+        {ds: pj / 2 for ds, pj in per_ds.items()}
+    # A buffer that keeps nothing still leaks, as one instance (Timeloop's floor).
+    empty = analyze(layer, blocked(), gemm_mapping({}, {"C": 3}, "", sx=factors(M=2),
+                                                    keep=(ALL, (False, False, False))))
+    assert empty.leakage_pj["buffer"] == 0.5 * 3
+
+
+def test_cluster_size_must_divide_the_instances():
+    with pytest.raises(InvalidArgumentError, match="cluster_size"):
+        blocked(cluster_size=3)

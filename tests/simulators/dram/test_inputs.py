@@ -129,6 +129,29 @@ def test_stl_and_ramulator_traces(tmp_path):
         read_trace(ram, "dinero")
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, (1 << 64) - 1), st.booleans(),
+                          st.sampled_from(["0x", "0X", ""]), st.sampled_from(["\n", "\r\n",
+                                                                             "\n\n"])),
+                min_size=1, max_size=30))
+def test_ramulator_traces_parse_as_python_reads_them(tmp_path_factory, lines):
+    # numpy's byte-level parse against int(text, 16) line by line
+    path = tmp_path_factory.mktemp("t") / "t.trace"
+    path.write_text("".join(f"{p}{a:x} {'W' if w else 'R'}{end}" for a, w, p, end in lines))
+    trace = read_trace(path, "ramulator")
+    assert trace.address.tolist() == [a for a, *_ in lines]
+    assert trace.is_write.tolist() == [w for _, w, *_ in lines]
+
+
+@pytest.mark.parametrize("bad", ["0x1 R W", "0x R", "R", "0x12345678901234567 R", "0xg1 R",
+                                 "0x10 r", "0x10"])
+def test_a_bad_ramulator_line_is_named(tmp_path, bad):
+    path = tmp_path / "t.trace"
+    path.write_text(f"0x40 R\n{bad}\n0x80 W\n")
+    with pytest.raises(InvalidArgumentError, match="line 2"):
+        read_trace(path, "ramulator")
+
+
 def test_generators_are_seeded_and_shaped_as_named():
     a, b = generate("random", 500, seed=3), generate("random", 500, seed=3)
     assert np.array_equal(a.address, b.address)
