@@ -107,7 +107,7 @@ def _layer_from_json(text: str) -> Layer:
 
 def _workload(args) -> Layer | Network:
     from simulators.accelerator.timeloop import load_problem
-    from simulators.workloads import network
+    from simulators.workloads import Layer, network
 
     given = [o for o in ("layer", "timeloop_problem", "network") if getattr(args, o)]
     if len(given) > 1:
