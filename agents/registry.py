@@ -40,6 +40,10 @@ AGENTS: dict[str, AgentEntry] = {
 }
 
 
+# The extra each agent's optional dependency comes with (RL and MARL trainers: `rl`).
+EXTRAS = {"bo": "bo", "nsga2": "evo", "reinforce": "rl"}
+
+
 def agent_names(kind: str | None = None) -> list[str]:
     """The agents of `kind` (every agent by default), in the table's order."""
     if kind is not None and kind not in KINDS:
@@ -60,9 +64,10 @@ def load_agent(name: str) -> Any:
     module, attribute = AGENTS[name].path.split(":")
     try:
         return getattr(importlib.import_module(module), attribute)
-    except ModuleNotFoundError as error:
-        extra = "rl" if AGENTS[name].kind != "optimizer" else "all"
-        raise ArchGymError(f"agent {name} needs {error.name}: pip install 'archgym[{extra}]'"
+    except ImportError as error:  # ModuleNotFoundError, or an import blocked on purpose
+        missing = getattr(error, "name", None) or str(error)
+        extra = EXTRAS.get(name, "rl")
+        raise ArchGymError(f"agent {name} needs {missing}: pip install 'archgym[{extra}]'"
                            ) from None
 
 

@@ -10,6 +10,7 @@ from archgym_env.objective import budget_objective
 from archgym_env.space import Categorical, DesignSpace, PowerOfTwo
 from simulators.accelerator.mapper import TEMPLATES
 from simulators.accelerator.simulator import AcceleratorSimulator
+from simulators.errors import check_int
 from simulators.workloads import Layer, network
 
 
@@ -172,6 +173,8 @@ def make_accelerator_env(workload: str | Any = "resnet18", resolution: int = 224
                          mapper_search: str = "adaptive", clock_ghz: float = 1.0,
                          render_mode: str | None = None) -> AcceleratorEnv:
     """Build `archgym/Accelerator-v0` (the arguments are documented on `AcceleratorEnv`)."""
+    check_int("mapper_budget", mapper_budget)
+    check_int("mapper_rounds", mapper_rounds)
     simulator = AcceleratorSimulator(objective=mapper_objective, mapper_budget=mapper_budget,
                                      mapper_rounds=mapper_rounds, seed=mapper_seed,
                                      mapper_search=mapper_search, clock_ghz=clock_ghz)

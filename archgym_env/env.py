@@ -15,9 +15,14 @@ from archgym_env.evaluation import Evaluations
 from archgym_env.objective import INVALID_OBJECTIVE, Objective
 from archgym_env.space import DesignSpace
 from simulators.base import BatchResult, Simulator
-from simulators.errors import InvalidArgumentError, InvalidDesignError
+from simulators.errors import ArchGymError, InvalidArgumentError, InvalidDesignError
 
 MODES = ("one_shot", "sequential")
+
+
+class ResetNeeded(gym.error.ResetNeeded, ArchGymError):
+    """A step after the episode ended (terminated or truncated): call `reset()` first, as
+    Gymnasium's wrappers and vector environments do."""
 
 
 def _scatter(base: BatchResult, parts: Sequence[tuple[np.ndarray, BatchResult]]) -> BatchResult:
@@ -85,6 +90,8 @@ class DesignEnv(gym.Env):
     `one_shot`: terminated after one step when `max_steps` is 1; otherwise terminated when
     every target is met (target mode) and truncated after `max_steps` steps (the reference
     project's refine-for-N-steps episodes). `sequential`: terminated when every parameter is set.
+    `episode_steps` is the longest episode; a step after the end raises `ResetNeeded`
+    (Gymnasium's `ResetNeeded`) until `reset()`.
 
     ## Info
     `Evaluation.info()`: `design` (decoded), `valid`, `error` (the reason, None when valid),
@@ -150,8 +157,14 @@ class DesignEnv(gym.Env):
             self.action_space = spaces.Discrete(int(space.nvec.max()))
             self.observation_space = spaces.Box(-1.0, 1.0, (n_params + 1,), np.float32)
         self._steps = 0
+        self._ended = False
         self._index = np.full(n_params, -1, dtype=np.int64)
         self._last: dict[str, Any] = {}
+
+    @property
+    def episode_steps(self) -> int:
+        """The most steps an episode takes: `max_steps` (one_shot) or one per parameter."""
+        return self.max_steps if self.mode == "one_shot" else len(self.space.parameters)
 
     def copy_with(self, *, mode: str | None = None, max_steps: int | None = None,
                   simulator: Simulator | None = None) -> DesignEnv:
@@ -313,11 +326,20 @@ class DesignEnv(gym.Env):
             self.evaluations = 0
             self.archive = self.objective.new_archive()
         self._steps = 0
+        self._ended = False
         self._index[:] = -1
         self._last = {}
         return self._observation(), {}
 
     def step(self, action):
+        if self._ended:
+            raise ResetNeeded(f"{type(self).__name__}.step() after the episode ended "
+                              f"(after {self._steps} steps); call reset() first")
+        observation, reward, terminated, truncated, info = self._step(action)
+        self._ended = terminated or truncated
+        return observation, reward, terminated, truncated, info
+
+    def _step(self, action):
         if self.mode == "one_shot":
             index = np.asarray(action, dtype=np.int64).reshape(-1)
             if not self.action_space.contains(index):
@@ -331,8 +353,6 @@ class DesignEnv(gym.Env):
                 self.objective.mode == "target" and info["targets_met"])
             truncated = not terminated and self._steps >= self.max_steps
             return self._observation(), reward, terminated, truncated, info
-        if self._steps >= len(self.space.parameters):
-            raise InvalidArgumentError("step", self._steps, "call reset() after the episode ends")
         if not self.action_space.contains(int(action)):
             raise InvalidArgumentError("action", action, f"0..{self.action_space.n - 1}")
         t = self._steps

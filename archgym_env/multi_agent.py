@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from archgym_env.env import DesignEnv
+from archgym_env.registry import make
 from archgym_env.space import DesignSpace
 from simulators.errors import InvalidArgumentError
 
@@ -73,16 +75,20 @@ class MultiAgentDesignEnv(ParallelEnv):
     ## Arguments
     | argument | meaning |
     |---|---|
-    | `env` | a `DesignEnv` in `one_shot` mode |
+    | `env` | a `DesignEnv` in `one_shot` mode (or a made one: its wrappers are dropped) |
     | `groups` | agent name -> parameter names; together they must own every parameter once |
     | `agent_reward` | `team` or `difference` |
     """
 
     metadata = {"name": "archgym_multi_agent_v0", "render_modes": []}
 
-    def __init__(self, env: DesignEnv,
+    def __init__(self, env: DesignEnv | gym.Env,
                  groups: str | Mapping[str, Sequence[str]] = "per_parameter",
                  agent_reward: str = "team"):
+        env = env.unwrapped  # a made environment's wrappers (TimeLimit) drive no joint step
+        if not isinstance(env, DesignEnv):
+            raise InvalidArgumentError("env", type(env).__name__, "a DesignEnv (an ArchGym "
+                                       "environment, made or not)")
         if env.mode != "one_shot":
             raise InvalidArgumentError("mode", env.mode, "one_shot for the multi-agent env")
         if agent_reward not in AGENT_REWARDS:
@@ -165,3 +171,17 @@ class MultiAgentDesignEnv(ParallelEnv):
 
     def close(self):
         self.env.close()
+
+
+def parallel_env(env: str | gym.Env = "archgym/Systolic-v0",
+                 groups: str | Mapping[str, Sequence[str]] = "per_parameter",
+                 agent_reward: str = "team", **env_kwargs: Any) -> MultiAgentDesignEnv:
+    """The multi-agent form of any ArchGym environment, in PettingZoo's style
+    (`parallel_env(...)`): `env` is an id (made with `env_kwargs`) or a made environment;
+    `groups` is `per_parameter`, a grouping the environment names (DRAM-v0's `subsystem`)
+    or a mapping of agent name to parameters."""
+    if isinstance(env, str):
+        env = make(env, **env_kwargs)
+    elif env_kwargs:
+        raise InvalidArgumentError("env_kwargs", sorted(env_kwargs), "none with a made env")
+    return MultiAgentDesignEnv(env, groups, agent_reward=agent_reward)

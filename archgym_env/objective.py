@@ -230,6 +230,16 @@ def make_objective(mode: str, metrics: Sequence[str], available: Sequence[Metric
     `available` is what the simulator declares (its `metrics`), and each goal takes its
     direction from there.
     """
+    if isinstance(metrics, str) or not isinstance(metrics, Sequence) or not metrics or \
+            not all(isinstance(m, str) for m in metrics):
+        raise InvalidArgumentError("metrics", metrics, "a non-empty list of metric names, "
+                                   "e.g. [" + ", ".join(repr(m.name) for m in available[:2])
+                                   + "]")
+    for label, table in (("targets", targets), ("limits", limits), ("weights", weights),
+                         ("references", references)):
+        if table is not None and not isinstance(table, Mapping):
+            raise InvalidArgumentError(label, table, "a mapping of metric name to number, "
+                                                     'e.g. {"' + metrics[0] + '": 1.0}')
     targets, limits = dict(targets or {}), dict(limits or {})
     weights, references = dict(weights or {}), dict(references or {})
     if not all(isinstance(m, Metric) for m in available):

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import importlib
+import inspect
 import json
+import numbers
+import types
+import typing
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+from gymnasium.envs.registration import load_env_creator
+from gymnasium.wrappers import TimeLimit
 
 from archgym_env.objective import Objective
 from archgym_env.space import DesignSpace
@@ -18,8 +25,13 @@ from simulators.errors import ArchGymError, InvalidArgumentError
 
 @dataclass(frozen=True)
 class EnvEntry:
+    """`episode_steps`: the longest episode with the default arguments, one step per
+    parameter in sequential mode (a one-shot episode is one step); the registered
+    `max_episode_steps`."""
+
     entry_point: str
     models: str
+    episode_steps: int
     vector_entry_point: str | None = None
 
 
@@ -27,19 +39,19 @@ ENVIRONMENTS = {
     "archgym/Systolic-v0": EnvEntry(
         "archgym_env.systolic_env:make_systolic_env",
         "SCALE-Sim-style systolic array (array shape, dataflow, SRAMs, DRAM bandwidth)",
-        "archgym_env.systolic_env:make_systolic_vector_env"),
+        7, "archgym_env.systolic_env:make_systolic_vector_env"),
     "archgym/DRAM-v0": EnvEntry(
         "archgym_env.dram_env:make_dram_env",
         "DRAMSys-style DRAM memory controller (page policy, scheduler, buffers, refresh)",
-        "archgym_env.dram_env:make_dram_vector_env"),
+        10, "archgym_env.dram_env:make_dram_vector_env"),
     "archgym/Accelerator-v0": EnvEntry(
         "archgym_env.accelerator_env:make_accelerator_env",
         "Timeloop-class spatial accelerator (PE mesh, scratchpads, buffer, bandwidths, "
-        "dataflow, precision); every layer mapped by the mapper"),
+        "dataflow, precision); every layer mapped by the mapper", 11),
     "archgym/Mapping-v0": EnvEntry(
         "archgym_env.mapping_env:make_mapping_env",
         "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
-        "bypass); MAESTRO directives and Timeloop mapping YAML accepted"),
+        "bypass); MAESTRO directives and Timeloop mapping YAML accepted", 15),
 }
 
 
@@ -93,15 +105,17 @@ def build(env_id: str, entry_point: str, proxy: str | None = None, **kwargs: Any
 
 
 def register_envs() -> None:
-    """Register the `archgym/` ids. `gymnasium.make` returns the environment itself, not
-    wrapped in OrderEnforcing and PassiveEnvChecker, so `help(env)` shows its documentation:
-    every environment passes `check_env` (the tests run it), and a step before `reset` is
-    well defined (it evaluates from the initial state). Every id takes `proxy=PATH` too
-    (see `build`)."""
+    """Register the `archgym/` ids with `max_episode_steps` (Gymnasium's TimeLimit; the
+    longest default episode, see `EnvEntry`). `gymnasium.make` adds no OrderEnforcing or
+    PassiveEnvChecker: every environment passes `check_env` (the tests run it), a step
+    before `reset` is well defined (it evaluates from the initial state) and a step after
+    the end raises `ResetNeeded`. `help(env.unwrapped)` shows an environment's docs. Every
+    id takes `proxy=PATH` too (see `build`)."""
     for env_id, entry in ENVIRONMENTS.items():
         if env_id not in gym.registry:
             gym.register(id=env_id, entry_point=partial(build, env_id, entry.entry_point),
                          vector_entry_point=entry.vector_entry_point,
+                         max_episode_steps=entry.episode_steps,
                          order_enforce=False, disable_env_checker=True)
 
 
@@ -124,10 +138,78 @@ def make(env_id: str, **kwargs: Any) -> gym.Env:
     if not registered(env_id):
         raise InvalidArgumentError("env_id", env_id, ", ".join(known_ids())
                                    + " or any id registered with gymnasium")
+    check_env_arguments(env_id, kwargs)
     try:
-        return gym.make(env_id, **kwargs)
+        env = gym.make(env_id, **kwargs)
     except TypeError as error:
         raise InvalidArgumentError("env kwargs", sorted(kwargs), str(error)) from None
+    steps = getattr(env.unwrapped, "episode_steps", None)
+    if isinstance(env, TimeLimit) and steps is not None and \
+            env.spec.max_episode_steps != steps:  # this mode's own episode length
+        env = TimeLimit(env.env, steps)
+    return env
+
+
+def check_env_arguments(env_id: str, kwargs: Mapping[str, Any]) -> None:
+    """InvalidArgumentError naming the first argument the environment's entry point does not
+    take, or whose value is not of its annotated type (a number for a float, a list for a
+    sequence, a mapping for a mapping: what is inside is the environment's to check)."""
+    entry_point = gym.spec(env_id.rpartition(":")[2]).entry_point
+    try:
+        creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
+        signature = inspect.signature(creator)
+        hints = typing.get_type_hints(creator)
+    except (ImportError, AttributeError, TypeError, ValueError, NameError):
+        return  # an entry point that cannot be read is left to gymnasium
+    parameters = signature.parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+        for name in kwargs:
+            if name not in parameters:
+                raise InvalidArgumentError("env argument", name, ", ".join(parameters))
+    for name, value in kwargs.items():
+        hint = hints.get(name)
+        if hint is not None and not _matches(value, hint):
+            raise InvalidArgumentError(name, value, _describe(hint))
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether `value` is of the annotated type `hint`, at its outer level."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint in (int, float):  # numpy's numbers too
+        return isinstance(value, numbers.Integral if hint is int else numbers.Real) and \
+            not isinstance(value, bool)
+    if hint is str:
+        return isinstance(value, str)
+    if hint is Path:
+        return isinstance(value, str | Path)
+    if origin is not None and isinstance(origin, type):
+        if issubclass(origin, Mapping):
+            return isinstance(value, Mapping)
+        if issubclass(origin, Sequence):
+            return isinstance(value, list | tuple)
+    if isinstance(hint, type) and hint is not typing.Any:
+        return isinstance(value, hint)
+    return True
+
+
+def _describe(hint: Any) -> str:
+    """`hint` in words: `a number or None`, `a list`, `a mapping`, `a string or Path`."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(a) for a in args))
+    words = {type(None): "None", bool: "true or false", int: "an integer", float: "a number",
+             str: "a string", Path: "a path"}
+    if hint in words:
+        return words[hint]
+    if origin is not None and isinstance(origin, type):
+        return "a mapping" if issubclass(origin, Mapping) else "a list"
+    return getattr(hint, "__name__", str(hint))
 
 
 def design_env(env: gym.Env, env_id: str) -> gym.Env:

@@ -130,6 +130,9 @@ def make_systolic_env(workload: str | Any = "resnet18", resolution: int = 224, b
                        max_steps=max_steps, render_mode=render_mode)
 
 
-def make_systolic_vector_env(num_envs: int = 8, **kwargs: Any) -> BatchedDesignEnv:
-    """`gymnasium.make_vec("archgym/Systolic-v0", num_envs)`: one simulator batch per step."""
+def make_systolic_vector_env(num_envs: int = 8, max_episode_steps: int | None = None,
+                         **kwargs: Any) -> BatchedDesignEnv:
+    """`gymnasium.make_vec("archgym/Systolic-v0", num_envs)`: one simulator batch per step
+    (`max_episode_steps`, which gymnasium passes on, changes nothing: every step ends a
+    one-shot episode and the copies reset themselves)."""
     return BatchedDesignEnv(make_systolic_env(**kwargs), num_envs)

@@ -11,9 +11,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from agents.cli.checks import only_with
 from agents.cli.json_args import json_object
 from archgym_env.registry import make
 from simulators.errors import InvalidArgumentError
+from simulators.limits import MAX_LAYER_DIMENSION, check_size
 
 if TYPE_CHECKING:  # the accelerator model (numba) loads only when a command uses it
     from simulators.accelerator.analysis import LayerResult
@@ -46,8 +48,13 @@ def accelerator_eval(args, console: Console) -> bool:
     it does not (the generic design evaluation then runs)."""
     given = [o for o in OPTIONS if getattr(args, o, None) is not None]
     if given and args.env_id != ENV_ID:
-        raise InvalidArgumentError("--" + given[0].replace("_", "-"), args.env_id,
-                                   f"only with {ENV_ID}")
+        raise only_with("--" + given[0].replace("_", "-"), getattr(args, given[0]),
+                        args.env_id, ENV_ID)
+    for option in ("timeloop_arch", "ert", "timeloop_problem", "timeloop_mapping"):
+        value = getattr(args, option, None)
+        if value is not None and not Path(value).is_file():
+            raise InvalidArgumentError("--" + option.replace("_", "-"), value,
+                                       f"an existing file (no file {value})")
     if not given:
         return False
     result = evaluate(args)
@@ -92,22 +99,31 @@ def _layer_from_json(text: str) -> Layer:
     if unknown or "M" not in dims or "C" not in dims:
         raise InvalidArgumentError("--layer", text, "M, C and optionally "
                                    + ", ".join(sorted(allowed - {"M", "C"})))
+    for dim, value in dims.items():
+        if dim != "name" and (isinstance(value, bool) or not isinstance(value, int)
+                              or value < 1):
+            raise InvalidArgumentError(f"--layer {dim}", value, "an integer >= 1")
     return Layer(**{"name": "layer", **dims})
 
 
 def _workload(args) -> Layer | Network:
     from simulators.accelerator.timeloop import load_problem
-    from simulators.workloads import network
+    from simulators.workloads import Layer, network
 
     given = [o for o in ("layer", "timeloop_problem", "network") if getattr(args, o)]
     if len(given) > 1:
         raise InvalidArgumentError("--" + given[1].replace("_", "-"), getattr(args, given[1]),
                                    "one of --layer, --timeloop-problem, --network")
     if args.layer:
-        return _layer_from_json(args.layer)
-    if args.timeloop_problem:
-        return load_problem(args.timeloop_problem, Path(args.timeloop_problem).stem)
-    return network(args.network or "resnet18")  # a built-in name or an .onnx path
+        workload = _layer_from_json(args.layer)
+    elif args.timeloop_problem:
+        workload = load_problem(args.timeloop_problem, Path(args.timeloop_problem).stem)
+    else:
+        workload = network(args.network or "resnet18")  # a built-in name or an .onnx path
+    for layer in [workload] if isinstance(workload, Layer) else workload.layers:
+        for dim in ("N", "M", "C", "P", "Q", "R", "S"):
+            check_size(f"{layer.name}.{dim}", getattr(layer, dim), MAX_LAYER_DIMENSION)
+    return workload
 
 
 def _layer_summary(layer: Layer, result: LayerResult, arch: Architecture) -> dict[str, Any]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
+from agents.cli.checks import only_with
 from simulators.dram.config import PRESETS
 from simulators.dram.traces import INJECTION_MODES, TRACE_FORMATS
 from simulators.errors import InvalidArgumentError
@@ -36,9 +38,13 @@ def dram_env_args(args: argparse.Namespace, env_args: dict[str, Any]) -> dict[st
     given = {OPTIONS[dest]: value for dest in OPTIONS
              if (value := getattr(args, dest, None)) is not None}
     if given and args.env_id != DRAM_ENV:
-        raise InvalidArgumentError("--" + next(d for d in OPTIONS if getattr(args, d, None)
-                                               is not None).replace("_", "-"),
-                                   args.env_id, f"only with {DRAM_ENV}")
+        dest = next(d for d in OPTIONS if getattr(args, d, None) is not None)
+        raise only_with("--" + dest.replace("_", "-"), getattr(args, dest), args.env_id,
+                        DRAM_ENV)
     if "trace_format" in given and "workload" not in given:
         raise InvalidArgumentError("--trace-format", given["trace_format"], "only with --trace")
+    for dest in ("trace", "mcconfig"):  # files only (memspec may also be a name)
+        value = getattr(args, dest, None)
+        if value is not None and not Path(value).is_file():
+            raise InvalidArgumentError(f"--{dest}", value, f"an existing file (no file {value})")
     return {**env_args, **given}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,12 @@ from rich.console import Console
 from rich.table import Table
 
 from agents.cli.accelerator import accelerator_eval, add_accelerator_eval_options
+from agents.cli.checks import (
+    add_guard_options,
+    apply_guards,
+    available_agents,
+    check_reward_target,
+)
 from agents.cli.dram import add_dram_eval_options, dram_env_args
 from agents.cli.json_args import json_object
 from agents.cli.network import add_network_command
@@ -22,19 +29,24 @@ from agents.experiments.ray_pool import BACKENDS
 from agents.registry import AGENTS, agent_names
 from archgym_env.registry import descriptions, design_env, make
 from simulators.errors import ArchGymError
+from simulators.limits import VARIABLE as LIMITS_VARIABLE
 
 # Commands import what they need (pandas, the experiment loop, simulators, numba kernels)
 # when they run, so that `archgym envs` and `--help` start in a fraction of a second.
 if TYPE_CHECKING:
     import pandas as pd
 
-    from archgym_env.env import DesignEnv
 
-console = Console(width=max(Console().width, 150))
+console = Console()  # the terminal's width (80 columns off a terminal, or $COLUMNS)
 # Tight enough that 31 of the 387,072 designs meet all three (found by enumeration, the
 # layers without MACs charged).
 DEMO_ENV_ARGS = {"targets": {"latency_s": 1.1e-3, "energy_pj": 4.5e9, "area_mm2": 8.0}}
 DEMO_AGENTS = ("ga", "bo", "aco", "random")
+
+
+def _say(line: str) -> None:
+    """A plain line (paths and `archgym[bo]` are not rich markup)."""
+    console.print(line, markup=False, highlight=False)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -102,23 +114,27 @@ def cmd_eval(args) -> None:
 
 
 def cmd_run(args) -> None:
+    from agents.cli.tables import best_designs
     from agents.experiments.experiment import run_experiment
     from agents.experiments.ray_pool import start_ray
+    from agents.experiments.run_dir import default_run_dir
 
     env_args = proxy_env_args(args, json_object("--env-args", args.env_args))
     agent_args = json_object("--agent-args", args.agent_args)
-    out = Path(args.out)
+    out = Path(args.out) if args.out else default_run_dir(args.env_id, env_args, args.agent,
+                                                          agent_args, args.seed)
     started = args.backend == "ray" and start_ray(args.workers, args.address)
     try:
         result = run_experiment(args.env_id, env_args, args.agent, agent_args, args.budget,
                                 args.seed, out, ray_workers=args.workers
-                                if args.backend == "ray" else 0)
+                                if args.backend == "ray" else 0, overwrite=args.overwrite,
+                                say=_say)
     finally:
         if started:
             import ray
 
             ray.shutdown()
-    _show_best(result.trajectory, make(args.env_id, **env_args).unwrapped)
+    best_designs(result.trajectory, make(args.env_id, **env_args).unwrapped, console)
     plot = out / "run.png"
     console.print(f"results: {out / 'evaluations.parquet'}, {out / 'summary.json'}"
                   + (f", {plot}" if plot.exists() else ""))
@@ -132,7 +148,7 @@ def cmd_sweep(args) -> None:
     console.print(f"sweep: {len(runs)} runs on the {args.backend} backend, "
                   f"{args.workers} at a time, into {out}")
     table = run_sweep(runs, out, backend=args.backend, workers=args.workers,
-                      address=args.address)
+                      address=args.address, overwrite=args.overwrite)
     from agents.experiments.report import with_varying
 
     table["env"] = with_varying(table, "env_id", "env_kwargs", [])
@@ -149,22 +165,26 @@ def cmd_report(args) -> None:
     import numpy as np
 
     from agents.experiments import report
+    from agents.experiments.run_dir import claim, default_report_dir, mark
 
     frame = report.load_rows(args.directories)
+    check_reward_target(args.reward_target, frame["objective"])
     curves = report.run_curves(frame)
     table = report.summarize(frame, curves, args.reward_target)
-    out = Path(args.out or args.directories[0])
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim(args.out or default_report_dir(args.directories), "report", args.overwrite)
+    mark(out, "report")
     table.to_csv(out / "report.csv", index=False)
     curves.to_csv(out / "curves.csv", index=False)
     reach = "reward >= " + str(args.reward_target) if args.reward_target is not None \
         else "all targets met"
     shown = Table("environment", "agent", "seeds", "best reward (95% CI)",
-                  f"evaluations to {reach} (95% CI)", "reached", "hypervolume", "vs random",
-                  title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations")
+                  f"evaluations to {reach}: mean over the seeds that reached it (95% CI)",
+                  "hypervolume", "vs random",
+                  title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations; "
+                        "95% bootstrap intervals over seeds")
     for _, r in table.iterrows():
         shown.add_row(r["env"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
-                      _interval(r, "evals_to_target", 0), r["reached_target"],
+                      f"{_interval(r, 'evals_to_target', 0)} ({r['reached_target']} seeds)",
                       _interval(r, "hypervolume", 4),
                       "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")
     console.print(shown)
@@ -192,16 +212,26 @@ def _interval(row: pd.Series, name: str, digits: int) -> str:
 def cmd_demo(args) -> None:
     import pandas as pd
 
+    from agents.cli.tables import best_designs
     from agents.experiments.experiment import plot_if_available, run_experiment
+    from agents.experiments.run_dir import claim_demo
+    from agents.experiments.store import ResultsStore
 
-    env_id, out = "archgym/Systolic-v0", Path(args.out)
+    env_id = "archgym/Systolic-v0"
+    agents, missing = available_agents(DEMO_AGENTS)
+    out = claim_demo(args.out, {"env_id": env_id, "env_args": DEMO_ENV_ARGS, "seed": args.seed},
+                     args.overwrite)
     console.print(f"[bold]ArchGym demo[/]: size a systolic array for ResNet-18 on {env_id} "
-                  f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(DEMO_AGENTS)}, "
+                  f"(targets {DEMO_ENV_ARGS['targets']}), {', '.join(agents)}, "
                   f"{args.budget} evaluations each")
-    frames = []
-    for agent in DEMO_AGENTS:
+    for line in missing:
+        _say(f"skipped: {line}")
+    frames, complete, served = [], True, True
+    for agent in agents:
         result = run_experiment(env_id, DEMO_ENV_ARGS, agent, {}, args.budget, args.seed,
-                                out / agent)
+                                out / agent, say=_say)
+        complete &= result.summary["evaluations"] == len(ResultsStore(out / agent))
+        served &= result.stored == len(result.trajectory)
         frames.append(result.trajectory)
         hit = result.trajectory.index[result.trajectory["reward"] >= 1.0]
         reached = f"all targets met after {hit[0] + 1} evaluations" if len(hit) else \
@@ -209,37 +239,18 @@ def cmd_demo(args) -> None:
         console.print(f"{agent}: best reward {result.best['reward']:.4f}, {reached}, "
                       f"hypervolume {result.hypervolume:.4f}")
     frame = pd.concat(frames, ignore_index=True)
-    frame.to_parquet(out / "evaluations.parquet", index=False)
     env = make(env_id, **DEMO_ENV_ARGS).unwrapped
-    _show_best(frame, env)
-    plot = plot_if_available(frame, env.objective, out / "demo.png")
-    console.print(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else ""))
-
-
-def _show_best(frame: pd.DataFrame, env: DesignEnv, top: int = 5) -> None:
-    import numpy as np
-
-    goals = [f"metrics.{g.metric}" for g in env.objective.goals]
-    valid = frame[frame["valid"]].copy()
-    if valid.empty:
-        errors = frame["error"].value_counts()
-        console.print(f"no valid design among {len(frame)} evaluations; most common reason: "
-                      f"{errors.index[0] if len(errors) else 'unknown'}")
+    best_designs(frame, env, console)
+    if not complete:  # a smaller budget than stored: report it, rewrite nothing
+        _say(f"{out} keeps its files from the larger budget")
         return
-    # among equal rewards, the best on every goal's own direction (lower minimization form)
-    forms = [env.objective.minimization_form(
-        {g.metric: row[f"metrics.{g.metric}"] for g in env.objective.goals})
-        for _, row in valid.iterrows()]
-    valid["_tiebreak"] = np.log(np.maximum(forms, 1e-300)).sum(axis=1)
-    params = [f"design.{n}" for n in env.space.names]
-    best = valid.sort_values(["reward", "_tiebreak"], ascending=[False, True]) \
-        .drop_duplicates(params).head(top)
-    table = Table("agent", *env.space.names, *env.objective.metric_names, "reward",
-                  title=f"Best {len(best)} designs")
-    for _, r in best.iterrows():
-        table.add_row(r["agent"], *(str(r[p]) for p in params), *(f"{r[g]:.4g}" for g in goals),
-                      f"{r['reward']:.4f}")
-    console.print(table)
+    if served and (out / "evaluations.parquet").exists() and (out / "demo.png").exists():
+        _say(f"results (unchanged): {out / 'evaluations.parquet'}, plot: {out / 'demo.png'}")
+        return
+    ResultsStore.frame_to_parquet(frame, out / "evaluations.parquet")
+    plot = plot_if_available(frame, env.objective, out / "demo.png")
+    _say(f"results: {out / 'evaluations.parquet'}" + (f", plot: {plot}" if plot else
+         ", no plot: pip install 'archgym[plot]'"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -261,6 +272,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true")
     add_dram_eval_options(ev)
     add_accelerator_eval_options(ev)
+    add_guard_options(ev, overwrite=False)
     ev.set_defaults(func=cmd_eval)
 
     rn = sub.add_parser("run", help="run one agent on one environment")
@@ -271,7 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--env-args", default="{}", help="JSON object of environment arguments")
     rn.add_argument("--budget", type=_positive_int, default=200)
     rn.add_argument("--seed", type=_non_negative_int, default=0)
-    rn.add_argument("--out", default="results/run")
+    rn.add_argument("--out", default=None, help="default: results/<environment>/<agent>/"
+                                                "<hash of the arguments>/seed-<seed>")
     rn.add_argument("--backend", choices=BACKENDS, default="local",
                     help="ray: evaluate each batch of designs across Ray workers")
     rn.add_argument("--workers", type=_positive_int, default=2)
@@ -279,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     rn.add_argument("--proxy", default=None,
                     help="a proxy model directory (archgym proxy train) to search instead of "
                          "the simulator")
+    add_guard_options(rn)
     rn.set_defaults(func=cmd_run)
 
     sw = sub.add_parser("sweep", help="run every environment x agent x grid x seed of a file")
@@ -287,13 +301,16 @@ def build_parser() -> argparse.ArgumentParser:
     sw.add_argument("--workers", type=_positive_int, default=1)
     sw.add_argument("--address", default=None, help="address of a running Ray cluster")
     sw.add_argument("--out", default=None, help="default: results/sweep-<file name>")
+    add_guard_options(sw)
     sw.set_defaults(func=cmd_sweep)
 
     rp = sub.add_parser("report", help="compare the runs stored under directories")
     rp.add_argument("directories", nargs="+")
     rp.add_argument("--reward-target", type=float, default=None,
                     help="count evaluations to this reward instead of to all targets met")
-    rp.add_argument("--out", default=None, help="default: the first directory")
+    rp.add_argument("--out", default=None, help="default: <first directory>-report")
+    rp.add_argument("--overwrite", action="store_true",
+                    help="replace what --out holds (its ArchGym files are removed)")
     rp.set_defaults(func=cmd_report)
 
     add_network_command(sub)
@@ -302,6 +319,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--budget", type=_positive_int, default=600)
     demo.add_argument("--seed", type=_non_negative_int, default=0)
     demo.add_argument("--out", default="results/demo")
+    add_guard_options(demo)
     demo.set_defaults(func=cmd_demo)
     add_proxy_commands(sub, _positive_int, _non_negative_int, console)
     return parser
@@ -325,11 +343,16 @@ _positive_int, _non_negative_int = _int_at_least(1), _int_at_least(0)
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    lifted = os.environ.get(LIMITS_VARIABLE)
     try:
+        apply_guards(args)
         args.func(args)
     except (ArchGymError, OSError) as error:
         sys.stderr.write(f"archgym: error: {error}\n")
         return 2
+    finally:  # --allow-large holds for this command (and its workers) only
+        if lifted is None:
+            os.environ.pop(LIMITS_VARIABLE, None)
     return 0
 
 

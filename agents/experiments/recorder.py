@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -11,6 +13,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 import pandas as pd
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from agents.args import check_int
@@ -23,6 +26,50 @@ from simulators.errors import ArchGymError
 
 # What makes two runs the same run: a store holding another run is never resumed into.
 RUN_IDENTITY = ("agent", "agent_args", "seed", "env_id", "env_kwargs")
+# Off a terminal, progress is a line to stderr at most this often (seconds).
+PROGRESS_SECONDS_VARIABLE = "ARCHGYM_PROGRESS_SECONDS"
+PROGRESS_SECONDS = 30.0
+
+
+def progress_seconds() -> float:
+    """How often progress lines go to stderr off a terminal ($ARCHGYM_PROGRESS_SECONDS)."""
+    try:
+        return float(os.environ.get(PROGRESS_SECONDS_VARIABLE, PROGRESS_SECONDS))
+    except ValueError:
+        return PROGRESS_SECONDS
+
+
+class ProgressLines:
+    """Progress as plain lines to stderr, at most one every `progress_seconds()`: what
+    long work shows when stderr is not a terminal (a log file, a pipe, a batch job)."""
+
+    def __init__(self, label: str, total: int, unit: str):
+        self.label, self.total, self.unit = label, total, unit
+        self.every, self.start = progress_seconds(), time.monotonic()
+        self.last = self.start
+
+    def update(self, done: int, detail: str = "") -> None:
+        now = time.monotonic()
+        if now - self.last >= self.every and done < self.total:
+            self.last = now
+            sys.stderr.write(f"{self.label}: {done:,}/{self.total:,} {self.unit}"
+                             f"{', ' + detail if detail else ''}, {now - self.start:.0f} s\n")
+            sys.stderr.flush()
+
+
+def identity_changes(stored: Mapping[str, Any], wanted: Mapping[str, Any]) -> list[str]:
+    """`key.sub stored (here wanted)` for each entry of a run identity that differs,
+    nested mappings compared entry by entry."""
+    changes = []
+    for key in dict.fromkeys([*stored, *wanted]):
+        old, new = stored.get(key), wanted.get(key)
+        if old == new:
+            continue
+        if isinstance(old, Mapping) and isinstance(new, Mapping):
+            changes += [f"{key}.{change}" for change in identity_changes(old, new)]
+        else:
+            changes.append(f"{key}={old!r} (here {new!r})")
+    return changes
 
 
 @dataclass
@@ -33,6 +80,8 @@ class RunResult:
     front: list[dict[str, Any]]
     hypervolume: float
     trajectory: pd.DataFrame = field(repr=False)
+    stored: int = 0  # evaluations served from the store instead of being run
+    summary: dict[str, Any] = field(default_factory=dict, repr=False)
 
 
 def env_and_meta(env: gym.Env | str, meta: Mapping[str, Any] | None) -> tuple[gym.Env, dict]:
@@ -75,18 +124,32 @@ class Recorder:
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("best {task.fields[best]:.4f}  hv {task.fields[hv]:.4f}"),
                    TimeRemainingColumn())
-        self._bar = Progress(*columns, disable=not progress, transient=False)
-        self._task = self._bar.add_task(
-            f"{self.meta.get('agent', 'agent')} on {self.meta.get('env_id', 'env')}",
-            total=budget, best=float("nan"), hv=0.0)
+        label = f"{self.meta.get('agent', 'agent')} on {self.meta.get('env_id', 'env')}"
+        terminal = sys.stderr.isatty()
+        self._bar = Progress(*columns, console=Console(stderr=True),
+                             disable=not (progress and terminal), transient=False)
+        self._task = self._bar.add_task(label, total=budget, best=float("nan"), hv=0.0)
+        self._lines = ProgressLines(label, budget, "evaluations") \
+            if progress and not terminal else None
 
     def _check_identity(self) -> None:
         stored = {k: self.previous[0].get(k) for k in RUN_IDENTITY}
         wanted = {k: as_stored(self.meta.get(k)) for k in RUN_IDENTITY}
-        for key in RUN_IDENTITY:
-            if stored[key] != wanted[key]:
-                raise ArchGymError(f"{self.store.directory} holds a run with {key}="
-                                   f"{stored[key]!r}, not {wanted[key]!r}; use a new --out")
+        changes = identity_changes(stored, wanted)
+        if changes:
+            raise ArchGymError(f"{self.store.directory} holds a run with {'; '.join(changes)};"
+                               " use another --out (by default each run has its own), or "
+                               "--overwrite to replace it")
+
+    @property
+    def stored(self) -> int:
+        """How many evaluations the store held when the run started."""
+        return len(self.previous)
+
+    def replay_stored(self) -> None:
+        """Serve the stored evaluations (up to the budget) without asking an agent: a
+        finished run reported from its store."""
+        self.evaluate([row["design"] for row in self.previous[: self.budget]])
 
     def _describe(self) -> None:
         """Write the run's identity and description to the store before any evaluation; on
@@ -153,7 +216,8 @@ class Recorder:
         front = [self._by_evaluation[p.evaluation] for p in archive.payloads
                  if p.evaluation in self._by_evaluation]
         return RunResult(best=self.best, front=front, hypervolume=archive.hypervolume(),
-                         trajectory=pd.json_normalize(self.rows, max_level=1))
+                         trajectory=pd.json_normalize(self.rows, max_level=1),
+                         stored=min(self.stored, len(self.rows)))
 
     def _replay(self, rows: Sequence[Mapping[str, Any]]):
         """The environment's records of stored rows, scored from their stored metrics."""
@@ -174,8 +238,8 @@ class Recorder:
         row = self.previous[step]
         if row["design"] != as_stored(dict(design)):
             where = self.store.directory if self.store is not None else "the store"
-            raise ArchGymError(f"{where} holds another run (step {step} differs); "
-                               "use a new --out")
+            raise ArchGymError(f"{where} holds another run (step {step} differs); use "
+                               "another --out, or --overwrite to replace it")
         return row
 
     def _row(self, step: int, info: Mapping[str, Any], reward: float, seconds: float) -> dict:
@@ -195,6 +259,8 @@ class Recorder:
             if self.best is None or row["reward"] > self.best["reward"]:
                 self.best = row
         self.rows.extend(rows)
+        if self._lines is not None and self.rows:
+            self._lines.update(len(self.rows), f"best reward {self.best['reward']:.4f}")
         if not self._bar.disable and self.rows:  # the exact hypervolume only when shown
             self._bar.update(self._task, completed=len(self.rows), best=self.best["reward"],
                              hv=self.design_env.archive.hypervolume())

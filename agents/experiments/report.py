@@ -1,6 +1,9 @@
 """Compare runs: per agent, mean and 95% interval over seeds of the best reward, of the
-evaluations needed to reach the target, and of the hypervolume; improvement over random
-search; best-reward and hypervolume curves.
+evaluations needed to reach the target (over the seeds that reached it, counted next to
+it), and of the hypervolume; improvement over random search; best-reward and hypervolume
+curves. Intervals are percentile bootstraps of the mean, so they stay inside the values
+seen (a count never goes negative, a bounded reward never leaves its range); each seed
+counts once (the longest of its runs), however many directories hold it.
 
 Each run is scored with the objective it recorded (its `run.json`), so a default changed
 since leaves old runs' hypervolumes as they were; runs stored without one are scored with
@@ -14,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from agents.experiments.store import read_description, read_rows
 from archgym_env.objective import Objective
@@ -23,17 +25,21 @@ from archgym_env.registry import make
 from simulators.errors import ArchGymError
 
 CURVE_POINTS = 50
+BOOTSTRAP_RESAMPLES = 2000
 
 
 def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
     """Every evaluation stored under `directories` (searched recursively), one row each,
     with its run's objective (`objective`, as `Objective.as_dict` gives it)."""
-    rows = []
+    rows, seen = [], set()
     for directory in directories:
         directory = Path(directory)
         if not directory.is_dir():
             raise ArchGymError(f"{directory} is not a directory of runs")
         for path in sorted(directory.rglob("evaluations.jsonl")):
+            if path.resolve() in seen:  # a store under two of the directories given
+                continue
+            seen.add(path.resolve())
             description = read_description(path.parent)
             objective = description["objective"] if description else None
             rows.extend({**row, "objective": objective} for row in read_rows(path)[0])
@@ -41,6 +47,9 @@ def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
         raise ArchGymError("no evaluations.jsonl found under "
                            + ", ".join(str(d) for d in directories))
     frame = pd.DataFrame(rows)
+    copies = frame.assign(_objective=frame["objective"].map(
+        lambda o: json.dumps(o, sort_keys=True))).duplicated(["run_id", "step", "_objective"])
+    frame = frame[~copies].reset_index(drop=True)  # a run copied into two directories
     frame["targets_met"] = frame.get("targets_met", False)
     frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
     frame["objective"] = _with_todays_objective(frame)
@@ -135,13 +144,17 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
                         "hypervolume": last["hypervolume"],
                         "objective": objective_text(run["objective"].iloc[0])})
     runs = pd.DataFrame(per_run)
+    # one run per seed: the longest (a seed stored twice, under two run ids, counts once)
+    runs = runs.sort_values("evaluations", ascending=False, kind="stable") \
+        .drop_duplicates(["env", "label", "seed"]).sort_index()
     lines = []
     for (env, label), group in runs.groupby(["env", "label"], sort=False):
         line = {"env": env, "agent": label, "seeds": len(group),
                 "evaluations": int(group["evaluations"].median()),
                 "objective": "; ".join(group["objective"].unique())}
         for column in ("best_reward", "evals_to_target", "hypervolume"):
-            line.update(_mean_interval(group[column].dropna(), column))
+            mean, low, high = mean_interval(group[column].dropna().to_numpy(dtype=float))
+            line.update({f"{column}_mean": mean, f"{column}_low": low, f"{column}_high": high})
         line["reached_target"] = f"{group['evals_to_target'].notna().sum()}/{len(group)}"
         lines.append(line)
     table = pd.DataFrame(lines)
@@ -151,16 +164,16 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
     return table
 
 
-def _mean_interval(values: pd.Series, name: str) -> dict[str, float]:
-    """Mean and its two-sided 95% Student-t interval (NaN with fewer than two values)."""
-    mean = float(values.mean()) if len(values) else np.nan
+def mean_interval(values: np.ndarray, seed: int = 0) -> tuple[float, float, float]:
+    """The mean of `values` and its 95% percentile-bootstrap interval (NaN bounds with
+    fewer than two values): resampled means, so the bounds lie within min..max of them."""
+    values = np.asarray(values, dtype=float)
+    if not len(values):
+        return np.nan, np.nan, np.nan
+    mean = float(values.mean())
     if len(values) < 2:
-        return {f"{name}_mean": mean, f"{name}_low": np.nan, f"{name}_high": np.nan}
-    half = t_half_width(values.std(ddof=1), len(values))
-    return {f"{name}_mean": mean, f"{name}_low": mean - half, f"{name}_high": mean + half}
-
-
-def t_half_width(std: float | pd.Series, count: int | pd.Series) -> float | pd.Series:
-    """Half-width of the two-sided 95% Student-t interval of a mean of `count` values with
-    sample standard deviation `std` (scalars or aligned Series; NaN where `std` is)."""
-    return stats.t.ppf(0.975, np.maximum(count - 1, 1)) * std / np.sqrt(count)
+        return mean, np.nan, np.nan
+    draws = np.random.default_rng(seed).integers(0, len(values),
+                                                 (BOOTSTRAP_RESAMPLES, len(values)))
+    low, high = np.quantile(values[draws].mean(axis=1), [0.025, 0.975])
+    return mean, float(low), float(high)

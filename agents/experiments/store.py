@@ -95,12 +95,16 @@ class ResultsStore:
         """
         path = Path(path) if path else self.directory / "evaluations.parquet"
         frame = self.dataframe() if frame is None else frame
-        frame = frame.head(limit) if limit else frame
+        return self.frame_to_parquet(frame.head(limit) if limit else frame, path)
+
+    @staticmethod
+    def frame_to_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+        """Write `frame` as Parquet, nested values (dicts, lists) as JSON text."""
         nested = [c for c in frame.columns
                   if frame[c].map(lambda v: isinstance(v, dict | list)).any()]
         frame.assign(**{c: frame[c].map(json.dumps) for c in nested}).to_parquet(
             path, index=False)
-        return path
+        return Path(path)
 
 
 def read_rows(path: Path) -> tuple[list[dict[str, Any]], int]:

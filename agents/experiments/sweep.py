@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import re
+import sys
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -33,11 +33,14 @@ from typing import Any
 
 import pandas as pd
 import yaml
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from agents.args import check_int
 from agents.experiments.experiment import design_env, run_experiment
 from agents.experiments.ray_pool import BACKENDS, start_ray
+from agents.experiments.recorder import ProgressLines
+from agents.experiments.run_dir import claim, mark, run_key
 from agents.experiments.store import ResultsStore, run_description
 from agents.registry import AGENTS, agent_kind, agent_names, make_agent
 from archgym_env.registry import known_ids, make, registered
@@ -59,11 +62,8 @@ class RunSpec:
 
     @property
     def key(self) -> str:
-        """The run's directory under the sweep's output, stable across machines."""
-        args = json.dumps([self.env_kwargs, self.agent_args], sort_keys=True)
-        digest = hashlib.sha256(args.encode()).hexdigest()[:10]
-        env = re.sub(r"[^A-Za-z0-9.-]+", "-", self.env_id).strip("-")
-        return f"{env}/{self.agent}/{digest}/seed-{self.seed}"
+        """The run's directory under the sweep's output (as `archgym run`'s default)."""
+        return run_key(self.env_id, self.env_kwargs, self.agent, self.agent_args, self.seed)
 
     @property
     def run_id(self) -> str:
@@ -170,32 +170,40 @@ def execute(run: RunSpec, out: str) -> dict[str, Any]:
         ResultsStore(directory).check_description(
             run_description(make(run.env_id, **run.env_kwargs)))
         return json.loads(summary.read_text())
-    run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
-                   run.seed, directory, run_id=run.run_id, progress=False)
-    return json.loads(summary.read_text())
+    return run_experiment(run.env_id, run.env_kwargs, run.agent, run.agent_args, run.budget,
+                          run.seed, directory, run_id=run.run_id, progress=False).summary
 
 
 def run_sweep(runs: list[RunSpec], out: str | Path, backend: str = "local", workers: int = 1,
-              address: str | None = None, progress: bool = True) -> pd.DataFrame:
+              address: str | None = None, progress: bool = True,
+              overwrite: bool = False) -> pd.DataFrame:
     """Every run of the sweep, `workers` at a time; a table of their summaries in the
-    sweep's order, also written to `out/summary.csv`."""
+    sweep's order, also written to `out/summary.csv` (nested values as JSON). `out` holds
+    sweeps only (see `run_dir.claim`)."""
     if backend not in BACKENDS:
         raise InvalidArgumentError("backend", backend, ", ".join(BACKENDS))
     check_int("workers", workers, 1)
     check(runs)
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = claim(out, "sweep", overwrite)
+    mark(out, "sweep")
     columns = (TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     summaries = []
-    with Progress(*columns, disable=not progress) as bar:
+    terminal = sys.stderr.isatty()
+    lines = ProgressLines("sweep", len(runs), "runs") if progress and not terminal else None
+    with Progress(*columns, console=Console(stderr=True),
+                  disable=not (progress and terminal)) as bar:
         task = bar.add_task("runs", total=len(runs))
         for summary in _dispatch(backend, runs, str(out), workers, address):
             summaries.append(summary)
             bar.advance(task)
+            if lines is not None:
+                lines.update(len(summaries))
     order = {run.run_id: i for i, run in enumerate(runs)}
     summaries.sort(key=lambda s: order[s["run_id"]])  # completion order -> sweep order
     table = pd.json_normalize(summaries, max_level=0).drop(columns=["pareto_front"])
-    table.to_csv(out / "summary.csv", index=False)
+    nested = [c for c in table.columns if table[c].map(lambda v: isinstance(v, dict | list)).any()]
+    table.assign(**{c: table[c].map(json.dumps) for c in nested}).to_csv(
+        out / "summary.csv", index=False)
     return table
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import gymnasium as gym
 import stable_baselines3
+from gymnasium.wrappers import TimeLimit
 from stable_baselines3.common.callbacks import (
     BaseCallback,
     CallbackList,
@@ -63,11 +64,15 @@ def adapt(env: gym.Env, action_kind: str) -> gym.Env:
     design_env: DesignEnv = env.unwrapped
     wanted = {"discrete": "sequential", "box": "one_shot"}.get(action_kind, design_env.mode)
     if design_env.mode != wanted:
-        if env is not design_env:
+        inner = env
+        while isinstance(inner, TimeLimit):  # registration's TimeLimit: set anew for the mode
+            inner = inner.env
+        if inner is not design_env:
             raise InvalidArgumentError("env", type(env).__name__,
                                        f"an unwrapped environment, or one in {wanted} mode, "
                                        f"for a {action_kind}-action agent")
-        env = design_env.copy_with(mode=wanted)
+        copy = design_env.copy_with(mode=wanted)
+        env = copy if env is design_env else TimeLimit(copy, copy.episode_steps)
     return EqualBinActions(env) if action_kind == "box" else env
 
 

@@ -52,6 +52,10 @@ IGNORED_ATTRIBUTES = {"technology", "type", "n_banks", "nports", "num_ports",
                       "update_fifo_depth", "multiplier_width", "adder_width", "latency",
                       "n_rdwr_ports", "n_rd_ports", "n_wr_ports", "global_cycle_seconds"}
 MAC_CLASSES = {"intmac", "mac", "fpmac", "compute"}
+# Accelergy's storage classes (its primitive and compound component libraries).
+STORAGE_CLASSES = {"DRAM", "SRAM", "storage", "regfile", "smartbuffer_SRAM", "smartbuffer_RF",
+                   "smartbuffer", "reg_storage", "register", "buffer"}
+VERSIONS = ("0.4", 0.4)
 PROBLEM_KEYS = {"N", "M", "C", "P", "Q", "R", "S", "Hstride", "Wstride", "Hdilation",
                 "Wdilation", "H", "W", "Hpad", "Wpad", "G"}
 
@@ -75,7 +79,10 @@ def read_yaml(source: str | Path | MappingABC) -> Any:
     try:
         return yaml.load(path.read_text(), Loader=_Loader)  # noqa: S506 - safe subclass
     except yaml.YAMLError as error:
-        raise InvalidArgumentError("yaml", str(path), f"valid YAML ({error})") from None
+        mark = getattr(error, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        reason = getattr(error, "problem", None) or type(error).__name__
+        raise InvalidArgumentError("yaml", str(path), f"valid YAML ({reason}{where})") from None
 
 
 @dataclass(frozen=True)
@@ -152,7 +159,11 @@ def load_arch(source: str | Path | MappingABC,
     if not isinstance(data, dict) or "architecture" not in data:
         raise InvalidArgumentError("arch", str(source), "a Timeloop v0.4 arch.yaml")
     top = data["architecture"]
+    if not isinstance(top, dict):
+        raise InvalidArgumentError("arch", str(source), "a Timeloop v0.4 arch.yaml")
     _unsupported("architecture", set(top) - {"version", "nodes"})
+    if top.get("version") not in VERSIONS:
+        raise InvalidArgumentError("architecture version", top.get("version"), "0.4")
     energies = load_ert(ert) if ert is not None else None
     levels: list[dict] = []
     containers: dict[str, tuple[int, tuple[str, ...]]] = {}
@@ -164,14 +175,18 @@ def load_arch(source: str | Path | MappingABC,
         attrs = dict(node.get("attributes") or {})
         if node["_kind"] == "Container":
             _unsupported(where, set(attrs) - IGNORED_ATTRIBUTES - {"datawidth"})
-            default_bits = int(attrs.get("datawidth", default_bits))
+            default_bits = _int(attrs, "datawidth", default_bits, where)
             _add_container(node, levels, containers, where)
             continue
         if mac is not None:
             raise ArchGymError(f"{where}: components below the MAC unit are not supported")
+        if node.get("class") not in MAC_CLASSES | STORAGE_CLASSES:
+            raise InvalidArgumentError(f"{where} class", node.get("class"),
+                                       ", ".join(sorted(MAC_CLASSES | STORAGE_CLASSES)))
         if node.get("class") in MAC_CLASSES:
             _unsupported(where, set(attrs) - IGNORED_ATTRIBUTES - {"datawidth"})
-            bits = int(attrs.get("multiplier_width", attrs.get("datawidth", default_bits)))
+            bits = _int(attrs, "multiplier_width", _int(attrs, "datawidth", default_bits, where),
+                        where)
             energy = energies[node["name"]]["compute"] if energies else mac_energy_pj(bits)
             mac = MacUnit(energy, mac_area_mm2(bits), bits)
             continue
@@ -189,9 +204,9 @@ def load_arch(source: str | Path | MappingABC,
 
 def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
              first: bool) -> dict:
-    bits = int(attrs.get("datawidth", default_bits))
+    bits = _int(attrs, "datawidth", default_bits, where)
     block, cluster = _block_and_cluster(attrs, bits, where)
-    size = None if node.get("class") == "DRAM" else int(attrs.get("depth", 1)) * block
+    size = None if node.get("class") == "DRAM" else _int(attrs, "depth", 1, where) * block
     if first and size is not None:
         raise ArchGymError(f"{where}: the outermost component must be class DRAM")
     cons = node.get("constraints") or {}
@@ -214,8 +229,8 @@ def _storage(node: dict, attrs: dict, default_bits: int, energies, where: str,
                                                  "update_energy_pj", "network_energy_pj",
                                                  "leak_energy_pj")}
     return {"name": node["name"], "size_words": size, "word_bits": bits,
-            "read_bandwidth": _float_or_none(attrs.get("read_bandwidth")),
-            "write_bandwidth": _float_or_none(attrs.get("write_bandwidth")),
+            "read_bandwidth": _float_or_none(attrs, "read_bandwidth", where),
+            "write_bandwidth": _float_or_none(attrs, "write_bandwidth", where),
             "keep": tuple(ds.get("keep") or ()), "bypass": tuple(ds.get("bypass") or ()),
             "area_mm2": storage_area_mm2(size, bits), "block_size": block,
             "cluster_size": cluster, **energy,
@@ -267,7 +282,7 @@ def _add_container(node: dict, levels: list[dict], containers: dict, where: str)
     if any(f != 1 for f in factors.values()):
         raise ArchGymError(f"{where}: spatial factors other than =1 are not supported")
     allowed = [d for d in DIMS if d not in factors]
-    axes = tuple(a for a in ("x", "y") if int(spatial.get(f"mesh{a.upper()}", 1)) > 1)
+    axes = tuple(a for a in ("x", "y") if _int(spatial, f"mesh{a.upper()}", 1, where) > 1)
     perm = parse_permutation(sc["permutation"], where) if "permutation" in sc else None
     split = sc.get("split")
     per_axis = {a: tuple(allowed) for a in axes}
@@ -283,8 +298,22 @@ def _add_container(node: dict, levels: list[dict], containers: dict, where: str)
     containers[node["name"]] = (len(levels) - 1, axes)
 
 
-def _float_or_none(value: Any) -> float | None:
-    return None if value is None else float(value)
+def _int(table: MappingABC, key: str, default: int, where: str) -> int:
+    """`table[key]` (or `default`) as a positive integer, or an error naming where it is."""
+    value = table.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value) \
+            or value < 1:
+        raise InvalidArgumentError(f"{where} {key}", value, "a positive integer")
+    return int(value)
+
+
+def _float_or_none(table: MappingABC, key: str, where: str) -> float | None:
+    value = table.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise InvalidArgumentError(f"{where} {key}", value, "a positive number")
+    return float(value)
 
 
 def load_problem(source: str | Path | MappingABC, name: str = "problem") -> Layer:
@@ -304,7 +333,7 @@ def load_problem(source: str | Path | MappingABC, name: str = "problem") -> Laye
     shape = data["problem"].get("shape") or {}
     extra = set(shape.get("dimensions", DIMS)) - set(DIMS)
     _unsupported("problem.shape dimensions", extra)
-    get = lambda key: int(instance.get(key, 1))  # noqa: E731
+    get = lambda key: _int(instance, key, 1, "problem.instance")  # noqa: E731
     return Layer(name, M=get("M"), C=get("C"), P=get("P"), Q=get("Q"), R=get("R"), S=get("S"),
                  N=get("N"), Hstride=get("Wstride"), Wstride=get("Hstride"),
                  Hdilation=get("Wdilation"), Wdilation=get("Hdilation"))

@@ -222,5 +222,6 @@ def test_no_refresh_is_infeasible_by_default_with_the_reason():
     *_, info = study.step(study.space.to_index(design))
     assert info["valid"] and info["error"] is None
     refreshing = {**design, "RefreshPolicy": "AllBank", "RefreshMaxPostponed": 8}
+    env.reset()  # a one-shot episode ends after its step
     *_, info = env.step(env.space.to_index(refreshing))  # JEDEC's 8 postponed REFs are fine
     assert info["valid"]

@@ -113,6 +113,7 @@ def test_pareto_mode_reports_vector_hypervolume_and_a_reward_fixed_per_design():
         if first is None and info["hypervolume_gain"] > 0:
             first = (design, reward, info["hypervolume_gain"])
     design, reward, gain = first
+    env.reset()  # a one-shot episode ends after its step
     _, again, _, _, info = env.step(env.space.to_index(design))
     assert again == reward > 0 and info["hypervolume_gain"] == 0.0 < gain
 
@@ -215,6 +216,7 @@ def test_hypervolume_gain_reward_wrapper_gives_the_gain():
     env.reset(seed=0)
     gains = []
     for design in env.unwrapped.space.sample(np.random.default_rng(3), 20):
+        env.reset()  # one step per one-shot episode; the archive carries on
         _, reward, _, _, info = env.step(env.unwrapped.space.to_index(design))
         assert reward == info["hypervolume_gain"]
         gains.append(reward)

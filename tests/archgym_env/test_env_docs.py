@@ -13,6 +13,7 @@ import warnings
 import gymnasium as gym
 import pytest
 from gymnasium.utils.env_checker import check_env
+from gymnasium.wrappers import TimeLimit
 
 from archgym_env.env import DesignEnv
 from archgym_env.registry import ENVIRONMENTS, make, register_envs
@@ -32,7 +33,7 @@ SMALL = {"archgym/Systolic-v0": {"workload": LAYER},
 @pytest.fixture(scope="module")
 def made():
     """Each registered environment with its default arguments."""
-    return {env_id: make(env_id) for env_id in ENVIRONMENTS}
+    return {env_id: make(env_id).unwrapped for env_id in ENVIRONMENTS}
 
 
 def factory(env_id):
@@ -80,7 +81,8 @@ def test_help_on_a_made_environment_shows_every_section(env_id, made, capsys):
     env = made[env_id]
     register_envs()
     assert type(env) is not DesignEnv and "__doc__" in vars(type(env))
-    assert type(gym.make(env_id, **SMALL[env_id])) is type(env)  # no wrapper hides the docs
+    made_by_gym = gym.make(env_id, **SMALL[env_id])  # TimeLimit only, the docs one step in
+    assert type(made_by_gym.unwrapped) is type(env) and type(made_by_gym.env) is type(env)
     text = pydoc.render_doc(env, renderer=pydoc.plaintext)
     help(env)
     shown = capsys.readouterr().out
@@ -115,7 +117,7 @@ def assert_names_documented(env, actions: str) -> None:
 
 
 def test_mapping_docs_cover_free_keep_choices():
-    env = make("archgym/Mapping-v0", arch="simple_weight_stationary", layer=LAYER)
+    env = make("archgym/Mapping-v0", arch="simple_weight_stationary", layer=LAYER).unwrapped
     assert any(".keep_" in name for name in env.space.names)
     assert_names_documented(env, section(inspect.getdoc(type(env)), "Action Space"))
 
@@ -141,6 +143,7 @@ def test_action_space_names_every_parameter_and_spaces_match(env_id, made):
 def test_gymnasium_made_environments_pass_check_env_without_warnings(env_id, mode):
     register_envs()
     env = gym.make(env_id, mode=mode, **SMALL[env_id])
+    assert type(env) is TimeLimit  # max_episode_steps, set at registration, and nothing else
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        check_env(env, skip_render_check=True)
+        check_env(env.unwrapped, skip_render_check=True)

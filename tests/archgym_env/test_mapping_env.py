@@ -34,6 +34,7 @@ def test_invalid_mappings_get_the_penalty_and_a_reason(env):
     rng = np.random.default_rng(0)
     seen_invalid = seen_valid = 0
     for _ in range(60):
+        env.reset()  # one step per one-shot episode
         _, reward, _, _, info = env.step(rng.integers(0, env.space.nvec))
         if info["valid"]:
             seen_valid += 1

@@ -39,7 +39,8 @@ CLI = [sys.executable, "-m", "agents.cli.main"]
     (["eval", "archgym/Accelerator-v0", "--layer", '{"M": 8, "C": 8}', "--design", "{bad"],
      "--design="),
     (["eval", "archgym/Accelerator-v0", "--ert", "x.yaml"], "--ert='x.yaml'"),
-    (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"], "--preset='archgym/Systolic"),
+    (["eval", "archgym/Systolic-v0", "--preset", "eyeriss_like"],
+     "--preset='eyeriss_like' is not allowed; allowed: only with archgym/Accelerator-v0"),
     (["eval", "archgym/Accelerator-v0", "--preset", "eyeriss_like", "--design", '{"pe_x": 4}'],
      "--design="),
     (["eval", "archgym/DRAM-v0", "--trace-format", "stl"], "--trace-format='stl'"),
@@ -102,18 +103,23 @@ def test_run_writes_store_summary_and_plot(tmp_path):
     assert (out / "run.png").stat().st_size > 10_000
 
 
-def test_parquet_holds_the_stored_rows_a_resumed_smaller_run_reached(tmp_path):
+def test_a_smaller_budget_reports_from_the_store_and_rewrites_nothing(tmp_path):
     # The run's own trajectory is written, not the store normalized again: the same frame.
     out, env_args = tmp_path / "run", {"reward": "pareto", "limits": {"area_mm2": 8.0}}
     run_experiment("archgym/Systolic-v0", env_args, "aco", {}, 24, 0, out, progress=False)
-    result = run_experiment("archgym/Systolic-v0", env_args, "aco", {}, 16, 0, out,
-                            progress=False)
+    files = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
     written = pd.read_parquet(out / "evaluations.parquet")
-    direct = pd.read_parquet(ResultsStore(out).to_parquet(tmp_path / "direct.parquet", 16))
+    direct = pd.read_parquet(ResultsStore(out).to_parquet(tmp_path / "direct.parquet"))
     pd.testing.assert_frame_equal(written, direct)
-    assert len(ResultsStore(out)) == 24 and written["step"].tolist() == list(range(16))
+    said = []
+    result = run_experiment("archgym/Systolic-v0", env_args, "aco", {}, 16, 0, out,
+                            progress=False, say=said.append)
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == files
+    assert result.trajectory["step"].tolist() == list(range(16))
+    assert result.summary["evaluations"] == 16 and result.stored == 16
+    assert any("holds 24 evaluations" in line for line in said), said
     # Nested values go to Parquet as JSON; the trajectory the run returns keeps them as they are.
-    assert written["env_kwargs.limits"].map(json.loads).tolist() == [env_args["limits"]] * 16
+    assert written["env_kwargs.limits"].map(json.loads).tolist() == [env_args["limits"]] * 24
     assert result.trajectory["env_kwargs.limits"].tolist() == [env_args["limits"]] * 16
 
 
@@ -233,7 +239,7 @@ def test_resume_refuses_a_changed_objective_given_as_env_args(tmp_path, capsys):
     assert main(["run", "archgym/Systolic-v0", "--agent", "random", "--budget", "8", "--out",
                  out, "--env-args", '{"targets": {"latency_s": 2e-3, "energy_pj": 5e9, '
                  '"area_mm2": 10}}']) == 2
-    assert "holds a run with env_kwargs={}" in capsys.readouterr().err
+    assert "holds a run with env_kwargs.targets=None (here {" in capsys.readouterr().err
 
 
 def test_resume_refuses_a_changed_space(tmp_path, capsys, monkeypatch):

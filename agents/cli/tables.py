@@ -1,0 +1,43 @@
+"""Tables the command line prints, at the terminal's own width: long columns fold, and the
+best designs are shown one design per column so that long parameter names stay whole."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from archgym_env.env import DesignEnv
+
+DESIGN_COLUMN = 16  # characters a design's column needs (ClosedAdaptive, 0.0001234)
+
+
+def best_designs(frame: pd.DataFrame, env: DesignEnv, console: Console, top: int = 5) -> None:
+    """The best valid designs of `frame` (ties broken on every goal's own direction): one
+    row per parameter, goal metric and the reward, one column per design."""
+    goals = [f"metrics.{g.metric}" for g in env.objective.goals]
+    valid = frame[frame["valid"]].copy()
+    if valid.empty:
+        errors = frame["error"].value_counts()
+        console.print(f"no valid design among {len(frame)} evaluations; most common reason: "
+                      f"{errors.index[0] if len(errors) else 'unknown'}")
+        return
+    forms = env.objective.minimization_form(
+        {g.metric: valid[f"metrics.{g.metric}"].to_numpy(dtype=float)
+         for g in env.objective.goals})
+    valid["_tiebreak"] = np.log(np.maximum(forms, 1e-300)).sum(axis=1)
+    params = [f"design.{n}" for n in env.space.names]
+    names = [*env.space.names, *env.objective.metric_names, "reward"]
+    fits = (console.width - max(map(len, names)) - 4) // DESIGN_COLUMN
+    best = valid.sort_values(["reward", "_tiebreak"], ascending=[False, True]) \
+        .drop_duplicates(params).head(max(1, min(top, fits)))
+    table = Table("", title=f"Best {len(best)} designs")
+    table.columns[0].no_wrap = True
+    for rank, (_, r) in enumerate(best.iterrows(), start=1):
+        table.add_column(f"{rank}: {r['agent']}", overflow="fold")
+    for name, column in zip(names, [*params, *goals, "reward"], strict=True):
+        values = [str(v) if column in params else f"{v:.4f}" if column == "reward"
+                  else f"{v:.4g}" for v in best[column]]
+        table.add_row(name, *values)
+    console.print(table)
