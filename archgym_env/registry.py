@@ -155,6 +155,11 @@ def check_env_arguments(env_id: str, kwargs: Mapping[str, Any]) -> None:
     take, or whose value is not of its annotated type (a number for a float, a list for a
     sequence, a mapping for a mapping: what is inside is the environment's to check)."""
     entry_point = gym.spec(env_id.rpartition(":")[2]).entry_point
+    if isinstance(entry_point, partial) and entry_point.func is build:  # an ArchGym id
+        entry_point = entry_point.args[1]
+        if not isinstance(kwargs.get("proxy"), str | Path | None):
+            raise InvalidArgumentError("proxy", kwargs["proxy"], "a model directory path")
+        kwargs = {k: v for k, v in kwargs.items() if k != "proxy"}
     try:
         creator = load_env_creator(entry_point) if isinstance(entry_point, str) else entry_point
         signature = inspect.signature(creator)
