@@ -78,7 +78,9 @@ class Evaluator:
     metric: str = ""
 
     def evaluate(self, design: Any) -> Accuracy:
-        raise NotImplementedError
+        # Every evaluator defines this (table, surrogate, trained, zero-cost, a callable);
+        # the base only says what is missing if a subclass forgets it.
+        raise NotImplementedError(f"{type(self).__name__}.evaluate")
 
     def evaluate_batch(self, designs: Sequence[Any]) -> list[Accuracy]:
         return [self.evaluate(d) for d in designs]
