@@ -60,9 +60,7 @@ def _parse_string(arch: str) -> tuple[str, ...]:
 
 def arch_str(ops: str | Sequence[str]) -> str:
     """The canonical arch string of a cell (inputs in order, no spaces)."""
-    ops = parse(ops)
-    return "+".join("|" + "|".join(f"{ops[k]}~{src}" for k, (t, src) in enumerate(EDGES)
-                                   if t == to) + "|" for to in (1, 2, 3))
+    return space.to_string(dict(zip(space.NAMES, parse(ops), strict=True)))
 
 
 def cell_index(arch: str | Sequence[str]) -> int:
