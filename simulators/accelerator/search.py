@@ -351,7 +351,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     csx, csy = np.ones((n_max, L, 7), np.int64), np.ones((n_max, L, 7), np.int64)
     reads, fills = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
     updates, level_energy = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
-    footprint, compute_cycles = np.zeros((n_max, L)), np.zeros(n_max)
+    footprint, leakage = np.zeros((n_max, L)), np.zeros((n_max, L))
+    compute_cycles = np.zeros(n_max)
     cycles, energy, macs = np.zeros(n_max), np.zeros(n_max), np.zeros(n_max)
     reason = np.zeros(n_max, np.int64)
     counted, source = np.zeros(n_max, np.int64), np.zeros(n_max, np.int64)
@@ -407,8 +408,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                 reads[:c], fills[:c], updates[:c], footprint[:c] = 0.0, 0.0, 0.0, 0.0
                 _count(ct[:c], csx[:c], csy[:c], cperm[:c], ckeep[:c], geo, bnd_f, groups[i],
                        mac_energy[i], rel, pl, cap, fk, fb, reads[:c], fills[:c], updates[:c],
-                       level_energy[:c], footprint[:c], compute_cycles[:c], cycles[:c],
-                       energy[:c], macs[:c], reason[:c])
+                       level_energy[:c], leakage[:c], footprint[:c], compute_cycles[:c],
+                       cycles[:c], energy[:c], macs[:c], reason[:c])
             analyzed += c
             for j in range(c):
                 value = np.inf
