@@ -48,7 +48,7 @@ from simulators.accelerator.mapping import Problem
 from simulators.accelerator.presets import preset
 from simulators.workloads import resnet18
 
-BASELINE_COMMIT = "ef47797"  # Accelerator-v0 before the compiled search (issue 14)
+BASELINE_COMMIT = "a2d48e9"  # main before the compiled search, same cost model (issue 14)
 ENV_RUNNER = r'''
 import json, sys, time
 import numpy as np

@@ -34,7 +34,6 @@ from simulators.accelerator.architecture import RELEVANT
 from simulators.accelerator.keyed import _mix
 
 OBJECTIVE_CODES = {"energy": 0, "cycles": 1, "edp": 2, "dram_words": 3}
-PACKED = 2 ** 32  # temporal factors below this are hashed two to a word
 
 
 @njit(cache=True, inline="always")
@@ -57,11 +56,12 @@ def _smallest_prime_of(n):
 def _key(t, perm, keep, r, choice):
     """A 64-bit hash of what the analysis reads of mapping r (module docstring)."""
     L = t.shape[1]
-    h = _mix(np.uint64(choice))
-    wide = False
+    largest = 0
     for lvl in range(L):
         for d in range(7):
-            wide |= t[r, lvl, d] >= PACKED
+            largest = max(largest, t[r, lvl, d])
+    bits = 16 if largest < 2 ** 16 else (32 if largest < 2 ** 32 else 64)
+    h = _mix(np.uint64(choice) ^ (np.uint64(bits) << np.uint64(56)))
     for lvl in range(L):
         word, shift = np.uint64(0), 0
         for x in range(3):
@@ -74,15 +74,13 @@ def _key(t, perm, keep, r, choice):
             word |= np.uint64(((d + 1) * nontrivial) << shift)
             shift += 3 * nontrivial
         h = _mix(h ^ word)
-        if wide:
-            for d in range(7):
-                h = _mix(h ^ np.uint64(t[r, lvl, d]))
-        else:
-            for d in range(0, 7, 2):
-                word = np.uint64(t[r, lvl, d])
-                if d < 6:
-                    word |= np.uint64(t[r, lvl, d + 1]) << np.uint64(32)
+        word, shift = np.uint64(0), 0  # the temporal factors, 64 // bits to a word
+        for d in range(7):
+            word |= np.uint64(t[r, lvl, d]) << np.uint64(shift)
+            shift += bits
+            if shift == 64 or d == 6:
                 h = _mix(h ^ word)
+                word, shift = np.uint64(0), 0
     return h
 
 
@@ -290,10 +288,12 @@ def _copy(t, perm, keep, i, src_t, src_perm, src_keep, j):
 
 
 @njit(cache=True, inline="always")
-def _offer(et, eperm, ekeep, echoice, ekeys, escore, n_top, t, perm, keep, choice, r, key,
-           value):
+def _offer(et, eperm, ekeep, echoice, eslot, ekeys, escore, n_top, t, perm, keep, choice, r,
+           key, value):
     """Mapping r (key, score value) into the top list (best first, distinct keys, at most
-    len(escore); an equal score goes behind); returns the list's new length."""
+    len(escore); an equal score goes behind); returns the list's new length. Rank e's
+    mapping is row eslot[e] of et, eperm, ekeep, echoice: a mapping is copied in once and
+    never moved."""
     size = escore.shape[0]
     if not value < np.inf or (n_top == size and value >= escore[n_top - 1]):
         return n_top
@@ -301,14 +301,14 @@ def _offer(et, eperm, ekeep, echoice, ekeys, escore, n_top, t, perm, keep, choic
         if ekeys[e] == key:
             return n_top
     last = n_top if n_top < size else size - 1
+    slot = n_top if n_top < size else eslot[last]  # a free row, or the dropped one's
     at = last
     while at > 0 and escore[at - 1] > value:
         at -= 1
     for e in range(last, at, -1):
-        _copy(et, eperm, ekeep, e, et, eperm, ekeep, e - 1)
-        echoice[e], ekeys[e], escore[e] = echoice[e - 1], ekeys[e - 1], escore[e - 1]
-    _copy(et, eperm, ekeep, at, t, perm, keep, r)
-    echoice[at], ekeys[at], escore[at] = choice[r], key, value
+        eslot[e], ekeys[e], escore[e] = eslot[e - 1], ekeys[e - 1], escore[e - 1]
+    _copy(et, eperm, ekeep, slot, t, perm, keep, r)
+    echoice[slot], eslot[at], ekeys[at], escore[at] = choice[r], slot, key, value
     return min(n_top + 1, size)
 
 
@@ -336,7 +336,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     keys, score = np.zeros(n_max, np.uint64), np.zeros(n_max)
     et, eperm = np.ones((elites, L, 7), np.int64), np.zeros((elites, L, 7), np.int64)
     ekeep, echoice = np.zeros((elites, L, 3), np.bool_), np.zeros(elites, np.int64)
-    ekeys, escore = np.zeros(elites, np.uint64), np.zeros(elites)
+    eslot, ekeys, escore = np.zeros(elites, np.int64), np.zeros(elites, np.uint64), \
+        np.zeros(elites)
     lt, lperm = np.ones((elites, L, 7), np.int64), np.zeros((elites, L, 7), np.int64)
     lkeep, lchoice = np.zeros((elites, L, 3), np.bool_), np.zeros(elites, np.int64)
     lscore = np.zeros(elites)
@@ -438,8 +439,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                     score[r] = table_score[slots[counted[r]]]
                 if score[r] < np.inf:
                     valid += 1
-                    n_top = _offer(et, eperm, ekeep, echoice, ekeys, escore, n_top, t, perm,
-                                   keep, choice, r, keys[r], score[r])
+                    n_top = _offer(et, eperm, ekeep, echoice, eslot, ekeys, escore, n_top, t,
+                                   perm, keep, choice, r, keys[r], score[r])
             evaluated += n
             if step == rounds * neighbours:
                 break
@@ -451,8 +452,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
             if step % neighbours == 0:  # a round starts at the best distinct so far
                 n_lineages = n_top
                 for e in range(n_top):
-                    _copy(lt, lperm, lkeep, e, et, eperm, ekeep, e)
-                    lchoice[e], lscore[e] = echoice[e], escore[e]
+                    _copy(lt, lperm, lkeep, e, et, eperm, ekeep, eslot[e])
+                    lchoice[e], lscore[e] = echoice[eslot[e]], escore[e]
             if n_lineages == 0:
                 break
             for e in range(n_lineages):
