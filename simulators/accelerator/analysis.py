@@ -60,7 +60,7 @@ REASONS = (
 TOO_BIG = len(REASONS) - 1  # checked last: valid but for capacity
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float) -> float:
     """Words of data space x spanned by loop extents e (in DIMS order)."""
     n, m, c, p, q, r, s = e[0], e[1], e[2], e[3], e[4], e[5], e[6]
@@ -71,7 +71,7 @@ def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float
     return n * m * p * q
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd: float) -> float:
     """Share of an input tile fetched per step when the loop that changes it runs over d
     with factor f: consecutive windows along P/R (or Q/S) overlap, only the new rows (or
@@ -91,7 +91,7 @@ def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd:
     return (1.0 + (f - 1.0) * min(extent, shift) / extent) / f
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _blocks(words: float, block: float) -> float:
     """Whole block accesses for `words` scalar accesses (a relative 1e-12 absorbs the
     rounding of per-instance averages)."""
@@ -106,152 +106,161 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
 
     per_level: `Architecture.level_costs()`.
     """
-    B, L, _ = t.shape
+    down, ext, sp, used, refetch, distinct, run, trail, slide_d, slide_f = _work(t.shape[1])
+    for b in range(t.shape[0]):
+        reason[b], compute_cycles[b], cycles[b], energy[b], macs[b] = _count_one(
+            t[b], sx[b], sy[b], perm[b], keep[b], geometry, bounds, groups, mac_energy, rel,
+            per_level, capacity, forced_keep, forced_bypass, reads[b], fills[b], updates[b],
+            level_energy[b], leakage[b], footprint[b], down, ext, sp, used, refetch, distinct,
+            run, trail, slide_d, slide_f)
+
+
+@njit(cache=True, inline="always")
+def _work(L):
+    """`_count_one`'s scratch arrays for L levels."""
+    return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 7)), np.ones(L + 1),
+            np.ones((L + 1, 3)), np.ones((L + 1, 3)), np.empty(3), np.empty(3),
+            np.zeros(L + 1, dtype=np.int64), np.ones(L + 1))
+
+
+@njit(cache=True, inline="always")
+def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
+               capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
+               leakage, footprint, down, ext, sp, used, refetch, distinct, run, trail,
+               slide_d, slide_f):
+    """`_count` of one mapping (its rows of the count arrays, which start at zero; the
+    rest is scratch from `_work`): returns its reason code, compute cycles, cycles,
+    energy and MACs."""
+    L = t.shape[0]
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
-    s = sx * sy
-    down = np.zeros((L, 3))
-    ext = np.ones((L + 1, 7))
-    sp = np.ones((L + 1, 7))
-    used = np.ones(L + 1)
-    refetch = np.ones((L + 1, 3))
-    distinct = np.ones((L + 1, 3))
-    run = np.empty(3)
-    trail = np.empty(3)
-    slide_d = np.zeros(L + 1, dtype=np.int64)  # the loop that last changed the input tile
-    slide_f = np.ones(L + 1)
-    for b in range(B):
-        down[:] = 0.0
-        for lvl in range(L - 1, -1, -1):
-            for d in range(7):
-                ext[lvl, d] = ext[lvl + 1, d] * t[b, lvl, d] * s[b, lvl, d]
-                sp[lvl, d] = sp[lvl + 1, d] * s[b, lvl, d]
-        total = 1.0
-        run[:] = 1.0
-        trail[:] = 1.0
-        last_d, last_f = 0, 1.0
-        for lvl in range(L):
-            slide_d[lvl], slide_f[lvl] = last_d, last_f
-            fan = 1.0
-            for d in range(7):
-                fan *= s[b, lvl, d]
-            used[lvl + 1] = used[lvl] * fan
-            for x in range(3):
-                refetch[lvl, x] = run[x]
-                if keep[b, lvl, x]:
-                    footprint[b, lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
-            for j in range(7):
-                d = perm[b, lvl, j]
-                f = t[b, lvl, d]
-                total *= f
-                for x in range(3):
-                    if rel[d, x] and f > 1.0:
-                        run[x] *= trail[x] * f
-                        trail[x] = 1.0
-                        if x == 1:
-                            last_d, last_f = d, f
-                    else:
-                        trail[x] *= f
-                        if x == 1 and f > 1.0:
-                            last_f = 1.0  # a stationary loop inside: windows restart
-            for x in range(3):
-                rel_f = 1.0
-                for d in range(7):
-                    if rel[d, x]:
-                        rel_f *= t[b, lvl, d]
-                distinct[lvl + 1, x] = distinct[lvl, x] * rel_f
-        for x in range(3):
-            refetch[L, x] = total
-            parent = 0
-            for lvl in range(1, L + 1):
-                if lvl < L and not keep[b, lvl, x]:
-                    continue
-                # Distinct tiles among the instances the parent serves: a spatial loop
-                # over a dimension that indexes x gives each child its own tile.
-                tiles = used[parent]
-                for d in range(7):
-                    if rel[d, x]:
-                        tiles *= sp[parent, d] / sp[lvl, d]
-                own = _footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0
-                if x == 1 and lvl < L:
-                    own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
-                served = tiles * own
-                own *= used[lvl]
-                r = refetch[lvl, x]
-                reload = r - distinct[lvl, x]
-                if x == 2:
-                    reads[b, parent, x] += served * reload
-                    updates[b, parent, x] += served * r
-                    down[parent, x] += served * (reload + r)
-                    if lvl < L:
-                        fills[b, lvl, x] += own * reload
-                else:
-                    reads[b, parent, x] += served * r
-                    down[parent, x] += served * r
-                    if lvl < L:
-                        fills[b, lvl, x] += own * r
-                if lvl < L:
-                    parent = lvl
-        # Validity, first failing rule wins (codes index REASONS); capacity comes last, so
-        # that TOO_BIG means "valid on a machine with larger buffers".
-        code = 0
-        for lvl in range(L - 1, -1, -1):
-            fx, fy = 1.0, 1.0
-            for d in range(7):
-                fx *= sx[b, lvl, d]
-                fy *= sy[b, lvl, d]
-            for x in range(3):
-                if (keep[b, lvl, x] and forced_bypass[lvl, x]) or \
-                        (forced_keep[lvl, x] and not keep[b, lvl, x]):
-                    code = 4
-            if fy > per_level[lvl, 7]:
-                code = 3
-            if fx > per_level[lvl, 6]:
-                code = 2
-        product = 1.0
+    down[:] = 0.0
+    for lvl in range(L - 1, -1, -1):
         for d in range(7):
-            if ext[0, d] != bounds[d]:
-                code = 1
-            product *= ext[0, d]
-        if code == 0:
-            for lvl in range(L):
-                if footprint[b, lvl] > capacity[lvl]:
-                    code = TOO_BIG
-        reason[b] = code
-        # Cycles: compute, or the slowest level's per-instance bandwidth.
-        c = total * groups
-        total_pj = mac_energy
-        for lvl in range(L):
-            r_words, w_words = 0.0, 0.0
-            # One instance's accesses (words rounded up to blocks) times the utilized
-            # clusters: the utilized instances unless cluster_size groups them.
-            block = per_level[lvl, 8]
-            scale = block * min(used[lvl], per_level[lvl, 9])
+            ext[lvl, d] = ext[lvl + 1, d] * t[lvl, d] * (sx[lvl, d] * sy[lvl, d])
+            sp[lvl, d] = sp[lvl + 1, d] * (sx[lvl, d] * sy[lvl, d])
+    total = 1.0
+    run[:] = 1.0
+    trail[:] = 1.0
+    last_d, last_f = 0, 1.0
+    for lvl in range(L):
+        slide_d[lvl], slide_f[lvl] = last_d, last_f
+        fan = 1.0
+        for d in range(7):
+            fan *= sx[lvl, d] * sy[lvl, d]
+        used[lvl + 1] = used[lvl] * fan
+        for x in range(3):
+            refetch[lvl, x] = run[x]
+            if keep[lvl, x]:
+                footprint[lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
+        for j in range(7):
+            d = perm[lvl, j]
+            f = t[lvl, d]
+            total *= f
             for x in range(3):
-                rd, fl, up = reads[b, lvl, x] * groups, fills[b, lvl, x] * groups, \
-                    updates[b, lvl, x] * groups
-                reads[b, lvl, x], fills[b, lvl, x], updates[b, lvl, x] = rd, fl, up
-                r_words += rd
-                w_words += fl + up
-                level_energy[b, lvl, x] = scale * (
-                    _blocks(rd / used[lvl], block) * per_level[lvl, 0]
-                    + _blocks(fl / used[lvl], block) * per_level[lvl, 1]
-                    + _blocks(up / used[lvl], block) * per_level[lvl, 2]) \
-                    + down[lvl, x] * groups * per_level[lvl, 3]
-                total_pj += level_energy[b, lvl, x]
-            c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
-                    np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
-        # Leakage per utilized instance and cycle (at least one instance, as Timeloop).
+                if rel[d, x] and f > 1.0:
+                    run[x] *= trail[x] * f
+                    trail[x] = 1.0
+                    if x == 1:
+                        last_d, last_f = d, f
+                else:
+                    trail[x] *= f
+                    if x == 1 and f > 1.0:
+                        last_f = 1.0  # a stationary loop inside: windows restart
+        for x in range(3):
+            rel_f = 1.0
+            for d in range(7):
+                if rel[d, x]:
+                    rel_f *= t[lvl, d]
+            distinct[lvl + 1, x] = distinct[lvl, x] * rel_f
+    for x in range(3):
+        refetch[L, x] = total
+        parent = 0
+        for lvl in range(1, L + 1):
+            if lvl < L and not keep[lvl, x]:
+                continue
+            # Distinct tiles among the instances the parent serves: a spatial loop
+            # over a dimension that indexes x gives each child its own tile.
+            tiles = used[parent]
+            for d in range(7):
+                if rel[d, x]:
+                    tiles *= sp[parent, d] / sp[lvl, d]
+            own = _footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0
+            if x == 1 and lvl < L:
+                own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+            served = tiles * own
+            own *= used[lvl]
+            r = refetch[lvl, x]
+            reload = r - distinct[lvl, x]
+            if x == 2:
+                reads[parent, x] += served * reload
+                updates[parent, x] += served * r
+                down[parent, x] += served * (reload + r)
+                if lvl < L:
+                    fills[lvl, x] += own * reload
+            else:
+                reads[parent, x] += served * r
+                down[parent, x] += served * r
+                if lvl < L:
+                    fills[lvl, x] += own * r
+            if lvl < L:
+                parent = lvl
+    # Validity, first failing rule wins (codes index REASONS); capacity comes last, so
+    # that TOO_BIG means "valid on a machine with larger buffers".
+    code = 0
+    for lvl in range(L - 1, -1, -1):
+        fx, fy = 1.0, 1.0
+        for d in range(7):
+            fx *= sx[lvl, d]
+            fy *= sy[lvl, d]
+        for x in range(3):
+            if (keep[lvl, x] and forced_bypass[lvl, x]) or \
+                    (forced_keep[lvl, x] and not keep[lvl, x]):
+                code = 4
+        if fy > per_level[lvl, 7]:
+            code = 3
+        if fx > per_level[lvl, 6]:
+            code = 2
+    product = 1.0
+    for d in range(7):
+        if ext[0, d] != bounds[d]:
+            code = 1
+        product *= ext[0, d]
+    if code == 0:
         for lvl in range(L):
-            leaking = 1.0
-            for x in range(3):
-                if keep[b, lvl, x]:
-                    leaking = used[lvl]
-            leakage[b, lvl] = per_level[lvl, 10] * c * leaking
-            total_pj += leakage[b, lvl]
-        compute_cycles[b] = total * groups
-        cycles[b] = c
-        energy[b] = total_pj
-        macs[b] = product * groups
+            if footprint[lvl] > capacity[lvl]:
+                code = TOO_BIG
+    # Cycles: compute, or the slowest level's per-instance bandwidth.
+    c = total * groups
+    total_pj = mac_energy
+    for lvl in range(L):
+        r_words, w_words = 0.0, 0.0
+        # One instance's accesses (words rounded up to blocks) times the utilized
+        # clusters: the utilized instances unless cluster_size groups them.
+        block = per_level[lvl, 8]
+        scale = block * min(used[lvl], per_level[lvl, 9])
+        for x in range(3):
+            rd, fl, up = reads[lvl, x] * groups, fills[lvl, x] * groups, \
+                updates[lvl, x] * groups
+            reads[lvl, x], fills[lvl, x], updates[lvl, x] = rd, fl, up
+            r_words += rd
+            w_words += fl + up
+            level_energy[lvl, x] = scale * (
+                _blocks(rd / used[lvl], block) * per_level[lvl, 0]
+                + _blocks(fl / used[lvl], block) * per_level[lvl, 1]
+                + _blocks(up / used[lvl], block) * per_level[lvl, 2]) \
+                + down[lvl, x] * groups * per_level[lvl, 3]
+            total_pj += level_energy[lvl, x]
+        c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
+                np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
+    # Leakage per utilized instance and cycle (at least one instance, as Timeloop).
+    for lvl in range(L):
+        leaking = 1.0
+        for x in range(3):
+            if keep[lvl, x]:
+                leaking = used[lvl]
+        leakage[lvl] = per_level[lvl, 10] * c * leaking
+        total_pj += leakage[lvl]
+    return code, total * groups, c, total_pj, product * groups
 
 
 @dataclass(frozen=True)

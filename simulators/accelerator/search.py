@@ -14,8 +14,9 @@ independent of the other tasks in the call. Per task:
   (a unit loop changes no count). A mapping whose key was seen before takes the stored
   score; a new one that overflows a level's capacity (the footprints `analysis._count`
   checks last, via the same `_footprint`) is invalid without being counted; the rest go
-  through `analysis._count` in one batch per round, so the search scores mappings with
-  the analysis itself. Two mappings share a key with odds of about 2^-64 per pair.
+  through the analysis' own per-mapping count (`analysis._count_one`, what
+  `analysis._count` runs for each mapping of a batch), in place, so the search scores
+  mappings with the analysis itself. Two mappings share a key with odds of about 2^-64 per pair.
 * The elites of a round are the best *distinct* valid mappings so far (a copy of a
   mapping would spend its neighbours on the same ground).
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from simulators.accelerator.analysis import _count, _footprint
+from simulators.accelerator.analysis import _count_one, _footprint, _work
 from simulators.accelerator.architecture import RELEVANT
 from simulators.accelerator.keyed import _mix
 
@@ -342,14 +343,12 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     lkeep, lchoice = np.zeros((elites, L, 3), np.bool_), np.zeros(elites, np.int64)
     lscore = np.zeros(elites)
     # Every key scored so far, with its score (NaN: being counted now, at row table_row of
-    # the counting batch).
+    # the counts).
     table_keys, table_used = np.zeros(size, np.uint64), np.zeros(size, np.bool_)
     table_score, table_row = np.zeros(size), np.zeros(size, np.int64)
-    # The counting batch and `_count`'s outputs; counted[r]: the batch row mapping r takes
-    # its score from (-1: none); source and slots: each batch row's mapping and key slot.
-    ct, cperm = np.ones((n_max, L, 7), np.int64), np.zeros((n_max, L, 7), np.int64)
-    ckeep = np.zeros((n_max, L, 3), np.bool_)
-    csx, csy = np.ones((n_max, L, 7), np.int64), np.ones((n_max, L, 7), np.int64)
+    # The counts of the new mappings of a step (`_count_one`'s outputs, one row each);
+    # counted[r]: the row mapping r takes its score from (-1: none); source and slots:
+    # each row's mapping and key slot.
     reads, fills = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
     updates, level_energy = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
     footprint, leakage = np.zeros((n_max, L)), np.zeros((n_max, L))
@@ -359,6 +358,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     counted, source = np.zeros(n_max, np.int64), np.zeros(n_max, np.int64)
     slots = np.zeros(n_max, np.int64)
     weights, cdf = np.zeros(L), np.zeros(L)
+    w_down, w_ext, w_sp, w_used, w_refetch, w_distinct, w_run, w_trail, w_slide_d, \
+        w_slide_f = _work(L)
     ext = np.ones((L + 1, 7))
     for i in range(first, last):
         table_used[:] = False
@@ -400,17 +401,15 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                     continue
                 table_used[slot], table_keys[slot] = True, key
                 table_score[slot], table_row[slot] = np.nan, c
-                _copy(ct, cperm, ckeep, c, t, perm, keep, r)
-                _copy_row(csx, c, cx, choice[r])
-                _copy_row(csy, c, cy, choice[r])
+                reads[c], fills[c], updates[c], footprint[c] = 0.0, 0.0, 0.0, 0.0
+                k = choice[r]
+                reason[c], compute_cycles[c], cycles[c], energy[c], macs[c] = _count_one(
+                    t[r], cx[k], cy[k], perm[r], keep[r], geo, bnd_f, groups[i],
+                    mac_energy[i], rel, pl, cap, fk, fb, reads[c], fills[c], updates[c],
+                    level_energy[c], leakage[c], footprint[c], w_down, w_ext, w_sp, w_used,
+                    w_refetch, w_distinct, w_run, w_trail, w_slide_d, w_slide_f)
                 counted[r], source[c], slots[c] = c, r, slot
                 c += 1
-            if c:
-                reads[:c], fills[:c], updates[:c], footprint[:c] = 0.0, 0.0, 0.0, 0.0
-                _count(ct[:c], csx[:c], csy[:c], cperm[:c], ckeep[:c], geo, bnd_f, groups[i],
-                       mac_energy[i], rel, pl, cap, fk, fb, reads[:c], fills[:c], updates[:c],
-                       level_energy[:c], leakage[:c], footprint[:c], compute_cycles[:c],
-                       cycles[:c], energy[:c], macs[:c], reason[:c])
             analyzed += c
             for j in range(c):
                 value = np.inf
@@ -427,7 +426,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                     for x in range(3):
                         value += reads[j, 0, x] + fills[j, 0, x] + updates[j, 0, x]
                 table_score[slots[j]] = value
-                if value < best:  # a batch row is a first occurrence, in row order
+                if value < best:  # a counted row is a first occurrence, in row order
                     best = value
                     r = source[j]
                     _copy(out_t, out_perm, out_keep, i, t, perm, keep, r)
