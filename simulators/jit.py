@@ -5,7 +5,10 @@ machine) is never silent; and numba's numpy support loaded without its BLAS prob
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any
+
+_PROBE_LOCK = threading.Lock()  # DRAM designs run on threads: one import, one cleanup
 
 
 def announce_compile(dispatcher: Any, what: str) -> None:
@@ -33,10 +36,12 @@ def skip_blas_probe() -> None:
     `archgym eval archgym/DRAM-v0` on a 200,000-request trace. Compiled np.dot and
     np.linalg still import BLAS when they compile (numba.np.linalg.ensure_blas). Nothing
     changes once numba's numpy support or scipy.linalg is loaded."""
-    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    sys.modules["scipy.linalg.cython_blas"] = None  # makes its import raise ImportError
-    try:
-        import numba.np.arraymath  # noqa: F401
-    finally:
-        del sys.modules["scipy.linalg.cython_blas"]
+    with _PROBE_LOCK:
+        if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+            return
+        sys.modules["scipy.linalg.cython_blas"] = None  # makes its import raise ImportError
+        try:
+            import numba.np.arraymath  # noqa: F401
+        finally:
+            if sys.modules.get("scipy.linalg.cython_blas", 0) is None:
+                del sys.modules["scipy.linalg.cython_blas"]

@@ -44,3 +44,13 @@ def test_numba_loads_without_scipy_linalg_and_compiled_blas_still_works():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
     assert out.stdout.split() == ["3.0", "True"]  # np.dot compiled against BLAS as usual
+
+
+def test_the_probe_skip_is_safe_from_many_threads():
+    code = ("import sys; from concurrent.futures import ThreadPoolExecutor; "
+            "from simulators.jit import skip_blas_probe; "
+            "list(ThreadPoolExecutor(8).map(lambda _: skip_blas_probe(), range(32))); "
+            "assert 'numba.np.arraymath' in sys.modules; "
+            "assert 'scipy.linalg.cython_blas' not in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True,
+                   env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
