@@ -10,6 +10,7 @@ as plain arrays (or LightGBM's text model) that predict with no code loaded from
 | `gp` | scikit-learn Gaussian process (Matern 5/2, ARD, white noise) | kernel | predictive std |
 | | | parameters, training matrix and targets | |
 
+Both tree families predict with one compiled walk over their trees (`cost_models.trees`).
 Targets: a metric whose training values are all positive and span a factor of 10 or more
 is fitted in log space (`transform="log"`), others as they are.
 """
@@ -23,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from cost_models import trees
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp")
@@ -90,13 +92,15 @@ def _fit_lgbm(X, y, seed, **options):
 
 
 def _load_lgbm(text: str):
+    """LightGBM parses the text model; its trees are then walked compiled (`trees`)."""
     import lightgbm as lgb
 
     try:
         booster = lgb.Booster(model_str=text)
     except lgb.basic.LightGBMError as error:
         raise ArchGymError(f"not a LightGBM text model ({str(error).splitlines()[0]})") from None
-    return lambda X: (booster.predict(X, num_threads=1), None)
+    forest = trees.from_lightgbm(booster.dump_model())
+    return lambda X: (forest.sums(X)[0], None)
 
 
 # -- random forest: the trees' node arrays, walked together --------------------------------
@@ -118,28 +122,13 @@ def _fit_rf(X, y, seed, extra: bool = False, **options):
 
 
 def _load_rf(state: dict):
-    trees = state["trees"]
-    sizes = [len(t["left"]) for t in trees]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-
-    def joined(key, dtype):
-        return np.concatenate([np.asarray(t[key], dtype=dtype) for t in trees])
-
-    left, right = joined("left", np.int64), joined("right", np.int64)
-    leaf = left < 0
-    left = np.where(leaf, np.arange(len(left)), left + np.repeat(offsets, sizes))
-    right = np.where(leaf, np.arange(len(right)), right + np.repeat(offsets, sizes))
-    feature = np.where(leaf, 0, joined("feature", np.int64))
-    threshold, value = joined("threshold", np.float64), joined("value", np.float64)
+    forest = trees.join(state["trees"])
+    count = forest.trees
 
     def predict(X):
-        nodes = np.broadcast_to(offsets, (len(X), len(trees))).copy()
-        rows = np.arange(len(X))[:, None]
-        while not leaf[nodes].all():
-            go_left = X[rows, feature[nodes]] <= threshold[nodes]
-            nodes = np.where(go_left, left[nodes], right[nodes])
-        values = value[nodes]
-        return values.mean(axis=1), values.std(axis=1)
+        total, square = forest.sums(X)
+        mean = total / count
+        return mean, np.sqrt(np.maximum(square / count - mean * mean, 0.0))
     return predict
 
 

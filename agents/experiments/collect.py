@@ -52,11 +52,18 @@ def plan(space, n: int, sampler: str, seed: int,
     return np.asarray(chosen, dtype=np.int64)
 
 
+def feature_context(simulator) -> dict[str, Any]:
+    """Constants of the simulated system that derived features use: a DRAM model's banks
+    per rank (`cost_models.features.QUEUE`)."""
+    spec = getattr(getattr(simulator, "spec", None), "banks", None)
+    return {"banks": int(spec)} if isinstance(spec, int) else {}
+
+
 def _manifest(env, env_id: str, env_args: dict[str, Any], **how: Any) -> dict[str, Any]:
     design_env_ = env.unwrapped
     return {"env_id": env_id, "env_args": env_args,
             "space_fingerprint": design_env_.space.fingerprint(),
-            "space": describe_space(design_env_.space),
+            "space": describe_space(design_env_.space, feature_context(design_env_.simulator)),
             "simulators": run_description(env)["simulators"],
             "metrics": [m.as_dict() for m in design_env_.simulator.metrics],
             "archgym_version": package_version(), **how}
