@@ -130,6 +130,11 @@ class FeatureEncoder:
             self.feature_names += list(QUEUE_FEATURES)
 
     @property
+    def derived_names(self) -> list[str]:
+        """The derived features' names (the rest encode one parameter each)."""
+        return [d.name for d in self.derived] + (list(QUEUE_FEATURES) if self.queue else [])
+
+    @property
     def fingerprint(self) -> str:
         return self.space["fingerprint"]
 

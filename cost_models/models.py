@@ -9,6 +9,8 @@ as plain arrays (or LightGBM's text model) that predict with no code loaded from
 | `mlp` | scikit-learn MLP (ReLU) | weights and biases | - |
 | `gp` | scikit-learn Gaussian process (Matern 5/2, ARD, white noise) | kernel | predictive std |
 | | | parameters, training matrix and targets | |
+| `stack` | the mean of members, each another family | the members' states | - |
+| | on all or some feature columns | (JSON; LightGBM text as a string) | |
 
 Both tree families predict with one compiled walk over their trees (`cost_models.trees`).
 Targets: a metric whose training values are all positive and span a factor of 10 or more
@@ -27,7 +29,7 @@ import numpy as np
 from cost_models import trees
 from simulators.errors import ArchGymError, InvalidArgumentError
 
-FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp")
+FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp", "stack")
 TRANSFORMS = ("auto", "log", "identity")
 
 
@@ -234,8 +236,36 @@ def _load_gp(state: dict):
     return predict
 
 
-_FIT = {"lgbm": _fit_lgbm, "rf": _fit_rf, "knn": _fit_knn, "mlp": _fit_mlp, "gp": _fit_gp}
-_LOAD = {"lgbm": _load_lgbm, "rf": _load_rf, "knn": _load_knn, "mlp": _load_mlp, "gp": _load_gp}
+# -- stack: the mean of members ------------------------------------------------------------
+def _fit_stack(X, y, seed, members: list | None = None):
+    """`members`: [{"family", "options", "columns" (feature positions; all when absent)}]."""
+    if not members:
+        raise InvalidArgumentError("members", members, "a list of {family, options, columns}")
+    out = []
+    for member in members:
+        family = member.get("family")
+        if family not in FAMILIES or family == "stack":
+            raise InvalidArgumentError("stack member family", family,
+                                       ", ".join(f for f in FAMILIES if f != "stack"))
+        columns = member.get("columns")
+        part = X if columns is None else X[:, columns]
+        out.append({"family": family, "columns": columns,
+                    "state": _FIT[family](part, y, seed, **member.get("options", {}))})
+    return {"members": out}
+
+
+def _load_stack(state: dict):
+    members = [(m["columns"], _LOAD[m["family"]](m["state"])) for m in state["members"]]
+
+    def predict(X):
+        return np.mean([p(X if c is None else X[:, c])[0] for c, p in members], axis=0), None
+    return predict
+
+
+_FIT = {"lgbm": _fit_lgbm, "rf": _fit_rf, "knn": _fit_knn, "mlp": _fit_mlp, "gp": _fit_gp,
+        "stack": _fit_stack}
+_LOAD = {"lgbm": _load_lgbm, "rf": _load_rf, "knn": _load_knn, "mlp": _load_mlp, "gp": _load_gp,
+         "stack": _load_stack}
 
 
 def check_family(family: str) -> None:

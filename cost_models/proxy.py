@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cost_models import models
+from cost_models import models, validation
 from cost_models.dataset import Dataset, design_columns, read_json, write_json
 from cost_models.features import FeatureEncoder
 from simulators.base import BatchResult, CostModel, Designs, Metric, columns
@@ -62,7 +62,9 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
           rows: np.ndarray | None = None, seed: int = 0, transform: str = "auto",
           options: Mapping[str, Any] | None = None) -> Proxy:
     """A proxy of `family` for `metrics` (default: every metric of the dataset) fitted on
-    the valid designs among `rows` (default all) of `dataset`."""
+    the valid designs among `rows` (default all) of `dataset`. `options` go to the family;
+    `options["per_metric"][metric]` replaces them for that metric. A stack member's
+    `"features": "base"` leaves out the derived features."""
     models.check_family(family)
     frame = dataset.valid() if rows is None else \
         dataset.frame.iloc[np.asarray(rows)].pipe(lambda f: f[f["valid"].astype(bool)])
@@ -80,9 +82,23 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
         y = frame[f"metrics.{name}"].to_numpy(np.float64)
         kind = models.choose_transform(y, transform)
         regressors[name] = models.fit(family, X, models.forward(y, kind), seed,
-                                      **dict(options or {}))
+                                      **metric_options(options, name, encoder))
         chosen.append({**known[name], "transform": kind})
     return Proxy(family, encoder, chosen, regressors)
+
+
+def metric_options(options: Mapping[str, Any] | None, metric: str,
+                   encoder: FeatureEncoder) -> dict[str, Any]:
+    """The family options for `metric` (see `train`), stack members' feature sets as
+    column positions."""
+    options = dict(options or {})
+    chosen = dict(options.pop("per_metric", {}).get(metric, options))
+    if "members" in chosen:
+        base = [i for i, n in enumerate(encoder.feature_names) if n not in encoder.derived_names]
+        chosen["members"] = [{**{k: v for k, v in m.items() if k != "features"},
+                              **({"columns": base} if m.get("features") == "base" else {})}
+                             for m in chosen["members"]]
+    return chosen
 
 
 def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = None
@@ -94,6 +110,31 @@ def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = No
     predicted, _ = proxy.predict(indices)
     true = {m: frame[f"metrics.{m}"].to_numpy(np.float64) for m in proxy.metric_names}
     return true, predicted
+
+
+def select(dataset: Dataset, metric: str, candidates: Mapping[str, Mapping[str, Any]],
+           folds: int = 5, seed: int = 0, goal: Callable[[Mapping[str, float]], float] | None
+           = None) -> tuple[str, dict[str, Any], dict[str, dict[str, float]]]:
+    """The stack (`models` family "stack") for `metric` chosen by k-fold over the valid
+    designs of `dataset` alone: `candidates` name single members ({"family", "options",
+    "features"}); every member and the mean of all of them are scored on out-of-fold
+    predictions, and the lowest `goal(measures)` (default nrmse) wins. Returns its name,
+    its stack options and every candidate's k-fold measures."""
+    valid = np.flatnonzero(dataset.frame["valid"].astype(bool).to_numpy())
+    n = len(valid)
+    truth = dataset.frame[f"metrics.{metric}"].to_numpy(np.float64)[valid]
+    order = np.random.default_rng(seed).permutation(n)
+    out = {name: np.empty(n) for name in candidates}
+    for fold in np.array_split(order, folds):
+        for name, member in candidates.items():
+            model = train(dataset, "stack", [metric], rows=valid[np.setdiff1d(order, fold)],
+                          seed=seed, options={"members": [dict(member)]})
+            out[name][fold] = predict_dataset(model, dataset, valid[fold])[1][metric]
+    out["mean"] = np.mean(list(out.values()), axis=0)
+    scores = {name: validation.measures(truth, p) for name, p in out.items()}
+    best = min(scores, key=lambda k: (goal or (lambda r: r["nrmse"]))(scores[k]))
+    members = list(candidates.values()) if best == "mean" else [candidates[best]]
+    return best, {"members": [dict(m) for m in members]}, scores
 
 
 def _sha256(data: bytes) -> str:
