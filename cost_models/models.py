@@ -134,6 +134,29 @@ def _load_rf(state: dict):
     return predict
 
 
+def fit_validity(X: np.ndarray, valid: np.ndarray, seed: int = 0,
+                 n_estimators: int = 100) -> Fitted:
+    """A random-forest classifier of validity, stored as the `rf` family is: each leaf
+    holds its share of valid training designs, so the prediction is P(valid)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    valid = np.asarray(valid, dtype=bool)
+    forest = RandomForestClassifier(n_estimators, random_state=seed, n_jobs=1,
+                                    min_samples_leaf=1, max_features="sqrt")
+    forest.fit(np.asarray(X, dtype=np.float64), valid)
+    column = list(forest.classes_).index(True)
+    trees = []
+    for t in forest.estimators_:
+        counts = t.tree_.value[:, 0, :]
+        trees.append({"left": t.tree_.children_left.tolist(),
+                      "right": t.tree_.children_right.tolist(),
+                      "feature": t.tree_.feature.tolist(),
+                      "threshold": t.tree_.threshold.tolist(),
+                      "value": (counts[:, column] / counts.sum(axis=1)).tolist()})
+    state = {"trees": trees}
+    return Fitted("rf", state, _load_rf(state))
+
+
 # -- k-NN: the scaled training matrix ----------------------------------------------------
 def _fit_knn(X, y, seed, k: int = 5):
     return {**_scaler(X), "X": X.tolist(), "y": y.tolist(), "k": int(min(k, len(X)))}

@@ -36,7 +36,8 @@ def latency(columns) -> np.ndarray:
     return 1e4 / size * kind + 10.0 * np.asarray(columns["depth"], dtype=float)
 
 
-def make_dataset(directory: Path, n: int = 150, seed: int = 0) -> ds.Dataset:
+def make_dataset(directory: Path, n: int = 150, seed: int = 0,
+                 invalid=None) -> ds.Dataset:
     indices = np.unique(SPACE.canonical_index(sample_indices(SPACE.nvec, n, "random", seed)),
                         axis=0)
     values = SPACE.columns(indices)
@@ -45,6 +46,11 @@ def make_dataset(directory: Path, n: int = 150, seed: int = 0) -> ds.Dataset:
                           "valid": True, "error": None,
                           "metrics.latency_ns": latency(values),
                           "metrics.power_mw": 5.0 + np.log2(values["size"].astype(float))})
+    if invalid is not None:  # invalid designs: NaN metrics, as collect writes them
+        bad = invalid(values)
+        frame.loc[bad, "valid"] = False
+        frame.loc[bad, "error"] = "invalid"
+        frame.loc[bad, ["metrics.latency_ns", "metrics.power_mw"]] = np.nan
     ds.start(directory, {"env_id": "test/Toy-v0", "env_args": {},
                          "space_fingerprint": SPACE.fingerprint(),
                          "space": describe_space(SPACE), "simulators": {"Toy": "1"},
@@ -186,6 +192,28 @@ def test_stack_is_chosen_by_kfold_on_training_rows_only(tmp_path):
     model = px.train(data, "stack", ["latency_ns"], options={"per_metric": {
         "latency_ns": options}})
     assert len(model.regressors["latency_ns"].state["members"]) == len(options["members"])
+
+
+def test_validity_classifier_reports_invalid_designs(tmp_path):
+    # kind c with fewer than 8 entries is invalid: 4 of the 7 sizes x 1 of 3 kinds
+    def invalid(values):
+        return (values["kind"] == "c") & (values["size"].astype(int) < 8)
+    data = make_dataset(tmp_path / "data", n=300, invalid=invalid)
+    model = px.train(data, "lgbm", ["latency_ns"], options={"n_estimators": 50})
+    directory = px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0"})
+    loaded = px.load(directory)
+    every = SPACE.canonical_index(np.array([[i, k, d] for i in range(7) for k in range(3)
+                                            for d in range(5)]))
+    every = np.unique(every, axis=0)
+    result = px.ProxySimulator(loaded).evaluate_batch(SPACE.columns(every), None)
+    expected = ~invalid(SPACE.columns(every))
+    assert (result.valid == expected).all()
+    assert np.isnan(result.metrics["latency_ns"][~expected]).all()
+    assert "validity classifier" in result.reasons[int(np.flatnonzero(~expected)[0])]
+    (directory / px.VALIDITY).write_text("{}")
+    with pytest.raises(ArchGymError, match="validity.json is not the file"):
+        px.load(directory)
+    assert px.train(make_dataset(tmp_path / "all", n=60), "knn").validity is None
 
 
 class _SideEffect:
