@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
@@ -163,8 +164,7 @@ class FeatureEncoder:
             if name not in columns:
                 raise InvalidDesignError(name, None, ", ".join(
                     map(str, self.parameters[k]["choices"])))
-            values = np.asarray(columns[name])
-            distinct, inverse = np.unique(values, return_inverse=True)  # few distinct values
+            inverse, distinct = pd.factorize(np.asarray(columns[name]), use_na_sentinel=False)
             codes = np.array([lookup.get((type(_plain(v)), _plain(v)), -1) for v in distinct],
                              dtype=np.int64)
             for i in np.flatnonzero(codes < 0):

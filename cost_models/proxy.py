@@ -127,11 +127,12 @@ def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = No
 
 def select(dataset: Dataset, metric: str, candidates: Mapping[str, Mapping[str, Any]],
            folds: int = 5, seed: int = 0, goal: Callable[[Mapping[str, float]], float] | None
-           = None) -> tuple[str, dict[str, Any], dict[str, dict[str, float]]]:
+           = None, mean: bool = True) -> tuple[str, dict[str, Any], dict[str, dict[str, float]]]:
     """The stack (`models` family "stack") for `metric` chosen by k-fold over the valid
     designs of `dataset` alone: `candidates` name single members ({"family", "options",
     "features"}); every member and the mean of all of them are scored on out-of-fold
-    predictions, and the lowest `goal(measures)` (default nrmse) wins. Returns its name,
+    predictions (the mean only with `mean`), and the lowest `goal(measures)` (default
+    nrmse) wins. Returns its name,
     its stack options and every candidate's k-fold measures."""
     valid = np.flatnonzero(dataset.frame["valid"].astype(bool).to_numpy())
     n = len(valid)
@@ -143,7 +144,8 @@ def select(dataset: Dataset, metric: str, candidates: Mapping[str, Mapping[str, 
             model = train(dataset, "stack", [metric], rows=valid[np.setdiff1d(order, fold)],
                           seed=seed, options={"members": [dict(member)]})
             out[name][fold] = predict_dataset(model, dataset, valid[fold])[1][metric]
-    out["mean"] = np.mean(list(out.values()), axis=0)
+    if mean:
+        out["mean"] = np.mean(list(out.values()), axis=0)
     scores = {name: validation.measures(truth, p) for name, p in out.items()}
     best = min(scores, key=lambda k: (goal or (lambda r: r["nrmse"]))(scores[k]))
     members = list(candidates.values()) if best == "mean" else [candidates[best]]

@@ -21,18 +21,18 @@ from numba import njit
 
 @njit(cache=True, nogil=True)
 def _walk(X, root, feature, threshold, left, right, leaf, total, square):
+    # Tree by tree, every design through it: one tree's nodes stay in cache.
     n, trees = X.shape[0], root.shape[0]
-    for i in range(n):
-        s, q = 0.0, 0.0
-        for t in range(trees):
+    total[:] = 0.0
+    square[:] = 0.0
+    for t in range(trees):
+        for i in range(n):
             node = root[t]
             while node >= 0:
                 node = left[node] if X[i, feature[node]] <= threshold[node] else right[node]
             v = leaf[-node - 1]
-            s += v
-            q += v * v
-        total[i] = s
-        square[i] = q
+            total[i] += v
+            square[i] += v * v
 
 
 @dataclass(frozen=True)
