@@ -13,7 +13,7 @@ import pandas as pd
 from cost_models import models
 from cost_models.features import FeatureEncoder
 from cost_models.validation import measures
-from simulators.errors import InvalidArgumentError
+from simulators.errors import ArchGymError, InvalidArgumentError
 
 STRATEGIES = ("uncertainty", "promising", "random")
 
@@ -39,8 +39,9 @@ def active_learning(pool: np.ndarray, simulate: Callable[[np.ndarray], np.ndarra
                     direction: str = "min", kappa: float = 2.0, seed: int = 0,
                     transform: str = "auto", options: dict | None = None) -> ActiveResult:
     """Simulate designs of `pool` (an index matrix) for one metric, `simulate(indices) ->
-    values`, fitting `family` after each round and scoring it on `test` (indices, true
-    values). Rounds: `initial` random designs, then `batch` at a time chosen by `strategy`:
+    values` (NaN for an invalid design: a call, but not fitted), fitting `family` after
+    each round and scoring it on `test` (indices, true values). Rounds: `initial` random
+    designs, then `batch` at a time chosen by `strategy`:
     `uncertainty` (largest predictive std), `promising` (best lower confidence bound
     mean - kappa std, or upper for `direction="max"`) or `random`; stop when the held-out
     nrmse reaches `target_error` or after `budget` simulator calls. `options` go to the
@@ -58,10 +59,14 @@ def active_learning(pool: np.ndarray, simulate: Callable[[np.ndarray], np.ndarra
     y = list(simulate(pool[chosen]))
     rows = []
     while True:
-        values = np.asarray(y)
-        kind = models.choose_transform(values, transform)
-        fitted = models.fit(family, features[chosen], models.forward(values, kind), seed,
-                             **(options or {}))
+        values = np.asarray(y, dtype=np.float64)
+        ok = np.isfinite(values)
+        if ok.sum() < 2:
+            raise ArchGymError(f"{int(ok.sum())} valid designs among the first "
+                               f"{len(values)} simulated; raise initial")
+        kind = models.choose_transform(values[ok], transform)
+        fitted = models.fit(family, features[np.asarray(chosen)[ok]],
+                            models.forward(values[ok], kind), seed, **(options or {}))
         predicted, _ = models.inverse(*fitted.predict(test_x), kind)
         rows.append({"calls": len(chosen), **measures(test_y, predicted)})
         if (target_error is not None and rows[-1]["nrmse"] <= target_error) or \

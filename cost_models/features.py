@@ -14,7 +14,10 @@ Encoding, one block per parameter:
 * a conditional parameter adds an `active` column (1 active, 0 inactive); an inactive one
   holds its canonical choice (as the space gives it), so its value columns are constant.
 Derived features (`DERIVED`) are added where the space has their parameters: products of
-sizes (total PEs) and ratios (global buffer per PE, scratchpad ratios), in log2.
+sizes (total PEs) and ratios (global buffer per PE, scratchpad ratios), in log2. A DRAM
+controller space (`RequestBufferSize`, `SchedulerBuffer`, `Arbiter`,
+`MaxActiveTransactions`) whose description carries the bank count (`context["banks"]`,
+written by `collect`) adds its request-queue capacity and admission limit (`QUEUE`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
@@ -51,6 +55,15 @@ DERIVED = (
 )
 
 
+# The DRAM kernel's admission (simulators/dram/kernel.py, admission loop): a request waits
+# while its buffer is full, RequestBufferSize requests per bank (Bankwise), per direction
+# (ReadWrite) or in all (Shared); an arbiter other than Simple also holds it while
+# MaxActiveTransactions requests are outstanding. Latency turns queueing-bound where this
+# limit is small, so the models see it directly (log2).
+QUEUE = ("RequestBufferSize", "SchedulerBuffer", "Arbiter", "MaxActiveTransactions")
+QUEUE_FEATURES = ("log2_queue_capacity", "log2_admission_limit")
+
+
 def _plain(value: Any) -> Any:
     """A choice as a JSON value (numpy scalars to Python)."""
     return value.item() if hasattr(value, "item") else value
@@ -64,10 +77,11 @@ def _positive(choices: Sequence[Any]) -> bool:
     return _numeric(choices) and min(choices) > 0
 
 
-def describe_space(space: Any) -> dict[str, Any]:
+def describe_space(space: Any, context: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A JSON description of a design space object (see the module docstring): per
     parameter its name, choices, whether they are ordered and its activity conditions as
-    (parent position, allowed choice indices of the parent)."""
+    (parent position, allowed choice indices of the parent); `context` holds constants of
+    the environment that derived features use (the DRAM bank count)."""
     names = [p.name for p in space.parameters]
     parameters = []
     for p in space.parameters:
@@ -77,7 +91,8 @@ def describe_space(space: Any) -> dict[str, Any]:
             conditions.append([names.index(c.parent), sorted(parent.index(v) for v in c.values)])
         parameters.append({"name": p.name, "choices": [_plain(c) for c in p.choices],
                            "ordered": bool(p.ordered), "active_when": conditions})
-    return {"fingerprint": space.fingerprint(), "parameters": parameters}
+    out = {"fingerprint": space.fingerprint(), "parameters": parameters}
+    return {**out, "context": dict(context)} if context else out
 
 
 class FeatureEncoder:
@@ -110,6 +125,15 @@ class FeatureEncoder:
             n in self.names and _positive(self.parameters[self.names.index(n)]["choices"])
             for n in (*d.numerator, *d.denominator))]
         self.feature_names += [d.name for d in self.derived]
+        self.queue = "banks" in self.space.get("context", {}) and all(n in self.names
+                                                                      for n in QUEUE)
+        if self.queue:
+            self.feature_names += list(QUEUE_FEATURES)
+
+    @property
+    def derived_names(self) -> list[str]:
+        """The derived features' names (the rest encode one parameter each)."""
+        return [d.name for d in self.derived] + (list(QUEUE_FEATURES) if self.queue else [])
 
     @property
     def fingerprint(self) -> str:
@@ -140,8 +164,7 @@ class FeatureEncoder:
             if name not in columns:
                 raise InvalidDesignError(name, None, ", ".join(
                     map(str, self.parameters[k]["choices"])))
-            values = np.asarray(columns[name])
-            distinct, inverse = np.unique(values, return_inverse=True)  # few distinct values
+            inverse, distinct = pd.factorize(np.asarray(columns[name]), use_na_sentinel=False)
             codes = np.array([lookup.get((type(_plain(v)), _plain(v)), -1) for v in distinct],
                              dtype=np.int64)
             for i in np.flatnonzero(codes < 0):
@@ -189,9 +212,25 @@ class FeatureEncoder:
             blocks.append((sum(logs[n] for n in d.numerator)
                            - sum((logs[n] for n in d.denominator), np.zeros(len(indices)))
                            )[:, None])
+        if self.queue:
+            blocks.append(self._queue(indices))
         if not blocks:
             return np.zeros((len(indices), 0))
         return np.concatenate(blocks, axis=1)
+
+    def _queue(self, indices: np.ndarray) -> np.ndarray:
+        """log2 of the request-queue capacity and of the admission limit (see QUEUE)."""
+        def per_choice(name, value):
+            k = self.names.index(name)
+            return np.array([value(c) for c in self.parameters[k]["choices"]],
+                            dtype=np.float64)[indices[:, k]]
+        per = {"Bankwise": self.space["context"]["banks"], "ReadWrite": 2, "Shared": 1}
+        capacity = per_choice("RequestBufferSize", float) * per_choice(
+            "SchedulerBuffer", lambda c: per.get(c, 1))
+        limited = per_choice("Arbiter", lambda c: c != "Simple") > 0
+        mat = per_choice("MaxActiveTransactions", float)
+        limit = np.where(limited, np.minimum(capacity, mat), capacity)
+        return np.log2(np.column_stack([capacity, limit]))
 
     def encode_columns(self, columns: Mapping[str, Any]) -> np.ndarray:
         return self.encode(self.indices(columns))

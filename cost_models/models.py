@@ -9,7 +9,10 @@ as plain arrays (or LightGBM's text model) that predict with no code loaded from
 | `mlp` | scikit-learn MLP (ReLU) | weights and biases | - |
 | `gp` | scikit-learn Gaussian process (Matern 5/2, ARD, white noise) | kernel | predictive std |
 | | | parameters, training matrix and targets | |
+| `stack` | the mean of members, each another family | the members' states | - |
+| | on all or some feature columns | (JSON; LightGBM text as a string) | |
 
+Both tree families predict with one compiled walk over their trees (`cost_models.trees`).
 Targets: a metric whose training values are all positive and span a factor of 10 or more
 is fitted in log space (`transform="log"`), others as they are.
 """
@@ -23,9 +26,10 @@ from typing import Any
 
 import numpy as np
 
+from cost_models import trees
 from simulators.errors import ArchGymError, InvalidArgumentError
 
-FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp")
+FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp", "stack")
 TRANSFORMS = ("auto", "log", "identity")
 
 
@@ -90,13 +94,15 @@ def _fit_lgbm(X, y, seed, **options):
 
 
 def _load_lgbm(text: str):
+    """LightGBM parses the text model; its trees are then walked compiled (`trees`)."""
     import lightgbm as lgb
 
     try:
         booster = lgb.Booster(model_str=text)
     except lgb.basic.LightGBMError as error:
         raise ArchGymError(f"not a LightGBM text model ({str(error).splitlines()[0]})") from None
-    return lambda X: (booster.predict(X, num_threads=1), None)
+    forest = trees.from_lightgbm(booster.dump_model())
+    return lambda X: (forest.sums(X)[0], None)
 
 
 # -- random forest: the trees' node arrays, walked together --------------------------------
@@ -118,29 +124,37 @@ def _fit_rf(X, y, seed, extra: bool = False, **options):
 
 
 def _load_rf(state: dict):
-    trees = state["trees"]
-    sizes = [len(t["left"]) for t in trees]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
-
-    def joined(key, dtype):
-        return np.concatenate([np.asarray(t[key], dtype=dtype) for t in trees])
-
-    left, right = joined("left", np.int64), joined("right", np.int64)
-    leaf = left < 0
-    left = np.where(leaf, np.arange(len(left)), left + np.repeat(offsets, sizes))
-    right = np.where(leaf, np.arange(len(right)), right + np.repeat(offsets, sizes))
-    feature = np.where(leaf, 0, joined("feature", np.int64))
-    threshold, value = joined("threshold", np.float64), joined("value", np.float64)
+    forest = trees.join(state["trees"])
+    count = forest.trees
 
     def predict(X):
-        nodes = np.broadcast_to(offsets, (len(X), len(trees))).copy()
-        rows = np.arange(len(X))[:, None]
-        while not leaf[nodes].all():
-            go_left = X[rows, feature[nodes]] <= threshold[nodes]
-            nodes = np.where(go_left, left[nodes], right[nodes])
-        values = value[nodes]
-        return values.mean(axis=1), values.std(axis=1)
+        total, square = forest.sums(X)
+        mean = total / count
+        return mean, np.sqrt(np.maximum(square / count - mean * mean, 0.0))
     return predict
+
+
+def fit_validity(X: np.ndarray, valid: np.ndarray, seed: int = 0,
+                 n_estimators: int = 100) -> Fitted:
+    """A random-forest classifier of validity, stored as the `rf` family is: each leaf
+    holds its share of valid training designs, so the prediction is P(valid)."""
+    from sklearn.ensemble import RandomForestClassifier
+
+    valid = np.asarray(valid, dtype=bool)
+    forest = RandomForestClassifier(n_estimators, random_state=seed, n_jobs=1,
+                                    min_samples_leaf=1, max_features="sqrt")
+    forest.fit(np.asarray(X, dtype=np.float64), valid)
+    column = list(forest.classes_).index(True)
+    trees = []
+    for t in forest.estimators_:
+        counts = t.tree_.value[:, 0, :]
+        trees.append({"left": t.tree_.children_left.tolist(),
+                      "right": t.tree_.children_right.tolist(),
+                      "feature": t.tree_.feature.tolist(),
+                      "threshold": t.tree_.threshold.tolist(),
+                      "value": (counts[:, column] / counts.sum(axis=1)).tolist()})
+    state = {"trees": trees}
+    return Fitted("rf", state, _load_rf(state))
 
 
 # -- k-NN: the scaled training matrix ----------------------------------------------------
@@ -245,8 +259,36 @@ def _load_gp(state: dict):
     return predict
 
 
-_FIT = {"lgbm": _fit_lgbm, "rf": _fit_rf, "knn": _fit_knn, "mlp": _fit_mlp, "gp": _fit_gp}
-_LOAD = {"lgbm": _load_lgbm, "rf": _load_rf, "knn": _load_knn, "mlp": _load_mlp, "gp": _load_gp}
+# -- stack: the mean of members ------------------------------------------------------------
+def _fit_stack(X, y, seed, members: list | None = None):
+    """`members`: [{"family", "options", "columns" (feature positions; all when absent)}]."""
+    if not members:
+        raise InvalidArgumentError("members", members, "a list of {family, options, columns}")
+    out = []
+    for member in members:
+        family = member.get("family")
+        if family not in FAMILIES or family == "stack":
+            raise InvalidArgumentError("stack member family", family,
+                                       ", ".join(f for f in FAMILIES if f != "stack"))
+        columns = member.get("columns")
+        part = X if columns is None else X[:, columns]
+        out.append({"family": family, "columns": columns,
+                    "state": _FIT[family](part, y, seed, **member.get("options", {}))})
+    return {"members": out}
+
+
+def _load_stack(state: dict):
+    members = [(m["columns"], _LOAD[m["family"]](m["state"])) for m in state["members"]]
+
+    def predict(X):
+        return np.mean([p(X if c is None else X[:, c])[0] for c, p in members], axis=0), None
+    return predict
+
+
+_FIT = {"lgbm": _fit_lgbm, "rf": _fit_rf, "knn": _fit_knn, "mlp": _fit_mlp, "gp": _fit_gp,
+        "stack": _fit_stack}
+_LOAD = {"lgbm": _load_lgbm, "rf": _load_rf, "knn": _load_knn, "mlp": _load_mlp, "gp": _load_gp,
+         "stack": _load_stack}
 
 
 def check_family(family: str) -> None:

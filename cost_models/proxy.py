@@ -15,14 +15,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from cost_models import models
+from cost_models import models, validation
 from cost_models.dataset import Dataset, design_columns, read_json, write_json
 from cost_models.features import FeatureEncoder
 from simulators.base import BatchResult, CostModel, Designs, Metric, columns
@@ -30,6 +30,7 @@ from simulators.errors import ArchGymError, InvalidArgumentError
 
 FORMAT = "archgym-proxy/1"
 MANIFEST = "manifest.json"
+VALIDITY = "validity.json"  # the validity classifier's trees, where there is one
 
 
 @dataclass
@@ -41,6 +42,13 @@ class Proxy:
     metrics: list[dict[str, str]]  # name, unit, direction, description, transform
     regressors: dict[str, models.Fitted]
     manifest: dict[str, Any] = field(default_factory=dict)
+    validity: models.Fitted | None = None  # P(valid), where the training data had invalid
+
+    def valid_probability(self, indices: np.ndarray) -> np.ndarray | None:
+        """Each design's predicted probability of being valid (None: no classifier)."""
+        if self.validity is None:
+            return None
+        return self.validity.predict(self.encoder.encode(indices))[0]
 
     @property
     def metric_names(self) -> list[str]:
@@ -62,10 +70,12 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
           rows: np.ndarray | None = None, seed: int = 0, transform: str = "auto",
           options: Mapping[str, Any] | None = None) -> Proxy:
     """A proxy of `family` for `metrics` (default: every metric of the dataset) fitted on
-    the valid designs among `rows` (default all) of `dataset`."""
+    the valid designs among `rows` (default all) of `dataset`. `options` go to the family;
+    `options["per_metric"][metric]` replaces them for that metric. A stack member's
+    `"features": "base"` leaves out the derived features."""
     models.check_family(family)
-    frame = dataset.valid() if rows is None else \
-        dataset.frame.iloc[np.asarray(rows)].pipe(lambda f: f[f["valid"].astype(bool)])
+    every = dataset.frame if rows is None else dataset.frame.iloc[np.asarray(rows)]
+    frame = every[every["valid"].astype(bool)]
     if len(frame) < 2:
         raise ArchGymError(f"{len(frame)} valid designs to train on; collect more")
     known = {m["name"]: m for m in dataset.metrics}
@@ -80,9 +90,28 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
         y = frame[f"metrics.{name}"].to_numpy(np.float64)
         kind = models.choose_transform(y, transform)
         regressors[name] = models.fit(family, X, models.forward(y, kind), seed,
-                                      **dict(options or {}))
+                                      **metric_options(options, name, encoder))
         chosen.append({**known[name], "transform": kind})
-    return Proxy(family, encoder, chosen, regressors)
+    validity = None
+    if 0 < len(frame) < len(every):  # some designs invalid: learn which
+        validity = models.fit_validity(
+            encoder.encode_columns(design_columns(every, dataset.parameters)),
+            every["valid"].to_numpy(bool), seed)
+    return Proxy(family, encoder, chosen, regressors, validity=validity)
+
+
+def metric_options(options: Mapping[str, Any] | None, metric: str,
+                   encoder: FeatureEncoder) -> dict[str, Any]:
+    """The family options for `metric` (see `train`), stack members' feature sets as
+    column positions."""
+    options = dict(options or {})
+    chosen = dict(options.pop("per_metric", {}).get(metric, options))
+    if "members" in chosen:
+        base = [i for i, n in enumerate(encoder.feature_names) if n not in encoder.derived_names]
+        chosen["members"] = [{**{k: v for k, v in m.items() if k != "features"},
+                              **({"columns": base} if m.get("features") == "base" else {})}
+                             for m in chosen["members"]]
+    return chosen
 
 
 def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = None
@@ -94,6 +123,33 @@ def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = No
     predicted, _ = proxy.predict(indices)
     true = {m: frame[f"metrics.{m}"].to_numpy(np.float64) for m in proxy.metric_names}
     return true, predicted
+
+
+def select(dataset: Dataset, metric: str, candidates: Mapping[str, Mapping[str, Any]],
+           folds: int = 5, seed: int = 0, goal: Callable[[Mapping[str, float]], float] | None
+           = None, mean: bool = True) -> tuple[str, dict[str, Any], dict[str, dict[str, float]]]:
+    """The stack (`models` family "stack") for `metric` chosen by k-fold over the valid
+    designs of `dataset` alone: `candidates` name single members ({"family", "options",
+    "features"}); every member and the mean of all of them are scored on out-of-fold
+    predictions (the mean only with `mean`), and the lowest `goal(measures)` (default
+    nrmse) wins. Returns its name,
+    its stack options and every candidate's k-fold measures."""
+    valid = np.flatnonzero(dataset.frame["valid"].astype(bool).to_numpy())
+    n = len(valid)
+    truth = dataset.frame[f"metrics.{metric}"].to_numpy(np.float64)[valid]
+    order = np.random.default_rng(seed).permutation(n)
+    out = {name: np.empty(n) for name in candidates}
+    for fold in np.array_split(order, folds):
+        for name, member in candidates.items():
+            model = train(dataset, "stack", [metric], rows=valid[np.setdiff1d(order, fold)],
+                          seed=seed, options={"members": [dict(member)]})
+            out[name][fold] = predict_dataset(model, dataset, valid[fold])[1][metric]
+    if mean:
+        out["mean"] = np.mean(list(out.values()), axis=0)
+    scores = {name: validation.measures(truth, p) for name, p in out.items()}
+    best = min(scores, key=lambda k: (goal or (lambda r: r["nrmse"]))(scores[k]))
+    members = list(candidates.values()) if best == "mean" else [candidates[best]]
+    return best, {"members": [dict(m) for m in members]}, scores
 
 
 def _sha256(data: bytes) -> str:
@@ -114,9 +170,16 @@ def save(proxy: Proxy, directory: str | Path, info: Mapping[str, Any]) -> Path:
             name, data = f"{m['name']}.json", json.dumps(fitted.state).encode()
         (directory / name).write_bytes(data)
         files[name] = _sha256(data)
+    if proxy.validity is not None:
+        data = json.dumps(proxy.validity.state).encode()
+        (directory / VALIDITY).write_bytes(data)
+        files[VALIDITY] = _sha256(data)
     manifest = {"format": FORMAT, "model": proxy.family, **json.loads(json.dumps(dict(info))),
                 "features": proxy.encoder.describe(), "metrics": proxy.metrics,
                 "files": files}
+    if proxy.validity is not None:
+        manifest["validity"] = {"file": VALIDITY, "model": "random-forest classifier",
+                                "invalid_below": 0.5}
     write_json(directory / MANIFEST, manifest)
     proxy.manifest = manifest
     return directory
@@ -147,11 +210,13 @@ def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Prox
         names = [f"{m['name']}.{'txt' if family == 'lgbm' else 'json'}" for m in metrics]
     except (KeyError, TypeError, ArchGymError) as error:
         raise _refuse(directory, f"a damaged manifest ({error})") from None
+    if VALIDITY in files:
+        names.append(VALIDITY)
     if sorted(names) != sorted(files):
         raise _refuse(directory, f"the manifest lists files {sorted(files)}, its metrics "
                                  f"need {sorted(names)}")
-    regressors = {}
-    for m, name in zip(metrics, names, strict=True):
+    regressors, validity = {}, None
+    for m, name in zip([*metrics, None][:len(names)], names, strict=True):
         path = directory / name
         if not path.is_file() or path.is_symlink():
             raise _refuse(directory, f"{name} is missing or not a regular file")
@@ -161,12 +226,16 @@ def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Prox
                                      "(sha256 differs)")
         try:
             text = data.decode("utf-8")
+            if m is None:
+                validity = models.restore("rf", json.loads(text))
+                continue
             state = text if family == "lgbm" else json.loads(text)
             regressors[m["name"]] = models.restore(family, state)
         except (UnicodeDecodeError, json.JSONDecodeError, ArchGymError) as error:
-            raise _refuse(directory, f"{name} does not parse as a {family} model "
+            raise _refuse(directory, f"{name} does not parse as a "
+                                     f"{'validity' if m is None else family} model "
                                      f"({str(error).splitlines()[0]})") from None
-    return Proxy(family, encoder, metrics, regressors, manifest)
+    return Proxy(family, encoder, metrics, regressors, manifest, validity)
 
 
 # Environment arguments that change the objective or episodes, not the simulated metrics.
@@ -201,9 +270,11 @@ def mismatches(manifest: Mapping[str, Any], expect: Mapping[str, Any]) -> list[s
 class ProxySimulator(CostModel):
     """A proxy behind the simulator protocol: `evaluate_batch` predicts every metric of a
     batch in one call; where the family has uncertainty (rf, gp), each design's `details`
-    hold {"std": {metric: standard deviation}}. `simulator` is the model it stands in for
-    (when known), so run descriptions record both versions. The workload is the one the
-    training data was collected on; `prepare` passes it through."""
+    hold {"std": {metric: standard deviation}}. Where the training data held invalid
+    designs, a design the validity classifier gives P(valid) < 0.5 is reported invalid.
+    `simulator` is the model it stands in for (when known), so run descriptions record
+    both versions. The workload is the one the training data was collected on; `prepare`
+    passes it through."""
 
     def __init__(self, proxy: Proxy, simulator: Any = None):
         self.proxy, self.simulator = proxy, simulator
@@ -217,8 +288,16 @@ class ProxySimulator(CostModel):
         n = len(next(iter(values.values()))) if values else 0
         if n == 0:
             return BatchResult.invalid(0, self.metric_names)
-        means, stds = self.proxy.predict(self.proxy.encoder.indices(values))
+        indices = self.proxy.encoder.indices(values)
+        means, stds = self.proxy.predict(indices)
         details = None
         if stds is not None:
             details = [{"std": {m: float(stds[m][i]) for m in stds}} for i in range(n)]
-        return BatchResult(means, np.ones(n, dtype=bool), [None] * n, details)
+        p_valid = self.proxy.valid_probability(indices)
+        if p_valid is None:
+            return BatchResult(means, np.ones(n, dtype=bool), [None] * n, details)
+        valid = p_valid >= 0.5
+        reasons = [None if ok else f"the proxy's validity classifier predicts an invalid "
+                   f"design (P(valid) {p:.2f})" for ok, p in zip(valid, p_valid, strict=True)]
+        return BatchResult({m: np.where(valid, v, np.nan) for m, v in means.items()}, valid,
+                           reasons, details)

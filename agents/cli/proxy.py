@@ -1,4 +1,5 @@
-"""`archgym collect` and `archgym proxy train|eval|curve`: datasets and proxy models."""
+"""`archgym collect` and `archgym proxy train|eval|curve|active`: datasets, proxy models and
+active learning."""
 
 from __future__ import annotations
 
@@ -143,6 +144,38 @@ def cmd_curve(args, console: Console) -> None:
     console.print(f"written: {out / 'learning_curve.csv'}, {out / 'learning_curve.png'}")
 
 
+def cmd_active(args, console: Console) -> None:
+    from agents.experiments.collect import active_collect
+
+    summary = active_collect(args.env_id, json_object("--env-args", args.env_args),
+                             args.metric, args.budget, args.out,
+                             target_nrmse=args.target_nrmse, strategy=args.strategy,
+                             family=args.model, pool=args.pool, test=args.test,
+                             initial=args.initial, batch=args.batch, seed=args.seed,
+                             options=json_object("--model-args", args.model_args))
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    table = Table("collection", "simulator calls", "calls to target", "held-out nrmse",
+                  "within 10%", title=f"{args.metric} on {args.env_id}, budget {args.budget}")
+    for name in (args.strategy, "random"):
+        row = summary[name]
+        table.add_row(name, str(row["calls"]), str(row["calls_to_target"] or "-"),
+                      f"{row['nrmse']:.4f}", f"{row['within_10pct']:.3f}")
+    console.print(table)
+    console.print(f"written: {Path(args.out) / 'history.csv'}, {Path(args.out) / 'summary.json'}")
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = None
+    if value is None or not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+    return value
+
+
 def add_proxy_commands(sub, positive_int, non_negative_int, console: Console) -> None:
     """The `collect` and `proxy` sub-commands."""
     from cost_models.sampling import COLLECT_SAMPLERS
@@ -194,6 +227,28 @@ def add_proxy_commands(sub, positive_int, non_negative_int, console: Console) ->
     cu.add_argument("--seed", type=non_negative_int, default=0)
     cu.add_argument("--out", required=True)
     cu.set_defaults(func=lambda a: cmd_curve(a, console))
+
+    ac = ps.add_parser("active", help="active learning of one metric against random "
+                                      "collection at the same simulator budget")
+    ac.add_argument("env_id")
+    ac.add_argument("--metric", required=True)
+    ac.add_argument("--budget", type=positive_int, required=True, help="simulator calls")
+    ac.add_argument("--target-nrmse", type=_positive_float, default=None,
+                    help="stop when the held-out nrmse reaches this (a fraction)")
+    ac.add_argument("--out", required=True)
+    ac.add_argument("--strategy", choices=("uncertainty", "promising"), default="uncertainty")
+    ac.add_argument("--model", choices=("rf", "gp"), default="rf",
+                    help="a family with predictive uncertainty")
+    ac.add_argument("--model-args", default="{}")
+    ac.add_argument("--pool", type=positive_int, default=2000,
+                    help="random candidate designs to choose from")
+    ac.add_argument("--test", type=positive_int, default=200, help="held-out designs")
+    ac.add_argument("--initial", type=positive_int, default=20)
+    ac.add_argument("--batch", type=positive_int, default=10)
+    ac.add_argument("--env-args", default="{}")
+    ac.add_argument("--seed", type=non_negative_int, default=0)
+    ac.add_argument("--json", action="store_true")
+    ac.set_defaults(func=lambda a: cmd_active(a, console))
 
 
 def proxy_env_args(args: argparse.Namespace, env_args: dict) -> dict:

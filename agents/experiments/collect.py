@@ -52,11 +52,18 @@ def plan(space, n: int, sampler: str, seed: int,
     return np.asarray(chosen, dtype=np.int64)
 
 
+def feature_context(simulator) -> dict[str, Any]:
+    """Constants of the simulated system that derived features use: a DRAM model's banks
+    per rank (`cost_models.features.QUEUE`)."""
+    spec = getattr(getattr(simulator, "spec", None), "banks", None)
+    return {"banks": int(spec)} if isinstance(spec, int) else {}
+
+
 def _manifest(env, env_id: str, env_args: dict[str, Any], **how: Any) -> dict[str, Any]:
     design_env_ = env.unwrapped
     return {"env_id": env_id, "env_args": env_args,
             "space_fingerprint": design_env_.space.fingerprint(),
-            "space": describe_space(design_env_.space),
+            "space": describe_space(design_env_.space, feature_context(design_env_.simulator)),
             "simulators": run_description(env)["simulators"],
             "metrics": [m.as_dict() for m in design_env_.simulator.metrics],
             "archgym_version": package_version(), **how}
@@ -153,3 +160,52 @@ def collect_runs(env_id: str, env_args: dict[str, Any], runs: Sequence[str | Pat
                                np.array([r[1] for r in records]), [r[2] for r in records],
                                metrics))
     return ds.read_dataset(out)
+
+
+def active_collect(env_id: str, env_args: dict[str, Any], metric: str, budget: int,
+                   out: str | Path, *, target_nrmse: float | None = None,
+                   strategy: str = "uncertainty", family: str = "rf", pool: int = 2000,
+                   test: int = 200, initial: int = 20, batch: int = 10, seed: int = 0,
+                   options: dict | None = None) -> dict[str, Any]:
+    """Active learning of `metric` on `env_id` (`cost_models.active`) next to random
+    collection at the same simulator budget, on one pool of `pool` distinct designs and
+    a disjoint held-out set of `test`: writes `history.csv` (strategy, calls, held-out
+    measures per round) and `summary.json` (simulator calls each needed to reach
+    `target_nrmse`, final measures) to `out`, and returns the summary."""
+    from cost_models.active import STRATEGIES, active_learning
+    from cost_models.features import FeatureEncoder
+
+    if strategy not in STRATEGIES or strategy == "random":
+        raise InvalidArgumentError("strategy", strategy, "uncertainty, promising")
+    env = design_env(make(env_id, **env_args), env_id).unwrapped
+    names = env.simulator.metric_names
+    if metric not in names:
+        raise InvalidArgumentError("metric", metric, ", ".join(names))
+    direction = next(m.direction for m in env.simulator.metrics if m.name == metric)
+    candidates = plan(env.space, pool, "random", seed)
+    held = plan(env.space, test, "random", seed + 1, {tuple(r.tolist()) for r in candidates})
+
+    def simulate(indices: np.ndarray) -> np.ndarray:  # NaN where a design is invalid
+        result = env.evaluate_batch(indices)
+        return np.where(result.valid, result.metrics[metric], np.nan)
+
+    truth = simulate(held)
+    keep = np.isfinite(truth)
+    encoder = FeatureEncoder(describe_space(env.space, feature_context(env.simulator)))
+    histories, summary = [], {"env_id": env_id, "metric": metric, "budget": budget,
+                              "target_nrmse": target_nrmse, "model": family}
+    for name in (strategy, "random"):
+        result = active_learning(candidates, simulate, encoder, (held[keep], truth[keep]),
+                                 strategy=name, family=family, initial=initial, batch=batch,
+                                 budget=budget, target_error=target_nrmse,
+                                 direction=direction, seed=seed, options=options)
+        histories.append(result.history.assign(strategy=name))
+        summary[name] = {"calls_to_target": None if target_nrmse is None
+                         else result.calls_to(target_nrmse),
+                         "calls": int(result.history["calls"].iloc[-1]),
+                         **result.history.iloc[-1].drop("calls").to_dict()}
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    pd.concat(histories, ignore_index=True).to_csv(out / "history.csv", index=False)
+    ds.write_json(out / "summary.json", summary)
+    return summary

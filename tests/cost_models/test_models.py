@@ -36,7 +36,8 @@ def latency(columns) -> np.ndarray:
     return 1e4 / size * kind + 10.0 * np.asarray(columns["depth"], dtype=float)
 
 
-def make_dataset(directory: Path, n: int = 150, seed: int = 0) -> ds.Dataset:
+def make_dataset(directory: Path, n: int = 150, seed: int = 0,
+                 invalid=None) -> ds.Dataset:
     indices = np.unique(SPACE.canonical_index(sample_indices(SPACE.nvec, n, "random", seed)),
                         axis=0)
     values = SPACE.columns(indices)
@@ -45,6 +46,11 @@ def make_dataset(directory: Path, n: int = 150, seed: int = 0) -> ds.Dataset:
                           "valid": True, "error": None,
                           "metrics.latency_ns": latency(values),
                           "metrics.power_mw": 5.0 + np.log2(values["size"].astype(float))})
+    if invalid is not None:  # invalid designs: NaN metrics, as collect writes them
+        bad = invalid(values)
+        frame.loc[bad, "valid"] = False
+        frame.loc[bad, "error"] = "invalid"
+        frame.loc[bad, ["metrics.latency_ns", "metrics.power_mw"]] = np.nan
     ds.start(directory, {"env_id": "test/Toy-v0", "env_args": {},
                          "space_fingerprint": SPACE.fingerprint(),
                          "space": describe_space(SPACE), "simulators": {"Toy": "1"},
@@ -103,7 +109,9 @@ def test_samplers_cover_every_choice():
 
 FAST = {"lgbm": {"n_estimators": 200}, "rf": {"n_estimators": 30},
         "mlp": {"max_iter": 300, "hidden_layer_sizes": (32,)},
-        "gp": {"max_iter": 50}}
+        "gp": {"max_iter": 50},
+        "stack": {"members": [{"family": "lgbm", "options": {"n_estimators": 200}},
+                              {"family": "rf", "options": {"n_estimators": 30}}]}}
 
 
 @pytest.mark.parametrize("family", models.FAMILIES)
@@ -146,6 +154,66 @@ def test_exported_arrays_reproduce_scikit_learn(tmp_path):
     got_mean, got_std = gp.predict(Z)
     np.testing.assert_allclose(got_mean, mean, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(got_std, std, rtol=1e-5, atol=1e-9)
+
+
+def test_compiled_trees_reproduce_lightgbm():
+    import lightgbm as lgb
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 8, (300, 6)).astype(float)
+    y = np.sin(X[:, 0]) + X[:, 1] * X[:, 2] + rng.normal(0, 0.1, 300)
+    fitted = models.fit("lgbm", X, y, seed=0, n_estimators=100)
+    Z = rng.integers(-1, 9, (50, 6)).astype(float)  # off the training grid too
+    np.testing.assert_allclose(fitted.predict(Z)[0],
+                               lgb.Booster(model_str=fitted.state).predict(Z), rtol=1e-12)
+
+
+def test_dram_queue_features_follow_the_admission_rule():
+    # Bankwise: 4 requests per bank x 16 banks = 64, held to 8 outstanding by the Fifo
+    # arbiter; ReadWrite 4 + 4 = 8; Shared 4; the Simple arbiter holds nothing back.
+    space = DesignSpace((PowerOfTwo("RequestBufferSize", 1, 8),
+                         Categorical("SchedulerBuffer", ("Bankwise", "ReadWrite", "Shared")),
+                         Categorical("Arbiter", ("Simple", "Fifo")),
+                         PowerOfTwo("MaxActiveTransactions", 1, 16)))
+    encoder = FeatureEncoder(describe_space(space, {"banks": 16}))
+    assert encoder.derived_names == ["log2_queue_capacity", "log2_admission_limit"]
+    X = encoder.encode([[2, 0, 1, 3], [2, 1, 0, 0], [2, 2, 1, 4]])
+    assert X[:, -2:].tolist() == [[6, 3], [3, 3], [2, 2]]
+    assert FeatureEncoder(describe_space(space)).derived_names == []  # no bank count
+
+
+def test_stack_is_chosen_by_kfold_on_training_rows_only(tmp_path):
+    data = make_dataset(tmp_path / "data", n=120)
+    candidates = {"knn": {"family": "knn"},
+                  "lgbm": {"family": "lgbm", "options": {"n_estimators": 200}}}
+    best, options, scores = px.select(data, "latency_ns", candidates, folds=3)
+    assert set(scores) == {"knn", "lgbm", "mean"}
+    assert best == min(scores, key=lambda k: scores[k]["nrmse"])
+    model = px.train(data, "stack", ["latency_ns"], options={"per_metric": {
+        "latency_ns": options}})
+    assert len(model.regressors["latency_ns"].state["members"]) == len(options["members"])
+
+
+def test_validity_classifier_reports_invalid_designs(tmp_path):
+    # kind c with fewer than 8 entries is invalid: 4 of the 7 sizes x 1 of 3 kinds
+    def invalid(values):
+        return (values["kind"] == "c") & (values["size"].astype(int) < 8)
+    data = make_dataset(tmp_path / "data", n=300, invalid=invalid)
+    model = px.train(data, "lgbm", ["latency_ns"], options={"n_estimators": 50})
+    directory = px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0"})
+    loaded = px.load(directory)
+    every = SPACE.canonical_index(np.array([[i, k, d] for i in range(7) for k in range(3)
+                                            for d in range(5)]))
+    every = np.unique(every, axis=0)
+    result = px.ProxySimulator(loaded).evaluate_batch(SPACE.columns(every), None)
+    expected = ~invalid(SPACE.columns(every))
+    assert (result.valid == expected).all()
+    assert np.isnan(result.metrics["latency_ns"][~expected]).all()
+    assert "validity classifier" in result.reasons[int(np.flatnonzero(~expected)[0])]
+    (directory / px.VALIDITY).write_text("{}")
+    with pytest.raises(ArchGymError, match="validity.json is not the file"):
+        px.load(directory)
+    assert px.train(make_dataset(tmp_path / "all", n=60), "knn").validity is None
 
 
 class _SideEffect:

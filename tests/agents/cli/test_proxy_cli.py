@@ -95,3 +95,42 @@ def test_learning_curve(data):
     assert curve["size"].tolist() == [20, 60, 120]
     assert curve["nrmse"].iloc[-1] < curve["nrmse"].iloc[0]  # more data, smaller error
     assert (out / "learning_curve.png").exists()
+
+
+ACTIVE = ["proxy", "active", ENV, "--metric", "latency_cycles", "--pool", "80", "--test",
+          "30", "--initial", "10", "--batch", "10", "--model-args", '{"n_estimators": 20}']
+
+
+def test_active_learning_runs_beside_random_at_the_same_budget(tmp_path, capsys):
+    capsys.readouterr()
+    assert main([*ACTIVE, "--budget", "30", "--out", str(tmp_path / "a"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    history = pd.read_csv(tmp_path / "a" / "history.csv")
+    for strategy in ("uncertainty", "random"):
+        rounds = history[history["strategy"] == strategy]
+        assert rounds["calls"].tolist() == [10, 20, 30]  # initial, then a batch a round
+        assert summary[strategy]["calls"] == 30
+        assert summary[strategy]["nrmse"] == pytest.approx(rounds["nrmse"].iloc[-1])
+    # A target met at once stops both after the initial designs.
+    assert main([*ACTIVE, "--budget", "30", "--target-nrmse", "1e6", "--out",
+                 str(tmp_path / "b"), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["uncertainty"]["calls_to_target"] == summary["random"]["calls"] == 10
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--budget", "0"], "--budget"),
+    (["--budget", "30", "--target-nrmse", "-1"], "--target-nrmse"),
+    (["--budget", "30", "--metric", "speed"], "metric='speed'"),
+    (["--budget", "30", "--model", "knn"], "--model"),
+    (["--budget", "5"], "initial=10"),
+    (["--budget", "30", "--model-args", "{nope"], "--model-args"),
+])
+def test_active_bad_input_exits_2_with_one_line(extra, message, tmp_path, capsys):
+    capsys.readouterr()
+    try:
+        code = main([*ACTIVE, "--out", str(tmp_path / "x"), *extra])
+    except SystemExit as stop:  # argparse's own errors
+        code = stop.code
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and message in lines[0], lines
