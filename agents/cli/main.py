@@ -190,6 +190,9 @@ def cmd_report(args) -> None:
     console.print(shown)
     for env, objectives in table.groupby("env", sort=False)["objective"]:
         console.print(f"{env}: {'; '.join(objectives.unique())}")
+    from agents.cli.tables import spec_summary
+
+    spec_summary(table, console)
     written = [out / "report.csv", out / "curves.csv"]
     with contextlib.suppress(ImportError):  # no plot without the plot extra
         from agents.experiments.plots import plot_report

@@ -41,3 +41,31 @@ def best_designs(frame: pd.DataFrame, env: DesignEnv, console: Console, top: int
                   else f"{v:.4g}" for v in best[column]]
         table.add_row(name, *values)
     console.print(table)
+
+
+def spec_summary(table: pd.DataFrame, console: Console,
+                 notes: dict[str, str] | None = None) -> None:
+    """For each environment of a report (`report.summarize`) whose objective has specs:
+    one column per agent, one row per figure: the share of evaluations meeting every spec
+    (mean over seeds, 95% interval), the seeds whose best design meets them, the median
+    best reward, and each best design's metric (mean over seeds; `notes` adds a word to a
+    metric's name, such as an accuracy's kind)."""
+    if "best_meets_specs" not in table:
+        return
+    for env, group in table[table["best_meets_specs"].notna()].groupby("env", sort=False):
+        shown = Table("", title=f"{env}: specs and best designs (over seeds)")
+        shown.columns[0].no_wrap = True
+        for agent in group["agent"]:
+            shown.add_column(agent, overflow="fold")
+        share = [f"{r['meets_specs_pct_mean']:.1f}%" + (
+            "" if np.isnan(r["meets_specs_pct_low"]) else
+            f" [{r['meets_specs_pct_low']:.1f}, {r['meets_specs_pct_high']:.1f}]")
+            for _, r in group.iterrows()]
+        shown.add_row("evaluations meeting every spec", *share)
+        shown.add_row("best designs meeting every spec", *group["best_meets_specs"])
+        shown.add_row("best reward, median", *(f"{v:.4f}" for v in group["best_reward_median"]))
+        for column in (c for c in group if c.startswith("best.") and group[c].notna().any()):
+            metric = column.removeprefix("best.")
+            label = f"{metric} ({notes[metric]})" if notes and metric in notes else metric
+            shown.add_row(label, *("-" if np.isnan(v) else f"{v:.4g}" for v in group[column]))
+        console.print(shown)
