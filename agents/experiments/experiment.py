@@ -117,10 +117,11 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
                              eval_every=max(budget // 4, 1), progress=progress)
 
 
-def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:
+def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path,
+                      axes: tuple[str, str] | None = None) -> Path | None:
     """`plot_runs` where matplotlib is installed (the plot extra), else nothing."""
     try:
         from agents.experiments.plots import plot_runs
     except ImportError:
         return None
-    return plot_runs(frame, objective, path)
+    return plot_runs(frame, objective, path, axes)
