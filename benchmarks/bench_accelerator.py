@@ -1,7 +1,15 @@
 """Accelerator model speed: vectorized mapping evaluation and the mapper, against baselines.
 
-Run: python benchmarks/bench_accelerator.py [--mappings N] [--zigzag-python PATH]
+Run: python benchmarks/bench_accelerator.py [--mappings N] [--designs D]
+     [--baseline-commit C] [--threads T] [--zigzag-python PATH]
 
+0. Accelerator-v0 per design against the code before the compiled search (commit
+   BASELINE_COMMIT, unpacked with `git archive` into build/): the same D random designs
+   of ResNet-18 at 224x224 through `make_accelerator_env()` in two fresh processes, one
+   numba thread each, CPU seconds per design (median), one design per call as an agent
+   steps and all D in one call; and the quality of the mappings each found, the energy
+   (the mapper's objective) of every layer of every design, as a ratio to today's.
+   With --threads T > 1, the one-call batch again on T numba threads (wall seconds).
 1. Mapping evaluations per second: `analyze_batch` on N random mappings of one ResNet-18
    layer vs `analyze` called once per mapping (baseline), both in this run.
 2. Mapper time per layer search and for all of ResNet-18 (one core: the kernels are
@@ -27,6 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
+from archgym_env.accelerator_env import ACCELERATOR_SPACE
 from simulators.accelerator.analysis import analyze, analyze_batch
 from simulators.accelerator.architecture import (
     Architecture,
@@ -39,6 +48,31 @@ from simulators.accelerator.mapping import Problem
 from simulators.accelerator.presets import preset
 from simulators.workloads import resnet18
 
+BASELINE_COMMIT = "ef47797"  # Accelerator-v0 before the compiled search (issue 14)
+ENV_RUNNER = r'''
+import json, sys, time
+import numpy as np
+from archgym_env.accelerator_env import make_accelerator_env
+from simulators.accelerator import mapper
+index, warm = np.array(json.loads(sys.argv[1])), int(sys.argv[2])
+clear = getattr(mapper, "clear_search_cache", lambda: None)  # absent before the cache
+env = make_accelerator_env()
+env.evaluate_batch(index[:warm])  # compile or load the kernels
+clear()
+seconds, details = [], []
+for row in index[warm:]:
+    start = time.process_time()
+    details.append(env.evaluate_batch(row[None]).result.details[0])
+    seconds.append(time.process_time() - start)
+clear()
+start, wall = time.process_time(), time.perf_counter()
+env.evaluate_batch(index[warm:])
+batch, batch_wall = time.process_time() - start, time.perf_counter() - wall
+layers = [None if d is None else [None if r.best is None else [r.best.energy_pj, r.best.cycles]
+                                  for _, r in d.layers] for d in details]
+print(json.dumps({"seconds": seconds, "batch": batch, "batch_wall": batch_wall,
+                  "layers": layers}))
+'''
 ZIGZAG_LAYERS = ("conv1", "layer1.0.conv1", "layer3.0.conv2")
 ZIGZAG_RUNNER = r'''
 import json, logging, os, sys, time
@@ -83,6 +117,77 @@ def zigzag_tpu_like() -> Architecture:
         StorageLevel("rf_2B", 1, word_bits=16, read_energy_pj=0.021, write_energy_pj=0.021,
                      update_energy_pj=0.021, keep=("Outputs",), bypass=("Weights", "Inputs")),
     ), MacUnit(energy_pj=0.04))
+
+
+def baseline_tree(commit: str) -> Path | None:
+    """The repository at `commit`, unpacked once into build/ (None without git)."""
+    root = Path(__file__).resolve().parent.parent
+    tree = root / "build" / f"bench-baseline-{commit}"
+    if not (tree / "simulators").is_dir():
+        tree.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(root), "archive", commit],
+                                 capture_output=True)
+        if archive.returncode:
+            return None
+        subprocess.run(["tar", "-x", "-C", str(tree)], input=archive.stdout, check=True)
+    return tree
+
+
+def run_env(tree: Path, index: np.ndarray, warm: int, threads: int = 1) -> dict:
+    """ENV_RUNNER on the code in `tree`, in a fresh process with `threads` numba threads."""
+    env = {**os.environ, "PYTHONPATH": str(tree), "NUMBA_NUM_THREADS": str(threads)}
+    proc = subprocess.run([sys.executable, "-c", ENV_RUNNER, json.dumps(index.tolist()),
+                           str(warm)], capture_output=True, text=True, env=env, cwd=tree)
+    if proc.returncode:
+        raise RuntimeError(proc.stderr.strip().splitlines()[-1])
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def env_speed_and_quality(designs: int, commit: str, threads: int, seed: int = 0) -> None:
+    """Section 0 of the module docstring."""
+    old_tree = baseline_tree(commit)
+    if old_tree is None:
+        print(f"Accelerator-v0 baseline: no git history to unpack {commit} from; skipped")
+        return
+    warm = 2
+    index = np.stack([ACCELERATOR_SPACE.to_index(d) for d in
+                      ACCELERATOR_SPACE.sample(np.random.default_rng(seed), designs + warm)])
+    new_tree = Path(__file__).resolve().parent.parent
+    old, new = run_env(old_tree, index, warm), run_env(new_tree, index, warm)
+    per_old, per_new = np.median(old["seconds"]), np.median(new["seconds"])
+    batch = new["batch"] / designs
+    print(f"Accelerator-v0, ResNet-18 at 224x224, {designs} random designs (seed {seed}), "
+          "one numba thread, CPU ms per design (median):")
+    print(f"  today ({commit}), one design per call: {per_old * 1e3:7.1f} ms "
+          f"({1 / per_old:5.1f} designs/s)")
+    print(f"  this tree, one design per call       : {per_new * 1e3:7.1f} ms "
+          f"({1 / per_new:5.1f} designs/s), {per_old / per_new:4.1f}x; per-design ratios "
+          f"{np.min(np.divide(old['seconds'], new['seconds'])):.1f}x to "
+          f"{np.max(np.divide(old['seconds'], new['seconds'])):.1f}x")
+    print(f"  this tree, {designs} designs in one call   : {batch * 1e3:7.1f} ms "
+          f"({1 / batch:5.1f} designs/s), {per_old / batch:4.1f}x")
+    if threads > 1:
+        wide = run_env(new_tree, index, warm, threads)
+        print(f"  this tree, one call on {threads} numba threads: "
+              f"{wide['batch_wall'] / designs * 1e3:.1f} ms wall per design against "
+              f"{new['batch_wall'] / designs * 1e3:.1f} ms on one")
+    energy, cycles, lost, gained = [], [], 0, 0
+    for a, b in zip(old["layers"], new["layers"], strict=True):
+        for x, y in zip(a or [], b or [], strict=True):
+            if x is None or y is None:
+                lost, gained = lost + (y is None and x is not None), gained + (x is None
+                                                                                and y is not None)
+                continue
+            energy.append(y[0] / x[0])
+            cycles.append(y[1] / x[1])
+    energy = np.array(energy)
+    print(f"  mapping quality, {len(energy)} layer mappings (the mapper minimizes energy): "
+          f"energy this tree / today geometric mean {np.exp(np.mean(np.log(energy))):.3f}, "
+          f"median {np.median(energy):.3f}; lower on {np.mean(energy < 1 - 1e-12):.0%}, "
+          f"equal on {np.mean(abs(energy - 1) <= 1e-12):.0%}, higher on "
+          f"{np.mean(energy > 1 + 1e-12):.0%} (worst {energy.max():.3f}); cycles geometric "
+          f"mean {np.exp(np.mean(np.log(cycles))):.3f}; layers mapped only today {lost}, "
+          f"only here {gained}")
 
 
 def evaluations_per_second(n: int) -> None:
@@ -155,10 +260,14 @@ def zigzag_comparison(python: str, names: tuple[str, ...]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mappings", type=int, default=100_000)
+    parser.add_argument("--designs", type=int, default=30)
+    parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
+    parser.add_argument("--threads", type=int, default=1)
     default_zz = os.environ.get("ARCHGYM_ZIGZAG_PYTHON", ".venv-zigzag/bin/python")
     parser.add_argument("--zigzag-python", default=default_zz,
                         help="a Python with zigzag-dse installed (skipped if absent)")
     args = parser.parse_args()
+    env_speed_and_quality(args.designs, args.baseline_commit, args.threads)
     evaluations_per_second(args.mappings)
     adaptive = mapper_times(preset("eyeriss_like"), "eyeriss_like")
     monotone = mapper_times(preset("eyeriss_like"), "eyeriss_like", "monotone")

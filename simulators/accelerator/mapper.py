@@ -10,8 +10,10 @@
    constraints; the rest is random. Free keep/bypass choices are random.
 3. Local search, `local_search_rounds` rounds of mutations (move a prime factor between
    levels, swap two loops, flip a free bypass), one of two kinds:
-   * "adaptive" (default): mutate the best valid mappings found so far. Fast and strong,
-     but its path depends on which mappings fit, so a larger buffer can end it worse.
+   * "adaptive" (default): mutate the best distinct valid mappings found so far. Fast and
+     strong, but its path depends on which mappings fit, so a larger buffer can end it
+     worse. Stages 2-3 of it run compiled (`simulators.accelerator.search`), many layers
+     and architectures per call, each mapping scored once.
    * "monotone": start from every sampled mapping on the Pareto front of objective against
      footprint that fits, and follow each one's improving neighbours, drawn from a key
      hashed from the mapping itself. Every choice depends on the mapping alone except
@@ -21,15 +23,21 @@
      mappings: 2-16x the adaptive search's time on ResNet-18 (benchmarks/).
 
 Stages 1-2 never look at buffer capacities: a larger buffer only adds valid candidates.
+Searches are deterministic, so their results are kept (`search_many`), keyed by the
+mapper's architecture and settings and the layer's shape; spatial assignments are kept
+per shape and fan-out.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
+import numba
 import numpy as np
 from numba import njit
 
@@ -43,6 +51,12 @@ from simulators.accelerator.analysis import (
 from simulators.accelerator.architecture import DIMS, Architecture, dim_index
 from simulators.accelerator.keyed import KeyedRandom, row_keys, splitmix64
 from simulators.accelerator.mapping import MappingBatch, Problem, as_problem
+from simulators.accelerator.search import (
+    OBJECTIVE_CODES,
+    check_engine,
+    engine_checked,
+    run_engine,
+)
 from simulators.errors import InvalidArgumentError
 from simulators.pareto import non_dominated
 from simulators.workloads import Layer, Network
@@ -104,13 +118,27 @@ def divisors(n: int) -> tuple[int, ...]:
     return tuple(d for d in range(1, n + 1) if n % d == 0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class MapperResult:
-    """The best mapping found (None if no candidate was valid) and how many were tried."""
+    """A search's best mapping (`mapping`, one row; None if no candidate was valid), how
+    many mappings it tried, how many of those were valid and how many went through the
+    analysis (a repeat or an overflowing mapping does not), and the best one's cycles and
+    energy (inf without one). `best`, its full analysis, is built on first use."""
 
-    best: LayerResult | None
+    problem: Problem
+    arch: Architecture
+    mapping: MappingBatch | None
     evaluated: int
     valid: int
+    analyzed: int
+    cycles: float = math.inf
+    energy_pj: float = math.inf
+
+    @cached_property
+    def best(self) -> LayerResult | None:
+        """`analyze` of the best mapping (None if there is none)."""
+        return None if self.mapping is None else analyze(self.problem, self.arch,
+                                                         self.mapping[0])
 
 
 @dataclass(frozen=True)
@@ -132,7 +160,7 @@ class NetworkResult:
 
     @property
     def mapped(self) -> bool:
-        return all(r.best is not None for _, r in self.layers)
+        return all(r.mapping is not None for _, r in self.layers)
 
 
 class Mapper:
@@ -154,7 +182,7 @@ class Mapper:
         if local_search not in LOCAL_SEARCHES:
             raise InvalidArgumentError("local_search", local_search, ", ".join(LOCAL_SEARCHES))
         if neighbours is None:
-            neighbours = 8 if local_search == "monotone" else 32
+            neighbours = 8 if local_search == "monotone" else 16
         for name, value, low in (("budget", budget, 1), ("seed", seed, 0),
                                  ("local_search_rounds", local_search_rounds, 0),
                                  ("elites", elites, 1), ("neighbours", neighbours, 1)):
@@ -178,6 +206,24 @@ class Mapper:
             for rank, d in enumerate(inner):
                 self.order_key[lvl, dim_index(d)] = 2.0 * (len(inner) - rank)
         self.free_keep = ~(arch.forced_keep() | arch.forced_bypass())
+        # Sorting by random keys plus order_key puts the free loops (key 0) in random order
+        # outside the keyed ones, which keep their order: free ones first, then by key.
+        self.free_loops = self.order_key == 0
+        self.loop_order = np.argsort(self.order_key, axis=1, kind="stable")
+        # The fan-out axes: (level, axis, mesh, dimensions allowed on it).
+        self.slots = tuple((lvl, axis, getattr(lv, f"mesh_{axis}"), self._axis_dims(lvl, axis))
+                           for lvl, lv in enumerate(arch.levels) for axis in ("x", "y")
+                           if getattr(lv, f"mesh_{axis}") > 1)
+        # What fixes a search's result besides the layer's shape.
+        self.cache_key = (arch, template, objective, budget, seed, local_search_rounds,
+                          elites, neighbours, local_search)
+
+    def machine(self) -> tuple[np.ndarray, ...]:
+        """What the compiled search reads of the mapper (`search.run_engine`'s machines)."""
+        a = self.arch
+        return (a.level_costs(), a.capacity_words(), a.forced_keep(), a.forced_bypass(),
+                self.free_keep, self.fixed, self.loop_order, self.free_loops.sum(axis=1),
+                self.free_loops)
 
     # -- stage 1: spatial ------------------------------------------------------------
     def _axis_dims(self, lvl: int, axis: str) -> tuple[int, ...]:
@@ -189,34 +235,9 @@ class Mapper:
         return tuple(dim_index(d) for d in DIMS if d in allowed)
 
     def spatial_choices(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
-        """All maximal spatial assignments: (K, L, 7) factors for meshX and for meshY."""
-        L = len(self.arch.levels)
-        slots = [(lvl, axis, getattr(lv, f"mesh_{axis}"), self._axis_dims(lvl, axis))
-                 for lvl, lv in enumerate(self.arch.levels) for axis in ("x", "y")
-                 if getattr(lv, f"mesh_{axis}") > 1]
-        results: list[tuple[np.ndarray, np.ndarray]] = []
-
-        def fill_slot(i: int, remaining: list[int], sx: np.ndarray, sy: np.ndarray) -> None:
-            if len(results) >= MAX_SPATIAL_CHOICES:
-                return
-            if i == len(slots):
-                results.append((sx.copy(), sy.copy()))
-                return
-            lvl, axis, mesh, dims = slots[i]
-            target = sx if axis == "x" else sy
-            for combo in _maximal_combos(dims, remaining, mesh):
-                for d, f in combo.items():
-                    target[lvl, d] = f
-                    remaining[d] //= f
-                fill_slot(i + 1, remaining, sx, sy)
-                for d, f in combo.items():
-                    target[lvl, d] = 1
-                    remaining[d] *= f
-
-        fill_slot(0, list(problem.bounds), np.ones((L, 7), np.int64), np.ones((L, 7), np.int64))
-        sx = np.array([r[0] for r in results])
-        sy = np.array([r[1] for r in results])
-        return sx, sy
+        """All maximal spatial assignments: (K, L, 7) factors for meshX and for meshY
+        (read-only, kept per bounds and fan-out)."""
+        return _spatial_choices(tuple(problem.bounds), len(self.arch.levels), self.slots)
 
     # -- stage 2: sampling ---------------------------------------------------------------
     def sample(self, problem: Problem, n: int, rng: np.random.Generator) -> MappingBatch:
@@ -271,38 +292,24 @@ class Mapper:
 
     def search(self, layer: Layer | Problem) -> MapperResult:
         """The best mapping of one layer under the objective."""
-        problem = as_problem(layer)
+        return search_many([(self, layer)])[0]
+
+    def _search_monotone(self, problem: Problem) -> MapperResult:
         rng = np.random.default_rng(self.seed)
         pool = self.sample(problem, self.budget, rng)
         result = analyze_batch(problem, self.arch, pool)
-        refine = self._monotone if self.local_search == "monotone" else self._adaptive
-        found = [(pool, result)] + refine(problem, pool, result, rng)
+        found = [(pool, result)] + self._monotone(problem, pool, result, rng)
         score = np.concatenate([r.objective(self.objective) for _, r in found])
         evaluated = sum(len(batch) for batch, _ in found)
         n_valid = sum(int(r.valid.sum()) for _, r in found)
         if not np.isfinite(score).any():
-            return MapperResult(None, evaluated, n_valid)
-        everything = MappingBatch.concat([batch for batch, _ in found])
-        best = everything[int(np.argmin(score))]
-        return MapperResult(analyze(problem, self.arch, best), evaluated, n_valid)
-
-    def _adaptive(self, problem: Problem, pool: MappingBatch, result: BatchResult,
-                  rng: np.random.Generator) -> list:
-        """Rounds of mutating the best valid mappings so far: (children, results) each."""
-        found, score = [], result.objective(self.objective)
-        for _ in range(self.local_search_rounds):
-            elite = np.argsort(score, kind="stable")[:self.elites]
-            elite = elite[np.isfinite(score[elite])]
-            if not len(elite):
-                break
-            pool, score = pool.take(elite), score[elite]
-            children = self.mutate(pool.take(np.repeat(np.arange(len(elite)),
-                                                       self.neighbours)), rng)
-            child_result = analyze_batch(problem, self.arch, children)
-            found.append((children, child_result))
-            pool = MappingBatch.concat([pool, children])
-            score = np.concatenate([score, child_result.objective(self.objective)])
-        return found
+            return MapperResult(problem, self.arch, None, evaluated, n_valid, evaluated)
+        i = int(np.argmin(score))
+        batch = MappingBatch.concat([batch for batch, _ in found])
+        cycles = np.concatenate([r.cycles for _, r in found])[i]
+        energy = np.concatenate([r.energy_pj for _, r in found])[i]
+        return MapperResult(problem, self.arch, batch.take([i]), evaluated, n_valid, evaluated,
+                            float(cycles), float(energy))
 
     def _monotone(self, problem: Problem, pool: MappingBatch, result: BatchResult,
                   rng: np.random.Generator) -> list:
@@ -359,22 +366,122 @@ class Mapper:
 
     def map_network(self, network: Network | Layer | list[Layer]) -> NetworkResult:
         """Map every layer; totals add layer by layer (inf where a layer has no mapping).
-        Layers of the same shape are searched once (the search is deterministic)."""
+        Layers of the same shape share one search (the search is deterministic)."""
         layers = _layers(network)
-        found: dict[Problem, MapperResult] = {}
-        for layer in layers:
-            shape = dataclasses.replace(Problem.from_layer(layer), name="")
-            if shape not in found:
-                found[shape] = self.search(shape)
-        results = tuple((layer, found[dataclasses.replace(Problem.from_layer(layer), name="")])
-                        for layer in layers)
-        done = [r.best for _, r in results if r.best is not None]
-        ok = len(done) == len(results)
-        cycles = sum(b.cycles for b in done) if ok else math.inf
-        energy = sum(b.energy_pj for b in done) if ok else math.inf
+        return self.network_result(layers, search_many([(self, x) for x in layers]))
+
+    def network_result(self, layers: Sequence[Layer],
+                       results: Sequence[MapperResult]) -> NetworkResult:
+        """The network's totals from each layer's search result."""
+        ok = all(r.mapping is not None for r in results)
+        cycles = sum(r.cycles for r in results) if ok else math.inf
+        energy = sum(r.energy_pj for r in results) if ok else math.inf
         macs = float(sum(layer.macs for layer in layers))
         util = macs / (cycles * self.arch.num_macs) if ok else 0.0
-        return NetworkResult(results, cycles, energy, self.arch.area_mm2, util, macs)
+        return NetworkResult(tuple(zip(layers, results, strict=True)), cycles, energy,
+                             self.arch.area_mm2, util, macs)
+
+
+RESULT_CACHE_MAPPERS = 4096  # mapper configurations whose results are kept (LRU)
+_results: OrderedDict[tuple, dict[Problem, MapperResult]] = OrderedDict()
+
+
+def clear_search_cache() -> None:
+    """Forget every search result kept by `search_many`."""
+    _results.clear()
+
+
+def search_many(jobs: Sequence[tuple[Mapper, Layer | Problem]]) -> list[MapperResult]:
+    """Each mapper's search of its layer. A search done before (same mapper settings and
+    architecture, same layer shape) is not run again; the adaptive searches left run in
+    compiled batches (numba threads across them when numba has more than one), the
+    monotone ones one by one."""
+    out: list[MapperResult | None] = [None] * len(jobs)
+    todo: dict[tuple, list[int]] = {}
+    for i, (mapper, layer) in enumerate(jobs):
+        known = _results.get(mapper.cache_key)
+        if known is None:
+            known = _results[mapper.cache_key] = {}
+            if len(_results) > RESULT_CACHE_MAPPERS:
+                _results.popitem(last=False)
+        else:
+            _results.move_to_end(mapper.cache_key)
+        shape = _shape(layer)
+        if shape in known:
+            out[i] = known[shape]
+        else:
+            todo.setdefault((id(known), shape), []).append(i)
+    batches: dict[tuple, list[tuple[Mapper, Problem, list[int]]]] = {}
+    for (_, shape), rows in todo.items():
+        mapper = jobs[rows[0]][0]
+        if mapper.local_search == "monotone":
+            _store(out, rows, mapper, shape, mapper._search_monotone(shape))
+        else:
+            settings = (len(mapper.arch.levels), mapper.budget, mapper.local_search_rounds,
+                        mapper.elites, mapper.neighbours, mapper.objective, mapper.seed)
+            batches.setdefault(settings, []).append((mapper, shape, rows))
+    for tasks in batches.values():
+        for (mapper, shape, rows), result in zip(tasks, _run_adaptive(tasks), strict=True):
+            _store(out, rows, mapper, shape, result)
+    return out
+
+
+def _store(out: list, rows: list[int], mapper: Mapper, shape: Problem,
+           result: MapperResult) -> None:
+    _results.setdefault(mapper.cache_key, {})[shape] = result
+    for i in rows:
+        out[i] = result
+
+
+@lru_cache(maxsize=4096)
+def _layer_shape(layer: Layer) -> Problem:
+    return dataclasses.replace(Problem.from_layer(layer), name="")
+
+
+def _shape(layer: Layer | Problem) -> Problem:
+    """The layer's problem without its name: what a search depends on."""
+    if isinstance(layer, Layer):
+        return _layer_shape(layer)
+    return dataclasses.replace(as_problem(layer), name="")
+
+
+def _run_adaptive(tasks: list[tuple[Mapper, Problem, list[int]]]) -> list[MapperResult]:
+    """Adaptive searches of the same settings in one engine call."""
+    mappers = list({id(m): m for m, _, _ in tasks}.values())
+    index = {id(m): i for i, m in enumerate(mappers)}
+    machines = tuple(np.stack(column) for column in zip(*(m.machine() for m in mappers),
+                                                         strict=True))
+    for array in machines:  # read-only as the architecture's own: `_count` compiles once
+        array.setflags(write=False)
+    choices = [m.spatial_choices(p) for m, p, _ in tasks]
+    ends = np.cumsum([len(x) for x, _ in choices])
+    problems = [p for _, p, _ in tasks]
+    first = tasks[0][0]
+    settings = (first.budget, first.local_search_rounds, first.elites, first.neighbours,
+                OBJECTIVE_CODES[first.objective], first.seed)
+    arrays = (np.array([p.bounds for p in problems], dtype=np.int64),
+              np.array([[p.Hstride, p.Wstride, p.Hdilation, p.Wdilation] for p in problems],
+                       dtype=np.float64),
+              np.array([float(p.groups) for p in problems]),
+              np.array([p.macs * m.arch.mac.energy_pj for m, p, _ in tasks]),
+              np.array([index[id(m)] for m, _, _ in tasks], dtype=np.int64),
+              ends - np.array([len(x) for x, _ in choices]), ends,
+              np.concatenate([x for x, _ in choices]), np.concatenate([y for _, y in choices]),
+              machines, settings, numba.get_num_threads())
+    t, perm, sx, sy, keep, score, energy, cycles, counts = run_engine(*arrays)
+    found = np.flatnonzero(np.isfinite(score))
+    if not engine_checked() and len(found):
+        i = found[0]
+        mapper, problem, _ = tasks[i]
+        row = MappingBatch(t[i:i + 1], perm[i:i + 1], sx[i:i + 1], sy[i:i + 1], keep[i:i + 1])
+        ref = analyze_batch(problem, mapper.arch, row)
+        if not check_engine(energy[i], cycles[i], ref.energy_pj[0], ref.cycles[0]):
+            t, perm, sx, sy, keep, score, energy, cycles, counts = run_engine(*arrays)
+    return [MapperResult(p, m.arch, MappingBatch(t[i:i + 1], perm[i:i + 1], sx[i:i + 1],
+                                                  sy[i:i + 1], keep[i:i + 1])
+                         if np.isfinite(score[i]) else None, *map(int, counts[i]),
+                         float(cycles[i]), float(energy[i]))
+            for i, (m, p, _) in enumerate(tasks)]
 
 
 def _layers(network) -> list[Layer]:
@@ -423,25 +530,62 @@ def _smallest_prime(values: np.ndarray) -> np.ndarray:
     return np.array([(prime_factors(int(v)) or (1,))[0] for v in values], dtype=np.int64)
 
 
-def _maximal_combos(dims: tuple[int, ...], remaining: list[int], mesh: int) -> list[dict]:
-    """Divisor assignments to `dims` with product <= mesh that no allowed prime extends."""
-    combos: list[dict] = []
+@lru_cache(maxsize=4096)
+def _spatial_choices(bounds: tuple[int, ...], levels: int,
+                     slots: tuple) -> tuple[np.ndarray, np.ndarray]:
+    """`Mapper.spatial_choices` of bounds over the fan-out axes `slots` (at most
+    MAX_SPATIAL_CHOICES), enumerated slot by slot."""
+    results: list[tuple[np.ndarray, np.ndarray]] = []
+    sx, sy = np.ones((levels, 7), np.int64), np.ones((levels, 7), np.int64)
+    remaining = list(bounds)
 
-    def extend(i: int, product: int, combo: dict) -> None:
-        if i == len(dims):
-            room = mesh // product
-            if not any(p <= room for d in dims
-                       for p in prime_factors(remaining[d] // combo.get(d, 1))):
-                combos.append(dict(combo))
+    def fill_slot(i: int) -> None:
+        if len(results) >= MAX_SPATIAL_CHOICES:
             return
-        d = dims[i]
-        for f in divisors(remaining[d]):
+        if i == len(slots):
+            results.append((sx.copy(), sy.copy()))
+            return
+        lvl, axis, mesh, dims = slots[i]
+        target = sx if axis == "x" else sy
+        for combo in _maximal_combos(dims, tuple(remaining[d] for d in dims), mesh):
+            for d, f in combo:
+                target[lvl, d] = f
+                remaining[d] //= f
+            fill_slot(i + 1)
+            for d, f in combo:
+                target[lvl, d] = 1
+                remaining[d] *= f
+
+    fill_slot(0)
+    choices = np.array([r[0] for r in results]), np.array([r[1] for r in results])
+    for array in choices:
+        array.setflags(write=False)
+    return choices
+
+
+@lru_cache(maxsize=16384)
+def _maximal_combos(dims: tuple[int, ...], remaining: tuple[int, ...],
+                    mesh: int) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """(dimension, factor) assignments to `dims` (remaining[i] left of dims[i]) with
+    product <= mesh that no allowed prime extends; () if there is none."""
+    combos: list[tuple[tuple[int, int], ...]] = []
+    combo: list[tuple[int, int]] = []
+
+    def extend(i: int, product: int) -> None:
+        if i == len(dims):
+            room, used = mesh // product, dict(combo)
+            if not any(p <= room for d, left in zip(dims, remaining, strict=True)
+                       for p in prime_factors(left // used.get(d, 1))):
+                combos.append(tuple(combo))
+            return
+        for f in divisors(remaining[i]):
             if product * f > mesh:
                 break
             if f > 1:
-                combo[d] = f
-            extend(i + 1, product * f, combo)
-            combo.pop(d, None)
+                combo.append((dims[i], f))
+            extend(i + 1, product * f)
+            if f > 1:
+                combo.pop()
 
-    extend(0, 1, {})
-    return combos or [{}]
+    extend(0, 1)
+    return tuple(combos) or ((),)

@@ -27,6 +27,7 @@ from simulators.accelerator.mapper import (
     _layers,
     divisors,
     prime_factors,
+    search_many,
 )
 from simulators.accelerator.mapping import Mapping, Problem, as_problem, loop_order
 from simulators.accelerator.technology import mac_unit, technology_level
@@ -104,7 +105,7 @@ class AcceleratorSimulator(CostModel):
         clock_ghz: clock frequency used to turn cycles into seconds.
     """
 
-    version = "2"  # bump when the same inputs could give other numbers
+    version = "3"  # bump when the same inputs could give other numbers
     metrics = METRICS
 
     def __init__(self, objective: str = "energy", mapper_budget: int = 300,
@@ -136,26 +137,39 @@ class AcceleratorSimulator(CostModel):
     def run(self, design: Design, workload) -> NetworkResult:
         """The mapper's result for every layer of `workload` on the design's architecture,
         the layers without MACs charged on top (simulators.accelerator.elementwise)."""
+        mapper, layers = self._design_mapper(design), self.prepare(workload)
+        result = mapper.map_network([x for x in layers if isinstance(x, Layer)])
+        return with_elementwise(result, mapper.arch,
+                                [x for x in layers if isinstance(x, Elementwise)])
+
+    def _design_mapper(self, design: Design) -> Mapper:
         if design.get("dataflow") not in TEMPLATES:
             raise InvalidDesignError("dataflow", design.get("dataflow"), ", ".join(TEMPLATES))
-        layers = self.prepare(workload)
-        arch = build_architecture(design)
-        result = self.mapper(arch, design["dataflow"]).map_network(
-            [x for x in layers if isinstance(x, Layer)])
-        return with_elementwise(result, arch, [x for x in layers if isinstance(x, Elementwise)])
+        return self.mapper(build_architecture(design), design["dataflow"])
 
     def evaluate_batch(self, designs: Designs, workload) -> BatchResult:
-        """Each design's network mapped layer by layer; the per-layer mapper results are the
-        details. A design with a bad value or a layer without a valid mapping is invalid."""
-        layers = self.prepare(workload)
-        rows, reasons, details = [], [], []
+        """Each design's network mapped layer by layer, the layers of every design searched
+        together (`search_many`); the per-layer mapper results are the details. A design
+        with a bad value or a layer without a valid mapping is invalid."""
+        prepared = self.prepare(workload)
+        layers = [x for x in prepared if isinstance(x, Layer)]
+        others = [x for x in prepared if isinstance(x, Elementwise)]
+        mappers: list[Mapper | str] = []
         for design in design_rows(designs):
             try:
-                result = self.run(design, layers)
+                mappers.append(self._design_mapper(design))
             except InvalidDesignError as error:
-                rows.append(None), reasons.append(str(error)), details.append(None)
+                mappers.append(str(error))
+        jobs = [(m, layer) for m in mappers if isinstance(m, Mapper) for layer in layers]
+        found = iter(search_many(jobs))
+        rows, reasons, details = [], [], []
+        for mapper in mappers:
+            if isinstance(mapper, str):
+                rows.append(None), reasons.append(mapper), details.append(None)
                 continue
-            unmapped = [layer.name for layer, r in result.layers if r.best is None]
+            result = with_elementwise(
+                mapper.network_result(layers, [next(found) for _ in layers]), mapper.arch, others)
+            unmapped = [layer.name for layer, r in result.layers if r.mapping is None]
             rows.append(_metrics(result.cycles, result.energy_pj, result.area_mm2,
                                  result.utilization, self.clock_ghz))
             reasons.append(f"no valid mapping of layer {unmapped[0]}" if unmapped else None)

@@ -1,0 +1,536 @@
+"""The mapper's adaptive search compiled: many (layer, architecture) searches per call.
+
+`run_engine` runs stages 2-3 of `simulators.accelerator.mapper` (sampling, then rounds of
+mutating the best mappings) for every task without returning to Python: a task is one
+layer on one mapper's architecture. Each task's search is deterministic for its seed and
+independent of the other tasks in the call. Per task:
+
+* Sampling and mutation draw from a SplitMix64 counter stream keyed by the seed
+  (`keyed._mix`), with the distributions of `Mapper.sample` and `Mapper.mutate` (a loop
+  order sorted by random keys plus the template's order keys is a random order of the
+  free loops followed by the keyed ones, drawn here as a shuffle).
+* Every mapping gets a 64-bit key of what the analysis reads: spatial choice, temporal
+  factors, kept data spaces, and per level the order of the loops with a factor above 1
+  (a unit loop changes no count). A mapping whose key was seen before takes the stored
+  score; a new one that overflows a level's capacity (the footprints `analysis._count`
+  checks last, via the same `_footprint`) is invalid without being counted; the rest go
+  through `analysis._count` in one batch per round, so the search scores mappings with
+  the analysis itself. Two mappings share a key with odds of about 2^-64 per pair.
+* The elites of a round are the best *distinct* valid mappings so far (a copy of a
+  mapping would spend its neighbours on the same ground).
+
+Numba's on-disk cache does not notice when a function of another file that a cached one
+calls changes; `check_engine` compares the engine with `analysis.analyze_batch` once per
+process and recompiles it on a mismatch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from simulators.accelerator.analysis import _count, _footprint
+from simulators.accelerator.architecture import RELEVANT
+from simulators.accelerator.keyed import _mix
+
+OBJECTIVE_CODES = {"energy": 0, "cycles": 1, "edp": 2, "dram_words": 3}
+PACKED = 2 ** 32  # temporal factors below this are hashed two to a word
+
+
+@njit(cache=True, inline="always")
+def _unit(counter):
+    """The uniform in [0, 1) at position `counter` of a SplitMix64 stream."""
+    return (_mix(counter) >> np.uint64(11)) * 2.0 ** -53
+
+
+@njit(cache=True, inline="always")
+def _smallest_prime_of(n):
+    p = 2
+    while p * p <= n:
+        if n % p == 0:
+            return p
+        p += 1
+    return n
+
+
+@njit(cache=True, inline="always")
+def _key(t, perm, keep, r, choice):
+    """A 64-bit hash of what the analysis reads of mapping r (module docstring)."""
+    L = t.shape[1]
+    h = _mix(np.uint64(choice))
+    wide = False
+    for lvl in range(L):
+        for d in range(7):
+            wide |= t[r, lvl, d] >= PACKED
+    for lvl in range(L):
+        word, shift = np.uint64(0), 0
+        for x in range(3):
+            if keep[r, lvl, x]:
+                word |= np.uint64(1 << x)
+        shift = 3
+        for j in range(7):
+            d = perm[r, lvl, j]
+            nontrivial = t[r, lvl, d] > 1
+            word |= np.uint64(((d + 1) * nontrivial) << shift)
+            shift += 3 * nontrivial
+        h = _mix(h ^ word)
+        if wide:
+            for d in range(7):
+                h = _mix(h ^ np.uint64(t[r, lvl, d]))
+        else:
+            for d in range(0, 7, 2):
+                word = np.uint64(t[r, lvl, d])
+                if d < 6:
+                    word |= np.uint64(t[r, lvl, d + 1]) << np.uint64(32)
+                h = _mix(h ^ word)
+    return h
+
+
+@njit(cache=True, inline="always")
+def _fits(t, keep, r, cx, cy, k, capacity, geo, ext):
+    """Whether every level holds the footprint of mapping r on spatial choice k, as
+    `analysis._count` checks it (same products in the same order, so the same floats)."""
+    L = t.shape[1]
+    for d in range(7):
+        ext[L, d] = 1.0
+    for lvl in range(L - 1, -1, -1):
+        for d in range(7):
+            ext[lvl, d] = ext[lvl + 1, d] * t[r, lvl, d] * (cx[k, lvl, d] * cy[k, lvl, d])
+    for lvl in range(1, L):
+        used = 0.0
+        for x in range(3):
+            if keep[r, lvl, x]:
+                used += _footprint(ext[lvl], x, geo[0], geo[1], geo[2], geo[3])
+        if used > capacity[lvl]:
+            return False
+    return True
+
+
+@njit(cache=True, inline="always")
+def _place_primes(t, r, d, value, cdf, total, counter):
+    """Multiply each prime factor of value into t[r, level, d], the level drawn from the
+    cumulative weights cdf (level 0 if total is 0); returns the stream's counter."""
+    L = t.shape[1]
+    p = 2
+    while value > 1:
+        if p == 2 and value & 1:
+            p = 3
+            continue
+        if p > 2 and p * p > value:
+            p = value
+        if p > 2 and value % p:
+            p += 2
+            continue
+        value = value >> 1 if p == 2 else value // p
+        lvl = 0
+        if total > 0:  # the first level whose cumulative weight reaches u (branch-free)
+            counter += np.uint64(1)
+            u = _unit(counter) * total
+            for j in range(L - 1):
+                lvl += cdf[j] < u
+        t[r, lvl, d] *= p
+    return counter
+
+
+@njit(cache=True, inline="always")
+def _sample(t, perm, keep, r, k, cx, cy, bounds, fixed, order, n_free, forced_keep, free_keep,
+            counter, weights, cdf):
+    """A random mapping on spatial choice k into row r of t, perm, keep: each
+    prime of the remaining bounds goes to a level drawn from per-mapping level weights
+    (from all-at-DRAM to all-inside), the free loops of each level in random order outside
+    the keyed ones, free keep choices random (`Mapper.sample`). Returns the stream's
+    counter."""
+    L = t.shape[1]
+    for lvl in range(L):
+        counter += np.uint64(1)
+        u = _unit(counter)
+        weights[lvl] = u * u
+    counter += np.uint64(1)
+    weights[0] += _unit(counter)
+    for d in range(7):
+        spread = 1
+        for lvl in range(L):
+            spread *= cx[k, lvl, d] * cy[k, lvl, d]
+            t[r, lvl, d] = 1
+        remaining = bounds[d] // spread if spread > 1 else bounds[d]
+        total = 0.0
+        for lvl in range(L):
+            f = fixed[lvl, d]
+            if f == 0:
+                total += weights[lvl]
+            elif remaining % f == 0:
+                t[r, lvl, d] = f
+            cdf[lvl] = total
+        for lvl in range(L):
+            if t[r, lvl, d] > 1:
+                remaining //= t[r, lvl, d]
+        counter = _place_primes(t, r, d, remaining, cdf, total, counter)
+    for lvl in range(L):
+        for j in range(7):
+            perm[r, lvl, j] = order[lvl, j]
+        for j in range(n_free[lvl] - 1, 0, -1):  # Fisher-Yates over the free prefix
+            counter += np.uint64(1)
+            i = int(_unit(counter) * (j + 1))
+            perm[r, lvl, i], perm[r, lvl, j] = perm[r, lvl, j], perm[r, lvl, i]
+        for x in range(3):
+            keep[r, lvl, x] = forced_keep[lvl, x]
+            if free_keep[lvl, x]:
+                counter += np.uint64(1)
+                keep[r, lvl, x] = _unit(counter) < 0.5
+    return counter
+
+
+@njit(cache=True, inline="always")
+def _mutate(t, perm, keep, r, fixed, is_free, free_keep, counter):
+    """Mapping r mutated in place, as `Mapper.mutate` but never a no-op move: a prime
+    factor moved to another movable level (a second one half of the time), half of the
+    time two free loops with factors above 1 of a level swapped, each free keep choice
+    flipped with chance 1/(3L). Returns the stream's counter. The picks are branch-free:
+    data-dependent branches here cost more than the arithmetic."""
+    L = t.shape[1]
+    for move in range(2):
+        counter += np.uint64(2)
+        if move == 1 and _unit(counter - np.uint64(1)) >= 0.5:
+            continue
+        movable = 0
+        for lvl in range(L):
+            for d in range(7):
+                movable += (t[r, lvl, d] > 1) & (fixed[lvl, d] == 0)
+        if movable == 0:
+            continue
+        pick = int(_unit(counter) * movable)
+        seen, src, dim = 0, 0, 0
+        for lvl in range(L):
+            for d in range(7):
+                flag = (t[r, lvl, d] > 1) & (fixed[lvl, d] == 0)
+                hit = flag & (seen == pick)
+                src += hit * lvl
+                dim += hit * d
+                seen += flag
+        targets = 0
+        for lvl in range(L):
+            targets += (fixed[lvl, dim] == 0) & (lvl != src)
+        if targets == 0:
+            continue
+        counter += np.uint64(1)
+        pick = int(_unit(counter) * targets)
+        seen, dst = 0, 0
+        for lvl in range(L):
+            flag = (fixed[lvl, dim] == 0) & (lvl != src)
+            dst += (flag & (seen == pick)) * lvl
+            seen += flag
+        f = t[r, src, dim]
+        p = 2 if f & 1 == 0 else _smallest_prime_of(f)
+        t[r, src, dim] = f >> 1 if p == 2 else f // p
+        t[r, dst, dim] *= p
+    counter += np.uint64(1)
+    if _unit(counter) < 0.5:
+        levels = 0
+        for lvl in range(L):
+            swappable = 0
+            for d in range(7):
+                swappable += is_free[lvl, d] & (t[r, lvl, d] > 1)
+            levels += swappable >= 2
+        if levels:
+            counter += np.uint64(3)
+            pick = int(_unit(counter - np.uint64(2)) * levels)
+            lvl, seen, n_swap = 0, 0, 2
+            for level in range(L):
+                swappable = 0
+                for d in range(7):
+                    swappable += is_free[level, d] & (t[r, level, d] > 1)
+                ok = swappable >= 2
+                lvl += (ok & (seen == pick)) * level
+                seen += ok
+                if ok & (seen == pick + 1):
+                    n_swap = swappable
+            a = int(_unit(counter - np.uint64(1)) * n_swap)
+            b = int(_unit(counter) * (n_swap - 1))
+            b += b >= a
+            pa, pb, seen = 0, 0, 0
+            for j in range(7):
+                flag = is_free[lvl, perm[r, lvl, j]] & (t[r, lvl, perm[r, lvl, j]] > 1)
+                pa += (flag & (seen == a)) * j
+                pb += (flag & (seen == b)) * j
+                seen += flag
+            perm[r, lvl, pa], perm[r, lvl, pb] = perm[r, lvl, pb], perm[r, lvl, pa]
+    for lvl in range(L):
+        for x in range(3):
+            if free_keep[lvl, x]:
+                counter += np.uint64(1)
+                if _unit(counter) < 1.0 / (3 * L):
+                    keep[r, lvl, x] = not keep[r, lvl, x]
+    return counter
+
+
+@njit(cache=True, inline="always")
+def _lookup(table_keys, table_used, key):
+    """The slot holding key, or the empty slot where it goes (linear probing)."""
+    mask = np.int64(table_keys.shape[0] - 1)
+    slot = np.int64(key & np.uint64(mask))
+    while table_used[slot] and table_keys[slot] != key:
+        slot = (slot + np.int64(1)) & mask
+    return slot
+
+
+@njit(cache=True, inline="always")
+def _copy_row(dst, i, src, j):
+    """dst[i] = src[j] for 3-D arrays, as plain loops."""
+    for a in range(dst.shape[1]):
+        for b in range(dst.shape[2]):
+            dst[i, a, b] = src[j, a, b]
+
+
+@njit(cache=True, inline="always")
+def _copy(t, perm, keep, i, src_t, src_perm, src_keep, j):
+    """Mapping j of the src arrays into mapping i of t, perm, keep."""
+    _copy_row(t, i, src_t, j)
+    _copy_row(perm, i, src_perm, j)
+    _copy_row(keep, i, src_keep, j)
+
+
+@njit(cache=True, inline="always")
+def _offer(et, eperm, ekeep, echoice, ekeys, escore, n_top, t, perm, keep, choice, r, key,
+           value):
+    """Mapping r (key, score value) into the top list (best first, distinct keys, at most
+    len(escore); an equal score goes behind); returns the list's new length."""
+    size = escore.shape[0]
+    if not value < np.inf or (n_top == size and value >= escore[n_top - 1]):
+        return n_top
+    for e in range(n_top):
+        if ekeys[e] == key:
+            return n_top
+    last = n_top if n_top < size else size - 1
+    at = last
+    while at > 0 and escore[at - 1] > value:
+        at -= 1
+    for e in range(last, at, -1):
+        _copy(et, eperm, ekeep, e, et, eperm, ekeep, e - 1)
+        echoice[e], ekeys[e], escore[e] = echoice[e - 1], ekeys[e - 1], escore[e - 1]
+    _copy(et, eperm, ekeep, at, t, perm, keep, r)
+    echoice[at], ekeys[at], escore[at] = choice[r], key, value
+    return min(n_top + 1, size)
+
+
+@njit(cache=True)
+def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, choice_start,
+                  choice_end, choices_x, choices_y, per_level, capacity, forced_keep,
+                  forced_bypass, free_keep, fixed, order, n_free, is_free, rel, budget,
+                  rounds, elites, neighbours, objective, seed, out_t, out_perm, out_sx,
+                  out_sy, out_keep, out_score, out_energy, out_cycles, out_counts):
+    """Tasks first..last-1 of `run_engine`, one after another in one set of work arrays:
+    each task's best mapping and counts into its row of the outputs.
+
+    A task scores its `budget` samples, then runs `rounds` rounds: each starts one
+    lineage at each of the `elites` best distinct mappings found so far, and takes
+    `neighbours` steps in which every lineage tries a mutant of its mapping and moves to
+    it if it scores better."""
+    L = fixed.shape[1]
+    n_max = max(budget, elites)  # mappings scored at once: the samples, or one per lineage
+    size = 1
+    while size < 2 * (budget + rounds * elites * neighbours):
+        size *= 2
+    # The mappings being scored; the best distinct ones so far (top); the lineages.
+    t, perm = np.ones((n_max, L, 7), np.int64), np.zeros((n_max, L, 7), np.int64)
+    keep, choice = np.zeros((n_max, L, 3), np.bool_), np.zeros(n_max, np.int64)
+    keys, score = np.zeros(n_max, np.uint64), np.zeros(n_max)
+    et, eperm = np.ones((elites, L, 7), np.int64), np.zeros((elites, L, 7), np.int64)
+    ekeep, echoice = np.zeros((elites, L, 3), np.bool_), np.zeros(elites, np.int64)
+    ekeys, escore = np.zeros(elites, np.uint64), np.zeros(elites)
+    lt, lperm = np.ones((elites, L, 7), np.int64), np.zeros((elites, L, 7), np.int64)
+    lkeep, lchoice = np.zeros((elites, L, 3), np.bool_), np.zeros(elites, np.int64)
+    lscore = np.zeros(elites)
+    # Every key scored so far, with its score (NaN: being counted now, at row table_row of
+    # the counting batch).
+    table_keys, table_used = np.zeros(size, np.uint64), np.zeros(size, np.bool_)
+    table_score, table_row = np.zeros(size), np.zeros(size, np.int64)
+    # The counting batch and `_count`'s outputs; counted[r]: the batch row mapping r takes
+    # its score from (-1: none); source and slots: each batch row's mapping and key slot.
+    ct, cperm = np.ones((n_max, L, 7), np.int64), np.zeros((n_max, L, 7), np.int64)
+    ckeep = np.zeros((n_max, L, 3), np.bool_)
+    csx, csy = np.ones((n_max, L, 7), np.int64), np.ones((n_max, L, 7), np.int64)
+    reads, fills = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
+    updates, level_energy = np.zeros((n_max, L, 3)), np.zeros((n_max, L, 3))
+    footprint, leakage = np.zeros((n_max, L)), np.zeros((n_max, L))
+    compute_cycles = np.zeros(n_max)
+    cycles, energy, macs = np.zeros(n_max), np.zeros(n_max), np.zeros(n_max)
+    reason = np.zeros(n_max, np.int64)
+    counted, source = np.zeros(n_max, np.int64), np.zeros(n_max, np.int64)
+    slots = np.zeros(n_max, np.int64)
+    weights, cdf = np.zeros(L), np.zeros(L)
+    ext = np.ones((L + 1, 7))
+    for i in range(first, last):
+        table_used[:] = False
+        m = machine[i]
+        cx = choices_x[choice_start[i]:choice_end[i]]
+        cy = choices_y[choice_start[i]:choice_end[i]]
+        geo, bnd = geometry[i], bounds[i]
+        bnd_f = bnd.astype(np.float64)
+        # This machine's arrays, sliced once (a slice per mapping would cost more than
+        # the mapping's arithmetic).
+        fx, fk, frk, cap = fixed[m], forced_keep[m], free_keep[m], capacity[m]
+        pl, fb = per_level[m], forced_bypass[m]
+        order_m, n_free_m, is_free_m = order[m], n_free[m], is_free[m]
+        counter = _mix(np.uint64(seed)) << np.uint64(20)  # this search's stream
+        best = np.inf
+        evaluated, valid, analyzed, n_top, n_lineages, step = 0, 0, 0, 0, 0, 0
+        n = budget
+        for r in range(n):
+            counter += np.uint64(1)
+            choice[r] = int(_unit(counter) * cx.shape[0])
+            counter = _sample(t, perm, keep, r, choice[r], cx, cy, bnd, fx, order_m,
+                              n_free_m, fk, frk, counter, weights, cdf)
+        while True:
+            # Score mappings 0..n-1: overflowing, seen before, or counted now.
+            c = 0
+            for r in range(n):
+                counted[r] = -1
+                if not _fits(t, keep, r, cx, cy, choice[r], cap, geo, ext):
+                    score[r] = np.inf
+                    continue
+                key = _key(t, perm, keep, r, choice[r])
+                keys[r] = key
+                slot = _lookup(table_keys, table_used, key)
+                if table_used[slot]:
+                    if np.isnan(table_score[slot]):
+                        counted[r] = table_row[slot]
+                    else:
+                        score[r] = table_score[slot]
+                    continue
+                table_used[slot], table_keys[slot] = True, key
+                table_score[slot], table_row[slot] = np.nan, c
+                _copy(ct, cperm, ckeep, c, t, perm, keep, r)
+                _copy_row(csx, c, cx, choice[r])
+                _copy_row(csy, c, cy, choice[r])
+                counted[r], source[c], slots[c] = c, r, slot
+                c += 1
+            if c:
+                reads[:c], fills[:c], updates[:c], footprint[:c] = 0.0, 0.0, 0.0, 0.0
+                _count(ct[:c], csx[:c], csy[:c], cperm[:c], ckeep[:c], geo, bnd_f, groups[i],
+                       mac_energy[i], rel, pl, cap, fk, fb, reads[:c], fills[:c], updates[:c],
+                       level_energy[:c], leakage[:c], footprint[:c], compute_cycles[:c],
+                       cycles[:c], energy[:c], macs[:c], reason[:c])
+            analyzed += c
+            for j in range(c):
+                value = np.inf
+                if reason[j] != 0:
+                    pass
+                elif objective == 0:
+                    value = energy[j]
+                elif objective == 1:
+                    value = cycles[j]
+                elif objective == 2:
+                    value = energy[j] * cycles[j]
+                else:
+                    value = 0.0
+                    for x in range(3):
+                        value += reads[j, 0, x] + fills[j, 0, x] + updates[j, 0, x]
+                table_score[slots[j]] = value
+                if value < best:  # a batch row is a first occurrence, in row order
+                    best = value
+                    r = source[j]
+                    _copy(out_t, out_perm, out_keep, i, t, perm, keep, r)
+                    _copy_row(out_sx, i, cx, choice[r])
+                    _copy_row(out_sy, i, cy, choice[r])
+                    out_energy[i], out_cycles[i] = energy[j], cycles[j]
+            for r in range(n):
+                if counted[r] >= 0:
+                    score[r] = table_score[slots[counted[r]]]
+                if score[r] < np.inf:
+                    valid += 1
+                    n_top = _offer(et, eperm, ekeep, echoice, ekeys, escore, n_top, t, perm,
+                                   keep, choice, r, keys[r], score[r])
+            evaluated += n
+            if step == rounds * neighbours:
+                break
+            if step > 0:  # the lineages move to the mutants that scored better
+                for e in range(n):
+                    if score[e] < lscore[e]:
+                        _copy(lt, lperm, lkeep, e, t, perm, keep, e)
+                        lchoice[e], lscore[e] = choice[e], score[e]
+            if step % neighbours == 0:  # a round starts at the best distinct so far
+                n_lineages = n_top
+                for e in range(n_top):
+                    _copy(lt, lperm, lkeep, e, et, eperm, ekeep, e)
+                    lchoice[e], lscore[e] = echoice[e], escore[e]
+            if n_lineages == 0:
+                break
+            for e in range(n_lineages):
+                _copy(t, perm, keep, e, lt, lperm, lkeep, e)
+                choice[e] = lchoice[e]
+                counter = _mutate(t, perm, keep, e, fx, is_free_m, frk, counter)
+            n = n_lineages
+            step += 1
+        out_score[i] = best
+        out_counts[i, 0], out_counts[i, 1], out_counts[i, 2] = evaluated, valid, analyzed
+
+
+@njit(cache=True, parallel=True)
+def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choice_start,
+                     choice_end, choices_x, choices_y, per_level, capacity, forced_keep,
+                     forced_bypass, free_keep, fixed, order, n_free, is_free, rel, budget,
+                     rounds, elites, neighbours, objective, seed, out_t, out_perm, out_sx,
+                     out_sy, out_keep, out_score, out_energy, out_cycles, out_counts):
+    """`_search_tasks` over chunks of the tasks, one numba thread per chunk."""
+    T = bounds.shape[0]
+    for c in prange(chunks):
+        _search_tasks(c * T // chunks, (c + 1) * T // chunks, bounds, geometry, groups,
+                      mac_energy, machine, choice_start, choice_end, choices_x, choices_y,
+                      per_level, capacity, forced_keep, forced_bypass, free_keep, fixed,
+                      order, n_free, is_free, rel, budget, rounds, elites, neighbours,
+                      objective, seed, out_t, out_perm, out_sx, out_sy, out_keep, out_score,
+                      out_energy, out_cycles, out_counts)
+
+
+# Callees before callers, for `check_engine`.
+_DISPATCHERS = (_unit, _smallest_prime_of, _key, _fits, _place_primes, _sample, _mutate,
+                _lookup, _copy_row, _copy, _offer, _search_tasks, _search_parallel)
+_checked = False
+
+
+def run_engine(bounds: np.ndarray, geometry: np.ndarray, groups: np.ndarray,
+               mac_energy: np.ndarray, machine: np.ndarray, choice_start: np.ndarray,
+               choice_end: np.ndarray, choices_x: np.ndarray, choices_y: np.ndarray,
+               machines: tuple[np.ndarray, ...], settings: tuple[int, ...],
+               threads: int) -> tuple[np.ndarray, ...]:
+    """T searches. Task i maps the layer of bounds[i] (geometry: strides and dilations;
+    groups; MAC energy) on machine[i], choosing among the spatial assignments
+    choices_x/y[choice_start[i]:choice_end[i]]. `machines` stacks per machine the
+    architecture's level costs, capacities, forced keep and bypass masks, then the
+    mapper's free keep mask, fixed temporal factors, loop order (free loops first), free
+    loop count and free-loop mask per level (`Mapper.machine`). `settings`: budget, rounds,
+    elites, neighbours, objective code, seed. With threads > 1 the tasks are split among
+    that many numba threads. Returns the best mapping's temporal factors, permutation,
+    spatial x/y factors and keep masks per task, its score, energy and cycles (score inf:
+    none valid), and per task the mappings tried, found valid, and analyzed (distinct
+    ones that fit, which went through `analysis._count`)."""
+    T, L = len(bounds), machines[5].shape[1]
+    out = (np.ones((T, L, 7), np.int64), np.zeros((T, L, 7), np.int64),
+           np.ones((T, L, 7), np.int64), np.ones((T, L, 7), np.int64),
+           np.zeros((T, L, 3), np.bool_), np.full(T, np.inf), np.full(T, np.inf),
+           np.full(T, np.inf), np.zeros((T, 3), np.int64))
+    args = (bounds, geometry, groups, mac_energy, machine, choice_start, choice_end,
+            choices_x, choices_y, *machines, RELEVANT, *settings, *out)
+    if threads > 1:
+        _search_parallel(min(threads, T), *args)
+    else:
+        _search_tasks(0, T, *args)
+    return out
+
+
+def check_engine(found_energy: float, found_cycles: float, energy: float,
+                 cycles: float) -> bool:
+    """Once per process: True if the engine's energy and cycles of a mapping equal the
+    analysis' (`energy`, `cycles`); otherwise the engine is recompiled (a stale on-disk
+    cache of a function it calls) and False comes back so that the caller runs again."""
+    global _checked
+    _checked = True
+    if found_energy == energy and found_cycles == cycles:
+        return True
+    for dispatcher in _DISPATCHERS:
+        dispatcher.recompile()
+    return False
+
+
+def engine_checked() -> bool:
+    return _checked
