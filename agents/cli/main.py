@@ -222,6 +222,7 @@ def cmd_demo(args) -> None:
 
     from agents.cli.tables import best_feasible
     from agents.experiments.experiment import plot_if_available, run_experiment
+    from agents.experiments.report import spec_column
     from agents.experiments.run_dir import claim_demo
     from agents.experiments.store import ResultsStore
 
@@ -246,7 +247,7 @@ def cmd_demo(args) -> None:
         served &= result.stored == len(result.trajectory)
         frames.append(result.trajectory)
         rows = result.trajectory
-        met = (rows["feasible"] & rows["targets_met"]).to_numpy()
+        met = rows[spec_column(env.objective.as_dict())].to_numpy()
         reached = f"every spec met after {met.argmax() + 1} evaluations ({met.sum()} " \
                   f"designs meet them)" if met.any() else "no design meets every spec"
         console.print(f"{agent}: best reward {result.best['reward']:.4f}, {reached}")

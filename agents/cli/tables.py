@@ -8,6 +8,7 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from agents.experiments.report import shown_metrics, spec_column
 from archgym_env.env import DesignEnv
 from archgym_env.objective import Objective
 from archgym_env.registry import make
@@ -84,11 +85,12 @@ def metric_notes(env: DesignEnv) -> dict[str, str]:
 
 
 def spec_margins(objective: Objective, metrics: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Per goal with a spec (a limit, else a target): 1 - value / spec for a minimized
-    metric, value / spec - 1 for a maximized one; >= 0 when the spec holds."""
-    margins = {}
+    """Per spec (each limit; without limits, each target): 1 - value / spec for a
+    minimized metric, value / spec - 1 for a maximized one; >= 0 when the spec holds."""
+    margins, bound_of = {}, "limit" if spec_column(objective.as_dict()) == "feasible" \
+        else "target"
     for g in objective.goals:
-        bound = g.limit if g.limit is not None else g.target
+        bound = getattr(g, bound_of)
         if bound is not None:
             value = np.asarray(metrics[g.metric], dtype=float)
             margins[g.metric] = 1 - value / bound if g.direction == "min" else value / bound - 1
@@ -100,9 +102,7 @@ def best_feasible(frame: pd.DataFrame, env: DesignEnv, console: Console, top: in
     design; rows: the agent, the reward, the objective's goals with their breakdowns
     (`report.shown_metrics`, each with its description) and each spec's margin. The designs
     themselves are in the results (too many parameters to print)."""
-    from agents.experiments.report import shown_metrics
-
-    met = frame[frame["valid"] & frame["feasible"] & frame["targets_met"]]
+    met = frame[frame["valid"] & frame[spec_column(env.objective.as_dict())]]
     if met.empty:
         console.print(f"no design among {len(frame):,} evaluations meets every spec")
         return

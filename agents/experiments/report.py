@@ -139,6 +139,14 @@ def has_specs(objective: dict) -> bool:
                for g in objective["goals"])
 
 
+def spec_column(objective: dict) -> str:
+    """The row column that says a design meets every spec: `feasible` (every hard limit
+    holds) under an objective with limits, whose targets only scale goals (a constrained
+    reward's quality); `targets_met` otherwise."""
+    limited = any(g.get("limit") is not None for g in objective["goals"])
+    return "feasible" if limited else "targets_met"
+
+
 def shown_metrics(objective: dict, metrics: Iterable[str]) -> list[str]:
     """The goals of `objective` (and its quality metric), each followed by the metrics that
     break it down: the goal's name with a part inserted before its unit (`latency_s` ->
@@ -167,7 +175,7 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
         hit = run["step"][reached.to_numpy()]
         last = curves[curves["run_id"] == run_id].iloc[-1]
         objective = run["objective"].iloc[0]
-        meets = (run["feasible"] & run["targets_met"]).to_numpy()
+        meets = run[spec_column(objective)].to_numpy()
         best = run.loc[run["reward"].idxmax()]
         line = {"env": env, "label": label, "seed": run["seed"].iloc[0],
                 "evaluations": len(run), "best_reward": run["reward"].max(),

@@ -159,7 +159,7 @@ def test_spec_satisfaction_and_best_designs_match_the_stored_runs(tmp_path, caps
         shares, best_met, latency, best = [], 0, [], []
         for path in tmp_path.glob(f"*/{agent}/*/seed-*/evaluations.jsonl"):
             rows = [json.loads(line) for line in path.read_text().splitlines()]
-            met = [r["feasible"] and r["targets_met"] for r in rows]
+            met = [r["feasible"] for r in rows]  # every limit holds
             by_hand = [r["metrics"].get("latency_s", np.inf) <= 1.5e-3
                        and r["metrics"].get("area_mm2", np.inf) <= 10.0 for r in rows]
             assert met == by_hand  # every spec, read from the metrics themselves

@@ -164,3 +164,27 @@ def test_any_optimizer_runs_each_phase(inner):
     rows = run(toy_env(), successive(inner=inner, inner_args=args), 24,
                progress=False).trajectory
     assert len(rows) == 24 and rows["agent_args.inner"].iloc[0] == inner
+
+
+@pytest.mark.slow
+def test_on_codesign_networks_then_hardware_under_the_constrained_reward():
+    import archgym_env
+
+    env = archgym_env.make("archgym/CoDesign-v0")
+    space = env.unwrapped.space
+    agent = make_agent("successive", space, seed=0, network_evaluations=8,
+                       inner_args={"population": 4})
+    rows = run(env, agent, 16, progress=False).trajectory
+    hardware = [f"design.{n}" for n in space.names if n.startswith("hw.")]
+    networks = [f"design.{n}" for n in space.names if n.startswith("net.")]
+    default = space.default_design()
+    first, second = rows.iloc[:8], rows.iloc[8:]
+    assert (first[hardware] == pd_row(default, hardware)).all(axis=None)
+    assert first[networks].drop_duplicates().shape[0] == 8
+    top = first["metrics.accuracy_pct"].idxmax()
+    assert (second[networks] == first.loc[top, networks]).all(axis=None)
+    assert second[hardware].drop_duplicates().shape[0] == 8
+    assert not (second[hardware] == pd_row(default, hardware)).all(axis=1).any()
+    # the hardware phase is led by the environment's (constrained) reward, bounded
+    low, high = env.unwrapped.objective.reward_range
+    assert rows["reward"].between(low, high).all()
