@@ -248,8 +248,8 @@ def cmd_demo(args) -> None:
         frames.append(result.trajectory)
         rows = result.trajectory
         met = rows[spec_column(env.objective.as_dict())].to_numpy()
-        reached = f"every spec met after {met.argmax() + 1} evaluations ({met.sum()} " \
-                  f"designs meet them)" if met.any() else "no design meets every spec"
+        reached = f"every spec met after {met.argmax() + 1} evaluations ({met.sum()} of " \
+                  f"{len(met)} designs meet them)" if met.any() else "no design meets every spec"
         console.print(f"{agent}: best reward {result.best['reward']:.4f}, {reached}")
     frame = pd.concat(frames, ignore_index=True)
     best_feasible(frame, env, console)

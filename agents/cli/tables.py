@@ -97,27 +97,27 @@ def spec_margins(objective: Objective, metrics: dict[str, np.ndarray]) -> dict[s
     return margins
 
 
-def best_feasible(frame: pd.DataFrame, env: DesignEnv, console: Console, top: int = 5) -> None:
-    """The best distinct designs of `frame` that meet every spec, by reward: one column per
-    design; rows: the agent, the reward, the objective's goals with their breakdowns
+def best_feasible(frame: pd.DataFrame, env: DesignEnv, console: Console) -> None:
+    """Each agent's best design of `frame` that meets every spec (by reward), best first:
+    one column per agent; rows: the reward, the objective's goals with their breakdowns
     (`report.shown_metrics`, each with its description) and each spec's margin. The designs
     themselves are in the results (too many parameters to print)."""
     met = frame[frame["valid"] & frame[spec_column(env.objective.as_dict())]]
+    none = [a for a in frame["agent"].unique() if a not in set(met["agent"])]
     if met.empty:
         console.print(f"no design among {len(frame):,} evaluations meets every spec")
         return
-    params = [c for c in frame if c.startswith("design.")]
     fits = (console.width - 36) // DESIGN_COLUMN
     best = met.sort_values("reward", ascending=False, kind="stable") \
-        .drop_duplicates(params).head(max(1, min(top, fits)))
+        .drop_duplicates("agent").head(max(1, fits))
     names = shown_metrics(env.objective.as_dict(), env.simulator.metric_names)
     notes = metric_notes(env)
-    table = Table("", title=f"Best {len(best)} designs meeting every spec "
-                            f"(of {len(met):,} evaluations that do)")
+    table = Table("", title="Each agent's best design meeting every spec")
     table.columns[0].no_wrap = True
-    for rank in range(1, len(best) + 1):
-        table.add_column(str(rank), overflow="fold")
-    table.add_row("agent", *best["agent"])
+    for agent in best["agent"]:
+        table.add_column(agent, overflow="fold")
+    table.add_row("designs meeting every spec",
+                  *(f"{(met['agent'] == a).sum():,}" for a in best["agent"]))
     table.add_row("reward", *(f"{v:.4f}" for v in best["reward"]))
     for name in names:
         label = f"{name}: {notes[name]}" if name in notes else name
@@ -127,3 +127,5 @@ def best_feasible(frame: pd.DataFrame, env: DesignEnv, console: Console, top: in
     for name, values in margins.items():
         table.add_row(f"margin {name}", *(f"{v:+.1%}" for v in values))
     console.print(table)
+    if none:
+        console.print(f"no design meeting every spec: {', '.join(none)}")

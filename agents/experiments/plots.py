@@ -11,7 +11,7 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
 
-from agents.experiments.report import mean_interval
+from agents.experiments.report import mean_interval, spec_column
 from archgym_env.objective import Objective
 from archgym_env.pareto import non_dominated
 
@@ -92,8 +92,9 @@ def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path,
     right.set(xlabel=x_goal.metric, ylabel=y_goal.metric, title="Designs and Pareto front",
               xscale="log" if x_goal.direction == "min" else "linear",
               yscale="log" if y_goal.direction == "min" else "linear")
+    spec = spec_column(objective.as_dict()) == "feasible"  # limits, else targets
     for goal, line in ((x_goal, right.axvline), (y_goal, right.axhline)):
-        bound = goal.target or goal.limit
+        bound = goal.limit if spec else goal.target
         if bound:
             line(bound, color="gray", ls="--", lw=1)
     right.grid(alpha=0.3, which="both")
