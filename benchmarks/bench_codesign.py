@@ -1,10 +1,12 @@
 """archgym/CoDesign-v0 speed: one-shot steps per second, warm (mapper cache) and uncached.
 
 Run: python benchmarks/bench_codesign.py [--steps N] [--uncached N] [--repeats R]
+     python benchmarks/bench_codesign.py --calibrate 2000   (the specs' calibration)
 
 The default workload (an mbconv ImageNet and an nb201 CIFAR-10 network on the two
 sub-accelerator ASIC, mapper budget 300 / 4 rounds), stepped one design per `env.step`
-(reset between, as an agent's one-shot episodes), on one process. In one run:
+(reset between, as an agent's one-shot episodes), in one process; invalid designs (shares
+above the budgets) count as steps, as they do for an agent. In one run:
 
 1. GA trajectory, cold: `steps` designs asked one at a time of the project's genetic
    algorithm (seed 0, population 32) and told their rewards; the process's caches start
@@ -13,8 +15,8 @@ sub-accelerator ASIC, mapper budget 300 / 4 rounds), stepped one design per `env
    search), the median of `repeats` passes;
 3. random designs: `steps` uniform designs of the space (seed 1) after the trajectory,
    their own cold pass, then warm (median of `repeats`);
-4. uncached: `uncached` designs of the trajectory, each with every cache cleared first
-   (the ASIC's MapperCache and the mapper's search results): the baseline.
+4. uncached: the first `uncached` valid designs of the trajectory, each with every cache
+   cleared first (the ASIC's MapperCache and the mapper's search results): the baseline.
 
 Steps per second and the ratios against the uncached path are printed; the metrics of the
 warm and uncached paths must agree (checked).
@@ -56,13 +58,33 @@ def ga_trajectory(env, steps: int) -> tuple[float, list[np.ndarray]]:
     return steps / (time.perf_counter() - start), indices
 
 
+def calibrate(env, n: int, seed: int = 0) -> None:
+    """How often `n` random designs (space.sample) meet each spec and all of them, with
+    the quantiles of each specced metric over the valid ones."""
+    designs = env.space.sample(np.random.default_rng(seed), n)
+    batches = [env.evaluate_batch(designs[i:i + 100]) for i in range(0, n, 100)]
+    valid = np.concatenate([b.valid for b in batches])
+    feasible = np.concatenate([b.feasible for b in batches])
+    print(f"{n} random designs (seed {seed}): {valid.sum()} valid ({valid.mean():.1%}), "
+          f"{feasible.sum()} meet every spec ({feasible.mean():.2%})")
+    for metric, spec in env.specs.items():
+        values = np.concatenate([b.metrics[metric] for b in batches])[valid]
+        q = np.quantile(values, [0.05, 0.25, 0.5, 0.75])
+        print(f"  {metric:10s} <= {spec:.3g}: {np.mean(values <= spec) * valid.mean():.1%} of "
+              f"all; valid quantiles 5/25/50/75%: " + ", ".join(f"{v:.3g}" for v in q))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--uncached", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--calibrate", type=int, default=0,
+                        help="instead: the share of this many random designs meeting the specs")
     args = parser.parse_args()
     env = make_codesign_env()
+    if args.calibrate:
+        return calibrate(env, args.calibrate)
     cache = env.simulator.asic.cache = MapperCache()
     clear_search_cache()
     env.reset(seed=0)
@@ -82,7 +104,9 @@ def main() -> None:
     random_cold, _ = steps_per_s(env, random)
     random_warm = float(np.median([steps_per_s(env, random)[0] for _ in range(args.repeats)]))
     base_times = []
-    for index, info in zip(trajectory[:args.uncached], warm_infos, strict=False):
+    measured = [(index, info) for index, info in zip(trajectory, warm_infos, strict=True)
+                if info["valid"]][:args.uncached]
+    for index, info in measured:
         env.simulator.asic.cache = MapperCache()
         clear_search_cache()
         start = time.perf_counter()

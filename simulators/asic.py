@@ -343,7 +343,9 @@ class AsicSimulator(CostModel):
         objective, mapper_budget, mapper_rounds, seed, mapper_search, clock_ghz: as
             AcceleratorSimulator's, whose mapper each sub-accelerator runs.
         cache: a MapperCache, True (the process-wide SHARED_CACHE) or False (none: every
-            design maps its layers anew, same-shape layers once, as the accelerator model).
+            design asks the mapper for its layers, same-shape layers once, as the
+            accelerator model; the mapper's own result cache, `search_many`'s, still
+            answers repeats until `simulators.accelerator.mapper.clear_search_cache()`).
     """
 
     version = "2"  # bump when the same inputs could give other numbers
