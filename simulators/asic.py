@@ -59,7 +59,7 @@ import numpy as np
 
 from simulators.accelerator.architecture import Architecture
 from simulators.accelerator.elementwise import elementwise_costs
-from simulators.accelerator.mapper import TEMPLATES, Mapper
+from simulators.accelerator.mapper import TEMPLATES, Mapper, search_many
 from simulators.accelerator.mapping import Problem
 from simulators.accelerator.simulator import (
     ACCELERATOR_KEYS,
@@ -343,7 +343,9 @@ class AsicSimulator(CostModel):
         objective, mapper_budget, mapper_rounds, seed, mapper_search, clock_ghz: as
             AcceleratorSimulator's, whose mapper each sub-accelerator runs.
         cache: a MapperCache, True (the process-wide SHARED_CACHE) or False (none: every
-            design maps its layers anew, same-shape layers once, as the accelerator model).
+            design asks the mapper for its layers, same-shape layers once, as the
+            accelerator model; the mapper's own result cache, `search_many`'s, still
+            answers repeats until `simulators.accelerator.mapper.clear_search_cache()`).
     """
 
     version = "2"  # bump when the same inputs could give other numbers
@@ -407,13 +409,11 @@ class AsicSimulator(CostModel):
         return mapper
 
     def _search(self, keys: Sequence[tuple]) -> list[LayerCost]:
-        """The mapper's best (cycles, energy) of each (shape, config, settings) key."""
-        out = []
-        for shape, config, _ in keys:
-            best = self._mapper(config).search(shape).best
-            out.append(LayerCost(math.inf, math.inf) if best is None
-                       else LayerCost(best.cycles, best.energy_pj))
-        return out
+        """The mapper's best (cycles, energy) of each (shape, config, settings) key, all
+        searched in one `search_many` call (compiled batches across sub-accelerators)."""
+        found = search_many([(self._mapper(config), shape) for shape, config, _ in keys])
+        return [LayerCost(r.cycles, r.energy_pj) if r.mapping is not None
+                else LayerCost(math.inf, math.inf) for r in found]
 
     def _plan(self, design: Design, work: AsicWorkload) -> _Plan:
         """The design checked against the budgets and its assignments (InvalidDesignError
