@@ -457,7 +457,7 @@ class CoDesignEnv(DesignEnv):
     | | | | or a dict of `hw.` values: those leave the space |
     | `fixed_networks` | `Mapping[str, Any] or str or None` | `None` | `default`, |
     | | | | `smallest`, `largest` or a dict of `net.` values |
-    | `max_subs` | `int` | `2` | sub-accelerators |
+    | `max_subs` | `int` | `2` | sub-accelerators, 1..8 (specs calibrated for 2) |
     | `metrics` | `Sequence[str]` | `DEFAULT_METRICS` | the goals |
     | `targets` | `Mapping[str, float] or None` | `None` | per metric (target, weighted) |
     | `limits` | `Mapping[str, float] or None` | `None` | hard limits (constrained): |
@@ -522,7 +522,7 @@ def make_codesign_env(reward: str = "constrained", mode: str = "one_shot",
     if isinstance(tasks, str) or not isinstance(tasks, Sequence) or not tasks or \
             any(t not in TASKS for t in tasks) or len(set(tasks)) != len(tasks):
         raise InvalidArgumentError("tasks", tasks, "distinct tasks of " + ", ".join(TASKS))
-    check_int("max_subs", max_subs)
+    check_int("max_subs", max_subs, 1, SHARES)  # each sub-accelerator gets a share
     chosen = [TASKS[t] for t in tasks]
     unknown = sorted(set(specs or {}) - set(DEFAULT_SPECS))
     if unknown:

@@ -1,5 +1,6 @@
-"""A line on stderr before numba compiles a kernel that its on-disk cache does not hold, so
-a first run's compile (tens of seconds on a busy machine) is never silent."""
+"""Before a numba kernel's first use: a line on stderr when numba must compile it (its
+on-disk cache does not hold it), so a first run's compile (tens of seconds on a busy
+machine) is never silent; and numba's numpy support loaded without its BLAS probe."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ def announce_compile(dispatcher: Any, what: str) -> None:
     this source."""
     if dispatcher.signatures:
         return
+    skip_blas_probe()
     try:  # numba's cache index (internal API): empty when missing or the source changed
         cached = bool(dispatcher._cache._cache_file._load_index())
     except Exception:  # noqa: BLE001 - any change in numba's internals: say it rather than not
@@ -21,3 +23,20 @@ def announce_compile(dispatcher: Any, what: str) -> None:
         sys.stderr.write(f"archgym: compiling {what} with numba, once: later runs load it "
                          "from numba's cache\n")
         sys.stderr.flush()
+
+
+def skip_blas_probe() -> None:
+    """Import numba.np.arraymath (which numba loads before its first compile or cache load)
+    without the scipy.linalg import it makes only to choose the inner product of compiled
+    np.cov, np.corrcoef and similar (a BLAS dot or a plain loop: its `_HAVE_BLAS`); no
+    kernel here calls them. The import costs 0.4-0.6 s of CPU, a quarter of
+    `archgym eval archgym/DRAM-v0` on a 200,000-request trace. Compiled np.dot and
+    np.linalg still import BLAS when they compile (numba.np.linalg.ensure_blas). Nothing
+    changes once numba's numpy support or scipy.linalg is loaded."""
+    if "numba.np.arraymath" in sys.modules or "scipy.linalg" in sys.modules:
+        return
+    sys.modules["scipy.linalg.cython_blas"] = None  # makes its import raise ImportError
+    try:
+        import numba.np.arraymath  # noqa: F401
+    finally:
+        del sys.modules["scipy.linalg.cython_blas"]

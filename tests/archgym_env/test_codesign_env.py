@@ -163,3 +163,16 @@ def test_sequential_mode_builds_one_parameter_per_step():
         _, reward, terminated, _, info = env.step(int(rng.integers(env.action_space.n)))
         assert terminated == (t == len(env.space.names) - 1)
     assert info["valid"] and "tasks" in info
+
+
+def test_three_sub_accelerators_and_one_task():
+    env = make_codesign_env(max_subs=3, tasks=["cifar10"], fixed_networks="default", **FAST)
+    assert {n.split(".")[1] for n in env.space.names} == {"sub0", "sub1", "sub2"}
+    env.reset(seed=0)
+    _, _, _, _, info = env.step(env.space.to_index(env.space.default_design()))
+    assert info["valid"] and set(info["tasks"]) == {"cifar10"}
+    assert info["metrics"]["accuracy_pct"] == info["metrics"]["accuracy_cifar10_pct"]
+    for bad in ({"max_subs": 9}, {"tasks": ["mnist"]}, {"specs": {"power_mw": 1.0}},
+                {"task_weights": {"imagenet": 1.0}}):
+        with pytest.raises(InvalidArgumentError):
+            make_codesign_env(**{**FAST, **bad})

@@ -31,3 +31,16 @@ def test_a_first_compile_says_so_and_a_cached_kernel_does_not(tmp_path, capsys):
     fresh = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            check=True, env={**os.environ, "PYTHONPATH": path})
     assert fresh.stderr == ""  # a new process finds it in the cache
+
+
+def test_numba_loads_without_scipy_linalg_and_compiled_blas_still_works():
+    code = ("import sys; from simulators.jit import skip_blas_probe; skip_blas_probe(); "
+            "assert 'numba.np.arraymath' in sys.modules; "
+            "assert 'scipy.linalg' not in sys.modules; "
+            "assert 'scipy.linalg.cython_blas' not in sys.modules; "
+            "import numpy as np; from numba import njit; "
+            "dot = njit(lambda a, b: np.dot(a, b)); "
+            "print(dot(np.arange(3.0), np.ones(3)), 'scipy.linalg' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.stdout.split() == ["3.0", "True"]  # np.dot compiled against BLAS as usual
