@@ -21,8 +21,15 @@ def co_design(env_id: str) -> bool:
     return all(any(n.startswith(side) for n in names) for side in ("net.", "hw."))
 
 
-@pytest.mark.parametrize("agent", agent_names())
-@pytest.mark.parametrize("env_id", list(ENVIRONMENTS))
+# Over 10 s each on busy cores: DQN on CoDesign-v0's 57-step sequential form, and the
+# REINFORCE controller's 57 LSTM steps per design.
+SLOW = {("archgym/CoDesign-v0", "dqn"), ("archgym/CoDesign-v0", "reinforce")}
+CASES = [pytest.param(env_id, agent, marks=[pytest.mark.slow] if (env_id, agent) in SLOW
+                      else [], id=f"{env_id}-{agent}")
+         for env_id in ENVIRONMENTS for agent in agent_names()]
+
+
+@pytest.mark.parametrize("env_id, agent", CASES)
 def test_agent_runs_on_environment(tmp_path, env_id, agent, capsys):
     if agent == "successive" and not co_design(env_id):  # networks, then hardware: none
         assert main(["run", env_id, "--agent", agent, "--budget", str(BUDGET),
