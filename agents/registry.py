@@ -33,6 +33,7 @@ AGENTS: dict[str, AgentEntry] = {
     "aco": AgentEntry("optimizer", "agents.optimizers.aco:AntColony"),
     "bo": AgentEntry("optimizer", "agents.optimizers.bo:BayesianOptimization"),
     "reinforce": AgentEntry("optimizer", "agents.optimizers.reinforce:Reinforce"),
+    "successive": AgentEntry("optimizer", "agents.optimizers.successive:Successive"),
     **{name: AgentEntry("rl", "agents.trainers.rl:train")
        for name in ("ppo", "a2c", "dqn", "sac")},
     **{name: AgentEntry("marl", "agents.trainers.marl:train_multi_agent")

@@ -6,6 +6,7 @@ Importing this package registers the environments with Gymnasium:
     archgym/DRAM-v0         DRAMSys-style memory controller tuned for a trace
     archgym/Accelerator-v0  Timeloop-class spatial accelerator, every layer mapped
     archgym/Mapping-v0      the mapping of one layer on a fixed accelerator
+    archgym/CoDesign-v0     task networks and a heterogeneous ASIC under specs (NASAIC)
 
 Make one with `archgym_env.make(id, **arguments)`, or with Gymnasium alone, which imports
 this package first when the id names it: `gymnasium.make("archgym_env:archgym/DRAM-v0")`.

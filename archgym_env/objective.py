@@ -85,6 +85,9 @@ class Objective:
         target: mean of weighted target scores, in [0, 1], 1 when every target is met.
         constrained: (NASAIC) the `quality` goal's score when every hard limit holds, else
             that score minus, per violated limit, min(1, relative excess): in [-n_limits, 1].
+            `gated`: a design that breaks a limit gets the penalties alone (minus the sum
+            of min(1, relative excess)), so every feasible design outranks every
+            infeasible one; still in [-n_limits, 1].
         weighted: sum over goals of weight * decades better than the goal's scale,
             weights normalized, each term clipped to +-10: in [-10, 10].
         pareto: a vector (one entry per goal, larger is better); the scalar reward is the
@@ -100,6 +103,7 @@ class Objective:
     mode: str
     goals: tuple[Goal, ...]
     quality: str | None = None
+    gated: bool = False
 
     def __post_init__(self):
         if self.mode not in MODES:
@@ -115,6 +119,9 @@ class Objective:
                 if g.target is None:
                     raise InvalidArgumentError(f"{g.metric}.target", None,
                                                "a positive number in target mode")
+        if not isinstance(self.gated, bool) or (self.gated and self.mode != "constrained"):
+            raise InvalidArgumentError("gated", self.gated, "true (constrained mode only) or "
+                                                            "false")
         if self.mode == "constrained":
             if self.quality not in metrics:
                 raise InvalidArgumentError("quality", self.quality, ", ".join(metrics))
@@ -132,9 +139,10 @@ class Objective:
                                        "at least one positive weight")
 
     def as_dict(self) -> dict:
-        """Plain JSON data (mode, goals with every field, quality): stored with runs."""
+        """Plain JSON data (mode, goals with every field, quality, gated): stored with
+        runs."""
         return {"mode": self.mode, "goals": [asdict(g) for g in self.goals],
-                "quality": self.quality}
+                "quality": self.quality, "gated": self.gated}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> Objective:
@@ -147,7 +155,8 @@ class Objective:
             if not isinstance(goal, Mapping) or not set(goal) <= allowed:
                 raise InvalidArgumentError("objective goal", goal, ", ".join(sorted(allowed)))
             goals.append(Goal(**goal))
-        return cls(data.get("mode"), tuple(goals), data.get("quality"))
+        return cls(data.get("mode"), tuple(goals), data.get("quality"),
+                   data.get("gated", False))
 
     @property
     def metric_names(self) -> tuple[str, ...]:
@@ -184,11 +193,13 @@ class Objective:
             reward = scores @ weights / total if total > 0 else scores.mean(axis=-1)
         elif self.mode == "constrained":
             quality = next(g for g in self.goals if g.metric == self.quality)
-            reward = quality.scores(metrics[self.quality])
+            penalty = 0.0
             for g in self.goals:
                 if g.limit is not None:
                     excess = 1.0 / g.ratios(metrics[g.metric], g.limit) - 1.0
-                    reward = reward - np.where(excess > 0, np.minimum(1.0, excess), 0.0)
+                    penalty = penalty + np.where(excess > 0, np.minimum(1.0, excess), 0.0)
+            score = quality.scores(metrics[self.quality])
+            reward = np.where(penalty > 0, -penalty, score) if self.gated else score - penalty
         elif self.mode == "weighted":
             total = sum(g.weight for g in self.goals)
             reward = sum(g.weight / total * np.clip(np.log10(g.ratios(metrics[g.metric], g.scale)),

@@ -52,6 +52,11 @@ ENVIRONMENTS = {
         "archgym_env.mapping_env:make_mapping_env",
         "Mapping of one layer on a fixed accelerator (tiling, loop order, parallel dims, "
         "bypass); MAESTRO directives and Timeloop mapping YAML accepted", 15),
+    "archgym/CoDesign-v0": EnvEntry(
+        "archgym_env.codesign_env:make_codesign_env",
+        "NASAIC-style co-design: an mbconv ImageNet and an nb201 CIFAR-10 network on a "
+        "heterogeneous ASIC (PE and bandwidth shares, dataflow templates) under latency, "
+        "energy and area specs", 57),
 }
 
 

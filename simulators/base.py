@@ -23,9 +23,9 @@ Designs = Sequence[Design] | Mapping[str, np.ndarray]
 
 DIRECTIONS = ("min", "max")
 # The one naming rule: a metric's name ends in its unit (energy_pj, latency_s, area_mm2);
-# dimensionless metrics (rates, utilizations, counts) carry none.
+# dimensionless metrics (rates, utilizations, counts) carry none; percentages end in _pct.
 UNITS = ("s", "ns", "cycles", "pJ", "pJ*s", "mW", "mm2", "GB/s", "words", "count", "fraction",
-         "")
+         "%", "")
 
 
 @dataclass(frozen=True)

@@ -106,10 +106,13 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
                        progress: bool) -> RunResult:
     """ippo / mappo on the environment's multi-agent form: agent args `groups`
     (`per_parameter`, a grouping the environment names, or a mapping of agent name to
-    parameters) and `share_parameters` pick the form; the rest go to PPO."""
+    parameters; default the environment's `default_grouping` where it has one, as
+    CoDesign-v0's `task_hardware`, else `per_parameter`) and `share_parameters` pick the
+    form; the rest go to PPO."""
     from archgym_env.multi_agent import MultiAgentDesignEnv
 
-    groups = agent_args.pop("groups", "per_parameter")
+    groups = agent_args.pop("groups", getattr(env.unwrapped, "default_grouping",
+                                              "per_parameter"))
     share = agent_args.pop("share_parameters", False)
     return load_agent(agent)(MultiAgentDesignEnv(env.unwrapped, groups), agent, budget,
                              seed=seed, share_parameters=share, algo_args=agent_args,
@@ -117,10 +120,11 @@ def _train_multi_agent(env, agent: str, agent_args: dict[str, Any], budget: int,
                              eval_every=max(budget // 4, 1), progress=progress)
 
 
-def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path) -> Path | None:
+def plot_if_available(frame: pd.DataFrame, objective: Objective, path: Path,
+                      axes: tuple[str, str] | None = None) -> Path | None:
     """`plot_runs` where matplotlib is installed (the plot extra), else nothing."""
     try:
         from agents.experiments.plots import plot_runs
     except ImportError:
         return None
-    return plot_runs(frame, objective, path)
+    return plot_runs(frame, objective, path, axes)

@@ -19,8 +19,8 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     """Drive `agent` on `env` (an environment or a registered id, wrappers included: the
     outermost `evaluate_batch` of the wrapper chain is called) for `budget` evaluations,
     asking `batch_size` designs at a time and evaluating them in one simulator batch; the
-    agent is told the environment's records. The run starts with `env.reset(seed=agent.seed)`
-    (a fresh count and archive).
+    agent is told the budget first (`Optimizer.plan`), then the environment's records.
+    The run starts with `env.reset(seed=agent.seed)` (a fresh count and archive).
 
     Rows already in `store` (an interrupted run of the same agent and seed) are replayed
     into the agent and not evaluated again, so the run resumes where it stopped. With
@@ -28,6 +28,7 @@ def run(env: gym.Env | str, agent: Optimizer, budget: int, *, store: ResultsStor
     """
     check_int("batch_size", batch_size, 1)
     env, meta = env_and_meta(env, meta)
+    agent.plan(budget)  # before its hyperparameters are recorded: a plan may be one
     meta = {"agent": agent.name, "agent_args": agent.hyperparameters, "seed": agent.seed, **meta}
     env.reset(seed=agent.seed)
     with Recorder(env, budget, store, meta, progress and not stored_only) as recorder:

@@ -11,7 +11,7 @@ import pandas as pd
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402 - after choosing the file-only backend
 
-from agents.experiments.report import mean_interval
+from agents.experiments.report import mean_interval, spec_column
 from archgym_env.objective import Objective
 from archgym_env.pareto import non_dominated
 
@@ -56,9 +56,16 @@ def _save(fig, path: str | Path) -> Path:
     return path
 
 
-def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Path:
-    """Save a PNG with one curve (and one point cloud) per agent in `frame`."""
-    x_goal, y_goal = objective.goals[0], objective.goals[min(1, len(objective.goals) - 1)]
+def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path,
+              axes: tuple[str, str] | None = None) -> Path:
+    """Save a PNG with one curve (and one point cloud) per agent in `frame`: the best reward
+    over evaluations, and two goals (`axes`, by default the first two) with each agent's
+    Pareto front over them, on log scales for minimized goals."""
+    goals = {g.metric: g for g in objective.goals}
+    if axes is None:
+        x_goal, y_goal = objective.goals[0], objective.goals[min(1, len(objective.goals) - 1)]
+    else:
+        x_goal, y_goal = (goals[m] for m in axes)
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.8))
     colour = colours(frame["agent"])
     for agent, group in frame.groupby("agent", sort=False):
@@ -82,10 +89,12 @@ def plot_runs(frame: pd.DataFrame, objective: Objective, path: str | Path) -> Pa
              title="Best reward so far")
     left.grid(alpha=0.3)
     left.legend()
-    right.set(xlabel=x_goal.metric, ylabel=y_goal.metric, xscale="log", yscale="log",
-              title="Designs and Pareto front")
+    right.set(xlabel=x_goal.metric, ylabel=y_goal.metric, title="Designs and Pareto front",
+              xscale="log" if x_goal.direction == "min" else "linear",
+              yscale="log" if y_goal.direction == "min" else "linear")
+    spec = spec_column(objective.as_dict()) == "feasible"  # limits, else targets
     for goal, line in ((x_goal, right.axvline), (y_goal, right.axhline)):
-        bound = goal.target or goal.limit
+        bound = goal.limit if spec else goal.target
         if bound:
             line(bound, color="gray", ls="--", lw=1)
     right.grid(alpha=0.3, which="both")

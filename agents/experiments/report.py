@@ -1,7 +1,10 @@
 """Compare runs: per agent, mean and 95% interval over seeds of the best reward, of the
 evaluations needed to reach the target (over the seeds that reached it, counted next to
 it), and of the hypervolume; improvement over random search; best-reward and hypervolume
-curves. Intervals are percentile bootstraps of the mean, so they stay inside the values
+curves. Under an objective with specs (limits or targets): the share of evaluations that
+meet every spec, how many seeds' best designs do, and the best designs' metrics (the
+goals and their breakdowns, such as a co-design's per-task accuracy and latency).
+Intervals are percentile bootstraps of the mean, so they stay inside the values
 seen (a count never goes negative, a bounded reward never leaves its range); each seed
 counts once (the longest of its runs), however many directories hold it.
 
@@ -50,8 +53,9 @@ def load_rows(directories: Iterable[str | Path]) -> pd.DataFrame:
     copies = frame.assign(_objective=frame["objective"].map(
         lambda o: json.dumps(o, sort_keys=True))).duplicated(["run_id", "step", "_objective"])
     frame = frame[~copies].reset_index(drop=True)  # a run copied into two directories
-    frame["targets_met"] = frame.get("targets_met", False)
-    frame["targets_met"] = frame["targets_met"].fillna(False).astype(bool)
+    for column in ("targets_met", "feasible"):
+        frame[column] = frame.get(column, False)
+        frame[column] = frame[column].fillna(False).astype(bool)
     frame["objective"] = _with_todays_objective(frame)
     frame["env"] = with_varying(frame, "env_id", "env_kwargs", [])
     texts = frame["objective"].map(objective_text)
@@ -129,20 +133,61 @@ def run_curves(frame: pd.DataFrame, points: int = CURVE_POINTS) -> pd.DataFrame:
     return pd.DataFrame(curves)
 
 
+def has_specs(objective: dict) -> bool:
+    """Whether an objective (as `Objective.as_dict` gives it) bounds any goal."""
+    return any(g.get("limit") is not None or g.get("target") is not None
+               for g in objective["goals"])
+
+
+def spec_column(objective: dict) -> str:
+    """The row column that says a design meets every spec: `feasible` (every hard limit
+    holds) under an objective with limits, whose targets only scale goals (a constrained
+    reward's quality); `targets_met` otherwise."""
+    limited = any(g.get("limit") is not None for g in objective["goals"])
+    return "feasible" if limited else "targets_met"
+
+
+def shown_metrics(objective: dict, metrics: Iterable[str]) -> list[str]:
+    """The goals of `objective` (and its quality metric), each followed by the metrics that
+    break it down: the goal's name with a part inserted before its unit (`latency_s` ->
+    `latency_cifar10_s`), in the order of `metrics`."""
+    goals = [g["metric"] for g in objective["goals"]]
+    shown = []
+    for goal in goals:
+        stem, _, unit = goal.rpartition("_")
+        parts = [m for m in metrics if stem and m.startswith(stem + "_")
+                 and m.endswith("_" + unit) and m != goal and m not in goals]
+        shown += [goal, *parts]
+    return list(dict.fromkeys(shown))
+
+
 def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
               reward_target: float | None = None) -> pd.DataFrame:
-    """One line per (environment, agent label): means and 95% intervals over seeds."""
+    """One line per (environment, agent label): means and 95% intervals over seeds; the
+    median best reward; under an objective with specs, the mean share of a run's
+    evaluations meeting every spec (`meets_specs_pct`), the seeds whose best design meets
+    them (`best_meets_specs`, k/n) and the mean over seeds of each best design's metric
+    (`best.<metric>`, the goals and their breakdowns: see `shown_metrics`)."""
     per_run = []
     for (env, label, run_id), run in frame.groupby(["env", "label", "run_id"]):
         reached = run["reward"] >= reward_target if reward_target is not None \
             else run["targets_met"]
         hit = run["step"][reached.to_numpy()]
         last = curves[curves["run_id"] == run_id].iloc[-1]
-        per_run.append({"env": env, "label": label, "seed": run["seed"].iloc[0],
-                        "evaluations": len(run), "best_reward": run["reward"].max(),
-                        "evals_to_target": hit.min() + 1 if len(hit) else np.nan,
-                        "hypervolume": last["hypervolume"],
-                        "objective": objective_text(run["objective"].iloc[0])})
+        objective = run["objective"].iloc[0]
+        meets = run[spec_column(objective)].to_numpy()
+        best = run.loc[run["reward"].idxmax()]
+        line = {"env": env, "label": label, "seed": run["seed"].iloc[0],
+                "evaluations": len(run), "best_reward": run["reward"].max(),
+                "evals_to_target": hit.min() + 1 if len(hit) else np.nan,
+                "hypervolume": last["hypervolume"], "objective": objective_text(objective),
+                "specs": has_specs(objective), "meets_specs_pct": 100 * meets.mean(),
+                "best_meets_specs": bool(meets[run.index.get_loc(best.name)])}
+        metrics = best["metrics"] if best["valid"] else {}
+        measured = [m for m, v in zip(run["metrics"], run["valid"], strict=True) if v]
+        names = shown_metrics(objective, measured[0] if measured else [])
+        line.update({f"best.{m}": metrics.get(m, np.nan) for m in names})
+        per_run.append(line)
     runs = pd.DataFrame(per_run)
     # one run per seed: the longest (a seed stored twice, under two run ids, counts once)
     runs = runs.sort_values("evaluations", ascending=False, kind="stable") \
@@ -156,6 +201,13 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
             mean, low, high = mean_interval(group[column].dropna().to_numpy(dtype=float))
             line.update({f"{column}_mean": mean, f"{column}_low": low, f"{column}_high": high})
         line["reached_target"] = f"{group['evals_to_target'].notna().sum()}/{len(group)}"
+        line["best_reward_median"] = float(group["best_reward"].median())
+        if group["specs"].all():
+            mean, low, high = mean_interval(group["meets_specs_pct"].to_numpy(dtype=float))
+            line.update({"meets_specs_pct_mean": mean, "meets_specs_pct_low": low,
+                         "meets_specs_pct_high": high,
+                         "best_meets_specs": f"{group['best_meets_specs'].sum()}/{len(group)}"})
+            line.update({c: group[c].mean() for c in group if c.startswith("best.")})
         lines.append(line)
     table = pd.DataFrame(lines)
     random = table[table["agent"] == "random"].set_index("env")["best_reward_mean"]

@@ -35,6 +35,11 @@ class Optimizer(ABC):
     def hyperparameters(self) -> dict[str, Any]:
         return {}
 
+    def plan(self, budget: int) -> None:
+        """The run's budget of evaluations, told by the run loop before its first `ask`;
+        an agent that divides its work over the budget (successive) overrides this."""
+        return None
+
     @abstractmethod
     def ask(self, n: int) -> list[Design]:
         """`n` designs to evaluate next (fewer only if the space has run out)."""

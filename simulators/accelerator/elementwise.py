@@ -10,7 +10,16 @@ every MAC unit does one of the layer's operations per cycle (a compare or add on
 adder, a multiply on its multiplier; Eyeriss' PEs pool and apply ReLU in place, ibid.),
 priced as the share of the architecture's MAC energy that Horowitz's adder or multiplier
 takes at the MAC's precision. A layer takes the longest of its operation cycles and each
-level's transfer cycles.
+level's transfer cycles (the global buffer's read port carries the operands out to the PEs
+and the results out to DRAM, its write port the operands in and the results back).
+
+So a two-operand add of C x P x Q outputs moves 3 CPQ words through DRAM: NAS-Bench-201's
+64 x 8 x 8 cell sum costs 12,288 x 320 pJ (16-bit words at Horowitz's 20 pJ/bit) = 3.9 uJ
+there, the same layer-by-layer convention by which every MAC layer reads its inputs from
+and writes its outputs to DRAM. On an architecture whose levels declare no bandwidth (the
+eyeriss_like preset, like Timeloop's example) its cycles are the operations alone,
+ceil(4,096 / 168 PEs) = 25, as the MAC layers there are bandwidth-free too; a declared DRAM
+or buffer bandwidth bounds them (tests/simulators/accelerator/test_elementwise.py).
 """
 
 from __future__ import annotations
@@ -55,12 +64,13 @@ def elementwise_costs(arch: Architecture,
         if lvl == 0:  # DRAM: read the inputs, write the outputs
             energy = read * row[0] + write * row[1]
             transfer = np.maximum(read / row[4], write / row[5])
-        else:  # filled and read out towards the PEs; results written in and read out
+        else:  # operands written in (fill) and read out to the PEs; results written in
+            # from the PEs and read out to DRAM: read + write words on each port
             words = 2 * words
             energy = (read + write) * (row[0] + row[1]) + (read + write) * row[3]
             instances = arch.instances[lvl]
-            transfer = np.maximum(2 * read / (row[4] * instances),
-                                  2 * write / (row[5] * instances))
+            transfer = np.maximum((read + write) / (row[4] * instances),
+                                  (read + write) / (row[5] * instances))
         cycles = np.maximum(cycles, np.ceil(transfer))
         level_energy[lv.name], level_words[lv.name] = energy, words
     bits = arch.mac.precision_bits

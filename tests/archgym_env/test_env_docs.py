@@ -27,7 +27,9 @@ SMALL = {"archgym/Systolic-v0": {"workload": LAYER},
          "archgym/DRAM-v0": {"n_requests": 300},
          "archgym/Accelerator-v0": {"workload": [LAYER], "mapper_budget": 50,
                                     "mapper_rounds": 1},
-         "archgym/Mapping-v0": {"layer": LAYER}}
+         "archgym/Mapping-v0": {"layer": LAYER},
+         "archgym/CoDesign-v0": {"fixed_networks": "smallest", "mapper_budget": 20,
+                                 "mapper_rounds": 1}}
 
 
 @pytest.fixture(scope="module")

@@ -79,6 +79,8 @@ SMALL_ENVS = {
     "archgym/Accelerator-v0": {"workload": [Layer("a", M=16, C=8, P=8, Q=8, R=3, S=3)],
                                "mapper_budget": 60, "mapper_rounds": 1},
     "archgym/Mapping-v0": {},
+    "archgym/CoDesign-v0": {"fixed_networks": "smallest", "mapper_budget": 20,
+                            "mapper_rounds": 1},
 }
 
 

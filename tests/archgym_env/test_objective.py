@@ -202,3 +202,24 @@ def test_adding_a_batch_is_adding_its_points_one_by_one(batches):
         assert batched.payloads == one_by_one.payloads
         np.testing.assert_array_equal(batched.points, one_by_one.points)
         assert batched.hypervolume() == one_by_one.hypervolume()
+
+
+def test_gated_constrained_reward_is_the_penalty_alone_when_a_limit_breaks():
+    goals = (Goal("acc", "max", target=100.0), Goal("lat", "min", limit=2.0),
+             Goal("area", "min", limit=4.0))
+    gated = Objective("constrained", goals, "acc", gated=True)
+    plain = Objective("constrained", goals, "acc")
+    ok = {"acc": 90.0, "lat": 1.0, "area": 4.0}
+    assert gated.reward(ok) == plain.reward(ok) == pytest.approx(0.9)
+    late = {**ok, "lat": 2.5}  # 25% over one limit
+    assert plain.reward(late) == pytest.approx(0.9 - 0.25)
+    assert gated.reward(late) == pytest.approx(-0.25)
+    both = {"acc": 99.0, "lat": 9.0, "area": 4.4}  # excess capped at 1, plus 10%
+    assert gated.reward(both) == pytest.approx(-1.1) and gated.reward_range == (-2.0, 1.0)
+    columns = {k: np.array([ok[k], late[k]]) for k in ok}
+    assert gated.reward(columns) == pytest.approx([0.9, -0.25])
+    assert Objective.from_dict(gated.as_dict()) == gated
+    assert Objective.from_dict({k: v for k, v in plain.as_dict().items()
+                                if k != "gated"}) == plain  # runs stored before the field
+    with pytest.raises(InvalidArgumentError, match="gated"):
+        Objective("target", (Goal("lat", "min", target=1.0),), gated=True)

@@ -208,3 +208,66 @@ def test_cache_drops_the_oldest_entry():
     assert (cache.hits, cache.misses, len(cache)) == (1, 3, 2)
     cache.get("b", lambda: (2.0, 2.0))
     assert cache.hits == 2  # "a" went, not "b"
+
+
+def _nb201(arch="|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|"
+                "none~1|nor_conv_3x3~2|"):
+    from simulators.workloads import network
+    return network("nb201:" + arch)
+
+
+@pytest.mark.parametrize("dataflow", NASAIC_TEMPLATES)
+def test_one_sub_accelerator_equals_the_accelerator_model_with_layers_without_macs(dataflow):
+    net = _nb201()
+    assert net.elementwise  # pooling and the cells' sums
+    design = {"subs": 1, **sub(0, dataflow, 256, 16)}
+    result = AsicSimulator(tasks=1, cache=MapperCache(), **MAPPER).evaluate_batch([design],
+                                                                                 [net])
+    alone = AcceleratorSimulator(**MAPPER).evaluate(sub_accelerator(design, 0), net)
+    got = result.row(0)
+    for name in ("latency_cycles", "energy_pj", "area_mm2", "utilization"):
+        assert got[name] == pytest.approx(alone[name], rel=1e-12), name
+    # every layer of the graph is scheduled, in graph order, one after another
+    schedule = result.details[0]
+    assert [x.layer for x in schedule.layers] == [n.name for n in net.graph
+                                                  if n.op != "input"][:len(schedule.layers)]
+    assert len(schedule.layers) == len(net.layers) + len(net.elementwise)
+    assert all(a.end_cycle == b.start_cycle for a, b in zip(schedule.layers,
+                                                             schedule.layers[1:], strict=False))
+    assert sum(x.macs for x in schedule.layers) == net.macs
+
+
+def test_layers_without_macs_are_charged_where_they_run():
+    net = _nb201()
+    design = {"subs": 2, **sub(0, "eyeriss_like", 256, 16), **sub(1, "nvdla_like", 512, 32),
+              "assign.0": 1}
+    schedule = AsicSimulator(tasks=1, cache=MapperCache(), **MAPPER).run(design, net)
+    assert {x.sub for x in schedule.layers} == {1}
+    alone = AcceleratorSimulator(**MAPPER).evaluate(sub_accelerator(design, 1), net)
+    assert schedule.task_cycles[0] == pytest.approx(alone["latency_cycles"])
+    assert schedule.busy_cycles == (0, alone["latency_cycles"])
+
+
+def test_a_sub_accelerator_without_pes_is_absent():
+    design = {"subs": 2, **sub(0, "eyeriss_like", 0, 0), **sub(1, "nvdla_like", 256, 32)}
+    simulator = AsicSimulator(tasks=1, cache=MapperCache(), **MAPPER)
+    got = simulator.evaluate(design, NET_A)
+    alone = simulator.evaluate({"subs": 1, **sub(0, "nvdla_like", 256, 32)}, NET_A)
+    for name in ("latency_cycles", "energy_pj", "area_mm2"):
+        assert got[name] == alone[name]
+    assert got["sub0_utilization"] == 0 and got["sub1_utilization"] == alone[
+        "sub0_utilization"]
+    none = simulator.evaluate_batch([{"subs": 1, **sub(0, "eyeriss_like", 0, 16)}], NET_A)
+    assert not none.valid[0] and none.reasons[0].startswith("sub0.pes=0")
+    pinned = simulator.evaluate_batch([{**design, "assign.0": 0}], NET_A)
+    assert not pinned.valid[0] and "in use: 1" in pinned.reasons[0]
+
+
+def test_a_batch_searches_each_missing_placement_once():
+    cache = MapperCache()
+    simulator = AsicSimulator(tasks=2, cache=cache, **MAPPER)
+    first = {**sub(0, "eyeriss_like", 256, 32), **sub(1, "nvdla_like", 1024, 32)}
+    designs = [first, first, {**first, "sub1.pes": 512}]
+    rows = simulator.evaluate_batch(designs, [NET_A, NET_B])
+    assert cache.misses == 5 * 3 and cache.hits == 5 * 3
+    assert rows.row(0) == rows.row(1)

@@ -9,7 +9,7 @@ import time
 import pandas as pd
 import pytest
 
-from agents.cli.main import DEMO_AGENTS, main
+from agents.cli.main import DEMO_AGENTS, DEMO_ENV_ID, main
 from agents.experiments.experiment import run_experiment
 from agents.experiments.store import ResultsStore
 from simulators.systolic import SystolicArray
@@ -186,11 +186,17 @@ def test_a_finished_grid_ends_the_run_early(tmp_path):
 
 
 def test_demo_runs_a_real_search(tmp_path, capsys):
-    assert main(["demo", "--budget", "40", "--out", str(tmp_path)]) == 0
+    assert main(["demo", "--budget", "12", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert all(f"{agent}: best reward" in out for agent in DEMO_AGENTS)
+    assert "Each agent's best design meeting every spec" in out or \
+        "no design among 48 evaluations meets every spec" in out
     frame = pd.read_parquet(tmp_path / "evaluations.parquet")
-    assert set(frame["agent"]) == set(DEMO_AGENTS) and len(frame) == 40 * len(DEMO_AGENTS)
+    assert set(frame["agent"]) == set(DEMO_AGENTS) and len(frame) == 12 * len(DEMO_AGENTS)
+    assert set(frame["env_id"]) == {DEMO_ENV_ID}
+    # within its 75-evaluation network phase, successive keeps the default hardware
+    hardware = [c for c in frame if c.startswith("design.hw.")]
+    assert len(frame.loc[frame["agent"] == "successive", hardware].drop_duplicates()) == 1
     assert (tmp_path / "demo.png").exists()
 
 

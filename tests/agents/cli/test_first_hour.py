@@ -249,7 +249,7 @@ def test_9_demo_without_optuna_runs_the_other_agents(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "skipped: agent bo needs optuna: pip install 'archgym[bo]'" in proc.stdout
     frame = pd.read_parquet(tmp_path / "evaluations.parquet")
-    assert set(frame["agent"]) == {"ga", "aco", "random"}
+    assert set(frame["agent"]) == {"ga", "successive", "random"}
 
 
 # 10. Guards on absurd sizes; progress off a terminal.

@@ -142,3 +142,34 @@ def test_runs_of_one_setting_with_other_objectives_stay_apart(tmp_path, monkeypa
     envs = sorted(pd.read_csv(report_dir(tmp_path) / "report.csv")["env"])
     assert len(envs) == 2 and "latency_s min ref 0.001" in envs[0] \
         and "latency_s min ref 0.002" in envs[1]
+
+
+def test_spec_satisfaction_and_best_designs_match_the_stored_runs(tmp_path, capsys):
+    # Constrained mode: the quality metric under two hard limits that few designs meet.
+    args = {"reward": "constrained", "limits": {"latency_s": 1.5e-3, "area_mm2": 10.0}}
+    spec = {"budget": 24, "seeds": 2, "agents": ["random", "ga"],
+            "environments": [{"id": "archgym/Systolic-v0", "args": args}]}
+    run_sweep(expand(spec), tmp_path, progress=False)
+    capsys.readouterr()
+    assert main(["report", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "evaluations meeting every spec" in out and "best designs meeting every spec" in out
+    table = pd.read_csv(report_dir(tmp_path) / "report.csv").set_index("agent")
+    for agent in ("random", "ga"):
+        shares, best_met, latency, best = [], 0, [], []
+        for path in tmp_path.glob(f"*/{agent}/*/seed-*/evaluations.jsonl"):
+            rows = [json.loads(line) for line in path.read_text().splitlines()]
+            met = [r["feasible"] for r in rows]  # every limit holds
+            by_hand = [r["metrics"].get("latency_s", np.inf) <= 1.5e-3
+                       and r["metrics"].get("area_mm2", np.inf) <= 10.0 for r in rows]
+            assert met == by_hand  # every spec, read from the metrics themselves
+            shares.append(100 * np.mean(met))
+            top = int(np.argmax([r["reward"] for r in rows]))
+            best_met += met[top]
+            latency.append(rows[top]["metrics"]["latency_s"])
+            best.append(rows[top]["reward"])
+        row = table.loc[agent]
+        assert row["meets_specs_pct_mean"] == pytest.approx(np.mean(shares))
+        assert row["best_meets_specs"] == f"{best_met}/2"
+        assert row["best.latency_s"] == pytest.approx(np.mean(latency))
+        assert row["best_reward_median"] == pytest.approx(np.median(best))

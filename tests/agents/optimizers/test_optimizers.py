@@ -65,7 +65,8 @@ def drive(agent, rounds: int, n: int) -> list[dict]:
 
 def test_every_agent_is_registered():
     optimizers = agent_names("optimizer")
-    assert set(optimizers) == {"random", "grid", "ga", "nsga2", "aco", "bo", "reinforce"}
+    assert set(optimizers) == {"random", "grid", "ga", "nsga2", "aco", "bo", "reinforce",
+                              "successive"}
     assert all(agent_class(name).name == name for name in optimizers)
 
 
