@@ -27,7 +27,7 @@ from simulators.accuracy.torchnets import GraphModule
 from simulators.errors import InvalidArgumentError, check_int, check_positive
 from simulators.networks import network_space
 
-VERSION = "1"
+VERSION = "2"
 
 
 def digits_dataset() -> TensorDataset:
@@ -36,6 +36,21 @@ def digits_dataset() -> TensorDataset:
     digits = load_digits()
     return TensorDataset(torch.tensor(digits.images / 16.0, dtype=torch.float32)[:, None],
                          torch.tensor(digits.target))
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(module: torch.nn.Module, inputs) -> None:
+    """Re-estimate every BatchNorm's running statistics as the plain average over `inputs`
+    with the final weights. A short run's momentum averages lag weights that moved fast, and
+    a deep network evaluated on them is far worse than in training; Once-for-All recalibrates
+    its subnets' BN this way (Cai et al., ICLR 2020)."""
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    module.train()
+    for x in inputs:
+        module(x)
 
 
 class Trained(Evaluator):
@@ -134,6 +149,8 @@ class Trained(Evaluator):
                     F.cross_entropy(module(adapt(x)), y).backward()
                     optimizer.step()
                     bar.advance(task)
+        recalibrate_batchnorm(module, (adapt(x) for x, _ in
+                                       DataLoader(Subset(self.dataset, train_idx), 256)))
         module.eval()
         correct = 0
         with torch.no_grad():

@@ -6,7 +6,13 @@ from torch import nn
 
 from simulators.accuracy import nb201
 from simulators.accuracy.table import shipped_table
-from simulators.accuracy.torchnets import nb201_network, parameter_count
+from simulators.accuracy.torchnets import (
+    ZERO_COST_NAS_KEPT_BN,
+    nb201_network,
+    parameter_count,
+    without_batchnorm,
+    zero_cost_nas_nb201,
+)
 from simulators.accuracy.zero_cost import PROXIES, ZeroCost, digits_batch, score, synflow
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
@@ -22,6 +28,24 @@ def test_nb201_network_parameter_counts():
     # largest cell, 1.53 MB in NATS-Bench).
     assert parameter_count(nb201_network(EMPTY)) == 73306
     assert parameter_count(nb201_network(CONV)) == 1531546
+
+
+def test_zero_cost_nas_variant_counts_and_kept_batchnorm():
+    # zero-cost-nas's cell convs have a bias (C) and a BN without scale and shift (0) in place
+    # of NB201's affine BN (2C): -C for each of the 90 cell convs of the all-3x3 cell,
+    # 30 each at C = 16, 32, 64.
+    assert parameter_count(zero_cost_nas_nb201(CONV)) == 1531546 - 30 * (16 + 32 + 64)
+    assert parameter_count(zero_cost_nas_nb201(EMPTY)) == 73306  # no cell convs
+    kept = without_batchnorm(zero_cost_nas_nb201(CONV), ZERO_COST_NAS_KEPT_BN)
+    norms = [n for n, m in kept.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 4 and all(n.startswith("ops.reduction") for n in norms)
+
+
+def test_synflow_of_a_cell_without_a_path_is_zero():
+    # every path from input to output passes a zero node; no BN shift or bias survives it
+    assert synflow(nb201_network(EMPTY), (3, 32, 32)) == 0.0
+    assert synflow(zero_cost_nas_nb201(EMPTY), (3, 32, 32), ZERO_COST_NAS_KEPT_BN) == 0.0
+    assert synflow(nb201_network(ONE_CONV), (3, 32, 32)) > 0.0
 
 
 def test_synflow_of_a_linear_net_is_first_principles():
