@@ -72,13 +72,14 @@ def test_every_proxy_scores_and_says_its_kind():
 
 @pytest.mark.slow
 def test_synflow_correlates_with_cifar10_as_published():
-    # Abdelfattah et al., ICLR 2021, Table 2: synflow vs NB201 CIFAR-10 accuracy, Spearman 0.74.
-    # Measured here on these 200 cells: 0.808 (the same with zero-cost-nas's NAS201Model
-    # variant: biased cell convs, BN kept in the reductions), above the published window's
-    # top (0.79); the test holds synflow to at least the published correlation.
+    # Abdelfattah et al., ICLR 2021, Table 2: synflow vs NB201 CIFAR-10 accuracy, Spearman
+    # 0.74 on all 15,625 cells. The first 1,000 cells of benchmarks/bench_zero_cost.py's
+    # seeded order (a sample's rho has a standard error of about 0.013 there; 0.03 at 200
+    # cells): 0.774 against NATS-Bench's CIFAR-10 test accuracy. The paper correlates with
+    # NB201's cifar10-valid run instead (its 25k-image training split), not in the shared data.
     torch.set_num_threads(1)
-    cells = np.random.default_rng(0).choice(nb201.N_CELLS, 200, replace=False)
+    cells = np.random.default_rng(0).permutation(nb201.N_CELLS)[:1000]
     archs = [nb201.arch_str(nb201.cell_ops(int(i))) for i in cells]
     scores = [a.value for a in ZeroCost("synflow").evaluate_batch(archs)]
     rho = spearmanr(scores, shipped_table().acc[cells, 0])[0]
-    assert rho >= 0.74 - 0.05, rho
+    assert abs(rho - 0.74) <= 0.05, rho
