@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch.utils.data import Subset
 
-from simulators.accuracy.trained import Trained, digits_dataset
+from simulators.accuracy.trained import Trained, digits_dataset, recalibrate_batchnorm
 from simulators.errors import InvalidArgumentError
 
 # cells are identities: stem, two residual reductions and the classifier (73,306 params)
@@ -21,6 +21,19 @@ def test_cached_by_design_on_disk(tmp_path, monkeypatch):
                     cache_dir=tmp_path, progress=False)
     monkeypatch.setattr(again, "train", lambda design: pytest.fail("trained again"))
     assert again.evaluate(SMALL_CNN).value == acc.value
+
+
+def test_batchnorm_recalibrated_to_the_average_of_the_batch_statistics():
+    # Batches {1, 3} and {0, 2, 10}: means 2 and 4, unbiased variances 2 and 28; the stale
+    # running statistics are gone and each becomes the two batches' average: 3 and 15.
+    bn = torch.nn.BatchNorm2d(1)
+    bn.running_mean.fill_(7.0)
+    bn.eval()
+    batches = [torch.tensor([1.0, 3.0]).reshape(2, 1, 1, 1),
+               torch.tensor([0.0, 2.0, 10.0]).reshape(3, 1, 1, 1)]
+    recalibrate_batchnorm(torch.nn.Sequential(bn), batches)
+    assert bn.running_mean.item() == pytest.approx(3.0)
+    assert bn.running_var.item() == pytest.approx(15.0)
 
 
 def test_bad_budget_is_named():
