@@ -7,6 +7,8 @@ from simulators.errors import InvalidArgumentError
 
 # cells are identities: stem, two residual reductions and the classifier (73,306 params)
 SMALL_CNN = "|none~0|+|none~0|none~1|+|skip_connect~0|none~1|none~2|"
+ALL_3X3 = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|" \
+    "nor_conv_3x3~2|"  # 1,531,546 params
 NOTHING = "|none~0|+|none~0|none~1|+|none~0|none~1|none~2|"  # every cell outputs zeros
 
 
@@ -45,8 +47,11 @@ def test_bad_budget_is_named():
 
 @pytest.mark.slow
 def test_training_beats_chance_and_ranks_capacity():
+    # The default budget at digits' own 8x8 (measured with this recipe: all-3x3 97.2 %,
+    # identity cells 98.3 %, both far above chance; all-none cells output zeros: chance).
     torch.set_num_threads(1)
-    ev = Trained("nb201", epochs=2, resolution=8, progress=False)  # digits at their own 8x8
-    small, nothing = ev.evaluate(SMALL_CNN).value, ev.evaluate(NOTHING).value
-    assert small > 80.0  # chance is 10 %
-    assert nothing < 20.0 < small
+    ev = Trained("nb201", resolution=8, progress=False)
+    conv, small = ev.evaluate(ALL_3X3).value, ev.evaluate(SMALL_CNN).value
+    nothing = ev.evaluate(NOTHING).value
+    assert conv > 90.0 and small > 90.0  # chance is 10 %
+    assert nothing < 20.0
