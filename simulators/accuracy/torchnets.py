@@ -89,15 +89,39 @@ def nb201_network(arch, num_classes: int = 10) -> GraphModule:
     return GraphModule(nb201.build(network_space("nb201").parse(arch), num_classes=num_classes))
 
 
+def zero_cost_nas_nb201(arch, num_classes: int = 10) -> GraphModule:
+    """NB201's network as zero-cost-nas builds it (foresight/models/nasbench2*.py, the model
+    behind Abdelfattah et al.'s NB201 figures): the same graph, but each cell op's
+    ReLU-conv-BN has `affine=False`, hence a conv bias (`bias=not affine`) and a BN without
+    scale and shift. Its synflow copy drops the BNs of stem, cells and head but keeps the
+    reductions' (`get_prunable_copy(bn=False)`): see `ZERO_COST_NAS_KEPT_BN`."""
+    module = nb201_network(arch, num_classes)
+    for name, body in module.ops.items():
+        if "/cell" in name and len(body) == 3 and isinstance(body[1], nn.Conv2d):
+            conv = body[1]
+            body[1] = nn.Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size,
+                                conv.stride, conv.padding, bias=True)
+            body[2] = nn.BatchNorm2d(conv.out_channels, affine=False)
+    return module
+
+
+# Module-name prefixes of zero-cost-nas's NB201 whose BN its bn=False copy keeps.
+ZERO_COST_NAS_KEPT_BN = ("ops.reduction",)
+
+
 def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def without_batchnorm(model: nn.Module) -> nn.Module:
-    """`model` with every BatchNorm replaced by identity, in place (synflow's bn=False)."""
+def without_batchnorm(model: nn.Module, keep: tuple[str, ...] = (), _prefix: str = "") -> nn.Module:
+    """`model` with every BatchNorm replaced by identity, in place (synflow's bn=False),
+    but for those under a module name starting with one of `keep`."""
     for name, child in model.named_children():
+        path = f"{_prefix}{name}"
+        if path.startswith(keep) and keep:
+            continue
         if isinstance(child, nn.modules.batchnorm._BatchNorm):
             setattr(model, name, nn.Identity())
         else:
-            without_batchnorm(child)
+            without_batchnorm(child, keep, f"{path}.")
     return model

@@ -1,7 +1,12 @@
 """`trained`: held-out accuracy after a real, short PyTorch training run of the decoded network.
 
 The network of a design (its layer graph as a `GraphModule`, with the data's class count)
-trains with Adam on a split of the dataset: scikit-learn's 1,797 handwritten digits (8x8,
+trains with Adam, its learning rate annealed on a cosine over the run (as NB201 trains, Dong
+and Yang, ICLR 2020), on a split of the dataset; BatchNorm statistics are recalibrated on the
+training split before the held-out evaluation. The default budget (10 epochs of batches of
+16: 900 steps on digits) is what a deep plain cell needs: NB201's all-3x3 cell at 8x8 reaches
+97.2 % held out with it, 20.6 % after 2 epochs of 64 at a constant 3e-3 without the
+recalibration. The data: scikit-learn's 1,797 handwritten digits (8x8,
 10 classes) by default, or any torch Dataset of (image, label). Images are resized to the
 network's input resolution (or `resolution`) and grey images repeated to its channels.
 Results are cached by (space, design, data, budget, seed): on disk under `cache_dir`
@@ -27,7 +32,7 @@ from simulators.accuracy.torchnets import GraphModule
 from simulators.errors import InvalidArgumentError, check_int, check_positive
 from simulators.networks import network_space
 
-VERSION = "1"
+VERSION = "2"
 
 
 def digits_dataset() -> TensorDataset:
@@ -36,6 +41,23 @@ def digits_dataset() -> TensorDataset:
     digits = load_digits()
     return TensorDataset(torch.tensor(digits.images / 16.0, dtype=torch.float32)[:, None],
                          torch.tensor(digits.target))
+
+
+@torch.no_grad()
+def recalibrate_batchnorm(module: torch.nn.Module, inputs) -> None:
+    """Re-estimate every BatchNorm's running statistics with the final weights: the average of
+    the statistics of the batches `inputs` (PyTorch's cumulative average, momentum None).
+    A short run's momentum averages lag weights that moved fast, and a deep network evaluated
+    on them is far worse than in training (NB201's all-3x3 cell on digits: 20.6 % held out
+    after 2 epochs, 42.3 % recalibrated). Once-for-All recalibrates its subnets' BN this way
+    (Cai et al., ICLR 2020)."""
+    norms = [m for m in module.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # cumulative average
+    module.train()
+    for x in inputs:
+        module(x)
 
 
 class Trained(Evaluator):
@@ -48,8 +70,8 @@ class Trained(Evaluator):
     kind = "trained"
 
     def __init__(self, space: str = "nb201", dataset: Dataset | None = None,
-                 data_name: str | None = None, epochs: int = 3, batch_size: int = 64,
-                 lr: float = 3e-3, holdout: float = 0.2, resolution: int | None = None,
+                 data_name: str | None = None, epochs: int = 10, batch_size: int = 16,
+                 lr: float = 1e-3, holdout: float = 0.2, resolution: int | None = None,
                  seed: int = 0, cache_dir: str | Path | None = None, progress: bool = True):
         self.space = network_space(space)
         check_int("epochs", epochs)
@@ -69,8 +91,9 @@ class Trained(Evaluator):
         self._labels = np.array([int(self.dataset[i][1]) for i in range(len(self.dataset))])
         self.num_classes = int(self._labels.max()) + 1
         self._memory: dict[str, float] = {}
-        self.note = (f"{epochs} epochs Adam lr {lr}, batch {batch_size}, seed {seed}, "
-                     f"{holdout:.0%} of {data_name or 'the dataset'} held out")
+        self.note = (f"{epochs} epochs Adam lr {lr} cosine, BN recalibrated, batch "
+                     f"{batch_size}, seed {seed}, {holdout:.0%} of "
+                     f"{data_name or 'the dataset'} held out")
 
     def _key(self, design: dict[str, Any]) -> str:
         blob = json.dumps([VERSION, self.space.name, design, self.data_name, self.epochs,
@@ -123,6 +146,8 @@ class Trained(Evaluator):
         loader = DataLoader(Subset(self.dataset, train_idx), self.batch_size, shuffle=True,
                             generator=generator)
         optimizer = torch.optim.Adam(module.parameters(), lr=self.lr)
+        schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer,
+                                                              self.epochs * len(loader))
         columns = (TextColumn("training {task.description}"), BarColumn(),
                    MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, transient=True, disable=not self.progress) as bar:
@@ -133,7 +158,10 @@ class Trained(Evaluator):
                     optimizer.zero_grad()
                     F.cross_entropy(module(adapt(x)), y).backward()
                     optimizer.step()
+                    schedule.step()
                     bar.advance(task)
+        recalibrate_batchnorm(module, (adapt(x) for x, _ in
+                                       DataLoader(Subset(self.dataset, train_idx), 256)))
         module.eval()
         correct = 0
         with torch.no_grad():

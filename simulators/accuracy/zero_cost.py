@@ -43,9 +43,12 @@ def _weighted_layers(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if isinstance(m, nn.Conv2d | nn.Linear)]
 
 
-def synflow(model: nn.Module, input_shape: tuple[int, ...]) -> float:
-    """Synaptic flow of a copy of `model` (the model itself is left as it was)."""
-    net = without_batchnorm(copy.deepcopy(model)).double()
+def synflow(model: nn.Module, input_shape: tuple[int, ...],
+            keep_batchnorm: tuple[str, ...] = ()) -> float:
+    """Synaptic flow of a copy of `model` (the model itself is left as it was), its
+    BatchNorms removed but for those under the module names `keep_batchnorm` (in train mode,
+    as zero-cost-nas's copy runs)."""
+    net = without_batchnorm(copy.deepcopy(model), keep_batchnorm).double().train()
     with torch.no_grad():
         for p in net.parameters():
             p.abs_()

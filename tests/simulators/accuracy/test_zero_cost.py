@@ -6,7 +6,13 @@ from torch import nn
 
 from simulators.accuracy import nb201
 from simulators.accuracy.table import shipped_table
-from simulators.accuracy.torchnets import nb201_network, parameter_count
+from simulators.accuracy.torchnets import (
+    ZERO_COST_NAS_KEPT_BN,
+    nb201_network,
+    parameter_count,
+    without_batchnorm,
+    zero_cost_nas_nb201,
+)
 from simulators.accuracy.zero_cost import PROXIES, ZeroCost, digits_batch, score, synflow
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
@@ -22,6 +28,24 @@ def test_nb201_network_parameter_counts():
     # largest cell, 1.53 MB in NATS-Bench).
     assert parameter_count(nb201_network(EMPTY)) == 73306
     assert parameter_count(nb201_network(CONV)) == 1531546
+
+
+def test_zero_cost_nas_variant_counts_and_kept_batchnorm():
+    # zero-cost-nas's cell convs have a bias (C) and a BN without scale and shift (0) in place
+    # of NB201's affine BN (2C): -C for each of the 90 cell convs of the all-3x3 cell,
+    # 30 each at C = 16, 32, 64.
+    assert parameter_count(zero_cost_nas_nb201(CONV)) == 1531546 - 30 * (16 + 32 + 64)
+    assert parameter_count(zero_cost_nas_nb201(EMPTY)) == 73306  # no cell convs
+    kept = without_batchnorm(zero_cost_nas_nb201(CONV), ZERO_COST_NAS_KEPT_BN)
+    norms = [n for n, m in kept.named_modules() if isinstance(m, nn.BatchNorm2d)]
+    assert len(norms) == 4 and all(n.startswith("ops.reduction") for n in norms)
+
+
+def test_synflow_of_a_cell_without_a_path_is_zero():
+    # every path from input to output passes a zero node; no BN shift or bias survives it
+    assert synflow(nb201_network(EMPTY), (3, 32, 32)) == 0.0
+    assert synflow(zero_cost_nas_nb201(EMPTY), (3, 32, 32), ZERO_COST_NAS_KEPT_BN) == 0.0
+    assert synflow(nb201_network(ONE_CONV), (3, 32, 32)) > 0.0
 
 
 def test_synflow_of_a_linear_net_is_first_principles():
@@ -48,13 +72,14 @@ def test_every_proxy_scores_and_says_its_kind():
 
 @pytest.mark.slow
 def test_synflow_correlates_with_cifar10_as_published():
-    # Abdelfattah et al., ICLR 2021, Table 2: synflow vs NB201 CIFAR-10 accuracy, Spearman 0.74.
-    # Measured here on these 200 cells: 0.808 (the same with zero-cost-nas's NAS201Model
-    # variant: biased cell convs, BN kept in the reductions), above the published window's
-    # top (0.79); the test holds synflow to at least the published correlation.
+    # Abdelfattah et al., ICLR 2021, Table 2: synflow vs NB201 CIFAR-10 accuracy, Spearman
+    # 0.74 on all 15,625 cells. The first 1,000 cells of benchmarks/bench_zero_cost.py's
+    # seeded order (a sample's rho has a standard error of about 0.013 there; 0.03 at 200
+    # cells): 0.774 against NATS-Bench's CIFAR-10 test accuracy. The paper correlates with
+    # NB201's cifar10-valid run instead (its 25k-image training split), not in the shared data.
     torch.set_num_threads(1)
-    cells = np.random.default_rng(0).choice(nb201.N_CELLS, 200, replace=False)
+    cells = np.random.default_rng(0).permutation(nb201.N_CELLS)[:1000]
     archs = [nb201.arch_str(nb201.cell_ops(int(i))) for i in cells]
     scores = [a.value for a in ZeroCost("synflow").evaluate_batch(archs)]
     rho = spearmanr(scores, shipped_table().acc[cells, 0])[0]
-    assert rho >= 0.74 - 0.05, rho
+    assert abs(rho - 0.74) <= 0.05, rho
