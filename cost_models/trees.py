@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 from numba import njit
 
+from simulators.jit import announce_compile
+
 
 @njit(cache=True, nogil=True)
 def _walk(X, root, feature, threshold, left, right, leaf, total, square):
@@ -54,6 +56,7 @@ class Forest:
         """Per design: the sum of the trees' outputs and the sum of their squares."""
         X = np.ascontiguousarray(X, dtype=np.float64)
         total, square = np.empty(len(X)), np.empty(len(X))
+        announce_compile(_walk, "the proxy's tree walk")
         _walk(X, self.root, self.feature, self.threshold, self.left, self.right, self.leaf,
               total, square)
         return total, square

@@ -33,6 +33,7 @@ from numba import njit, prange
 from simulators.accelerator.analysis import _count_one, _footprint, _work
 from simulators.accelerator.architecture import RELEVANT
 from simulators.accelerator.keyed import _mix
+from simulators.jit import announce_compile
 
 OBJECTIVE_CODES = {"energy": 0, "cycles": 1, "edp": 2, "dram_words": 3}
 
@@ -511,6 +512,8 @@ def run_engine(bounds: np.ndarray, geometry: np.ndarray, groups: np.ndarray,
            np.full(T, np.inf), np.zeros((T, 3), np.int64))
     args = (bounds, geometry, groups, mac_energy, machine, choice_start, choice_end,
             choices_x, choices_y, *machines, RELEVANT, *settings, *out)
+    announce_compile(_search_parallel if threads > 1 else _search_tasks,
+                     "the accelerator mapper's search")
     if threads > 1:
         _search_parallel(min(threads, T), *args)
     else:
