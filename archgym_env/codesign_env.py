@@ -1,6 +1,6 @@
 """`archgym/CoDesign-v0`: task networks and one heterogeneous ASIC explored together.
 
-CONTRACT (names other modules rely on; changes are announced in commit messages):
+The names other modules rely on:
 
 * Parameters: every hardware parameter's name starts with `hw.` (`hw.sub{k}.pes`,
   `hw.sub{k}.dataflow`, `hw.sub{k}.bandwidth_gbps`, k = 0 .. max_subs-1); every network

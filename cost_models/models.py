@@ -26,7 +26,6 @@ from typing import Any
 
 import numpy as np
 
-from cost_models import trees
 from simulators.errors import ArchGymError, InvalidArgumentError
 
 FAMILIES = ("lgbm", "rf", "knn", "mlp", "gp", "stack")
@@ -97,6 +96,8 @@ def _load_lgbm(text: str):
     """LightGBM parses the text model; its trees are then walked compiled (`trees`)."""
     import lightgbm as lgb
 
+    from cost_models import trees  # numba: loaded only by the commands that predict
+
     try:
         booster = lgb.Booster(model_str=text)
     except lgb.basic.LightGBMError as error:
@@ -124,7 +125,9 @@ def _fit_rf(X, y, seed, extra: bool = False, **options):
 
 
 def _load_rf(state: dict):
-    forest = trees.join(state["trees"])
+    from cost_models.trees import join
+
+    forest = join(state["trees"])
     count = forest.trees
 
     def predict(X):
