@@ -413,9 +413,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                 c += 1
             analyzed += c
             for j in range(c):
-                value = np.inf
                 if reason[j] != 0:
-                    pass
+                    value = np.inf  # the mapping does not fit: never the best
                 elif objective == 0:
                     value = energy[j]
                 elif objective == 1:
