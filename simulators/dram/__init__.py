@@ -1,7 +1,7 @@
 """DRAMSys-style DRAM memory-controller simulator: JEDEC timings, numba kernel, DRAMPower energy.
 
-The simulator (and with it numba and the compiled kernel) is imported on first use of one
-of its names, so traces, memspecs and configs load without it."""
+The simulator (and with it the compiled kernel) is imported on first use of one of its
+names, so traces, memspecs and configs load without it."""
 
 from simulators.dram.addressmap import AddressMapping, address_mapping, bit_slice
 from simulators.dram.config import PRESETS, RAMULATOR_DDR4, ControllerConfig, read_mcconfig

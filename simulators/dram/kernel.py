@@ -17,7 +17,7 @@ issues only when ready; requests whose ACT issued leave the queue for a prioriti
 (Controller.h:372-397, 449-453).
 
 The arrays in (all length n): arrival cycle, flat bank, row, write flag. `timing` and
-`config` are integer vectors indexed by the T_* and C_* constants below.
+`config` are integer vectors indexed by the T_* and C_* positions of `layout`.
 """
 
 from __future__ import annotations
@@ -25,18 +25,64 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-# timing vector
-(T_RL, T_WL, T_BURST, T_RCD, T_RP, T_RPAB, T_RAS, T_RC, T_RFC, T_REFI, T_RFCPB, T_REFIPB,
- T_PBR2PBR, T_CCD_S, T_CCD_L, T_RRD_S, T_RRD_L, T_FAW, T_RD2PRE, T_WR2PRE, T_RD2WR,
- T_WR2RD_S, T_WR2RD_L, T_PPD, N_TIMING) = range(25)
-# config vector
-(C_PAGE, C_SCHED, C_BUF, C_BUFSIZE, C_IN_ORDER, C_REFRESH, C_POSTPONE, C_PULLIN, C_ARBITER,
- C_MAT, C_HIT_CAP, C_DRAIN_HIGH, C_DRAIN_LOW, C_SATURATING, C_BANKS, C_GROUPS, N_CONFIG) = range(17)
-# commands (also the first counter indices)
-ACT, PRE, PREA, RD, RDA, WR, WRA, REF, REFPB = range(9)
-COMMANDS = ("ACT", "PRE", "PREA", "RD", "RDA", "WR", "WRA", "REF", "REFPB")
-# further counters
-HITS, MISSES, CONFLICTS, ACTIVE_BANK_CYCLES, END_CYCLE, EVENTS, N_COUNTERS = range(9, 16)
+from simulators.dram.layout import (
+    ACT,
+    ACTIVE_BANK_CYCLES,
+    C_ARBITER,
+    C_BANKS,
+    C_BUF,
+    C_BUFSIZE,
+    C_DRAIN_HIGH,
+    C_DRAIN_LOW,
+    C_GROUPS,
+    C_HIT_CAP,
+    C_IN_ORDER,
+    C_MAT,
+    C_PAGE,
+    C_POSTPONE,
+    C_PULLIN,
+    C_REFRESH,
+    C_SATURATING,
+    C_SCHED,
+    CONFLICTS,
+    END_CYCLE,
+    EVENTS,
+    HITS,
+    MISSES,
+    N_COUNTERS,
+    PRE,
+    PREA,
+    RD,
+    RDA,
+    REF,
+    REFPB,
+    T_BURST,
+    T_CCD_L,
+    T_CCD_S,
+    T_FAW,
+    T_PBR2PBR,
+    T_PPD,
+    T_RAS,
+    T_RC,
+    T_RCD,
+    T_RD2PRE,
+    T_RD2WR,
+    T_REFI,
+    T_REFIPB,
+    T_RFC,
+    T_RFCPB,
+    T_RL,
+    T_RP,
+    T_RPAB,
+    T_RRD_L,
+    T_RRD_S,
+    T_WL,
+    T_WR2PRE,
+    T_WR2RD_L,
+    T_WR2RD_S,
+    WR,
+    WRA,
+)
 
 PAGE_OPEN, PAGE_OPEN_ADAPTIVE, PAGE_CLOSED, PAGE_CLOSED_ADAPTIVE = range(4)
 SCHED_FIFO, SCHED_FRFCFS, SCHED_FRFCFS_GRP, SCHED_FRFCFS_CAP = range(4)

@@ -13,8 +13,9 @@ from typing import Any
 import numpy as np
 
 from simulators.base import BatchResult, CostModel, Designs, Metric, Metrics, design_rows
-from simulators.dram import kernel as k
+from simulators.dram import layout
 from simulators.dram.addressmap import AddressMapping, address_mapping
+from simulators.dram.compiled import simulate_function
 from simulators.dram.config import (
     ALL_SCHEDULERS,
     ARBITERS,
@@ -27,7 +28,6 @@ from simulators.dram.energy import energy
 from simulators.dram.memspec import MemSpec, memspec
 from simulators.dram.traces import DRAMWorkload
 from simulators.errors import InvalidArgumentError, InvalidDesignError
-from simulators.jit import announce_compile
 
 METRICS = (
     Metric("latency_ns", "ns", "min", "mean read latency, arrival to response"),
@@ -57,17 +57,20 @@ METRIC_NAMES = tuple(m.name for m in METRICS)
 
 def timing_vector(spec: MemSpec) -> np.ndarray:
     """The kernel's timing vector (cycles) for `spec`."""
-    t = np.zeros(k.N_TIMING, np.int64)
-    t[k.T_RL], t[k.T_WL], t[k.T_BURST] = spec.rl, spec.wl, spec.burst_cycles
-    t[k.T_RCD], t[k.T_RP], t[k.T_RPAB] = spec.rcd, spec.rp, spec.rp_all
-    t[k.T_RAS], t[k.T_RC], t[k.T_RFC], t[k.T_REFI] = spec.ras, spec.rc, spec.rfc, spec.refi
-    t[k.T_RFCPB], t[k.T_REFIPB], t[k.T_PBR2PBR] = spec.rfc_pb, max(spec.refi_pb, 1), spec.pbr2pbr
-    t[k.T_CCD_S], t[k.T_CCD_L] = max(spec.ccd_s, spec.burst_cycles), max(spec.ccd_l,
+    t = np.zeros(layout.N_TIMING, np.int64)
+    t[layout.T_RL], t[layout.T_WL], t[layout.T_BURST] = spec.rl, spec.wl, spec.burst_cycles
+    t[layout.T_RCD], t[layout.T_RP], t[layout.T_RPAB] = spec.rcd, spec.rp, spec.rp_all
+    t[layout.T_RAS], t[layout.T_RC] = spec.ras, spec.rc
+    t[layout.T_RFC], t[layout.T_REFI] = spec.rfc, spec.refi
+    t[layout.T_RFCPB], t[layout.T_REFIPB] = spec.rfc_pb, max(spec.refi_pb, 1)
+    t[layout.T_PBR2PBR] = spec.pbr2pbr
+    t[layout.T_CCD_S], t[layout.T_CCD_L] = max(spec.ccd_s, spec.burst_cycles), max(spec.ccd_l,
                                                                          spec.burst_cycles)
-    t[k.T_RRD_S], t[k.T_RRD_L], t[k.T_FAW] = spec.rrd_s, spec.rrd_l, spec.faw
-    t[k.T_RD2PRE], t[k.T_WR2PRE], t[k.T_RD2WR] = spec.rd_to_pre, spec.wr_to_pre, spec.rd_to_wr
-    t[k.T_WR2RD_S], t[k.T_WR2RD_L] = spec.wr_to_rd(False), spec.wr_to_rd(True)
-    t[k.T_PPD] = spec.ppd
+    t[layout.T_RRD_S], t[layout.T_RRD_L], t[layout.T_FAW] = spec.rrd_s, spec.rrd_l, spec.faw
+    t[layout.T_RD2PRE], t[layout.T_WR2PRE] = spec.rd_to_pre, spec.wr_to_pre
+    t[layout.T_RD2WR] = spec.rd_to_wr
+    t[layout.T_WR2RD_S], t[layout.T_WR2RD_L] = spec.wr_to_rd(False), spec.wr_to_rd(True)
+    t[layout.T_PPD] = spec.ppd
     return t
 
 
@@ -76,22 +79,22 @@ def config_vector(config: ControllerConfig, spec: MemSpec, saturating: bool) -> 
     if config.RefreshPolicy == "PerBank" and not spec.has_per_bank_refresh:
         raise InvalidDesignError("RefreshPolicy", "PerBank",
                                  f"NoRefresh, AllBank ({spec.standard} has no per-bank refresh)")
-    c = np.zeros(k.N_CONFIG, np.int64)
-    c[k.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
-    c[k.C_SCHED] = ALL_SCHEDULERS.index(config.Scheduler)
-    c[k.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
-    c[k.C_BUFSIZE] = config.RequestBufferSize
-    c[k.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
-    c[k.C_REFRESH] = REFRESH_POLICIES.index(config.RefreshPolicy)
-    c[k.C_POSTPONE], c[k.C_PULLIN] = config.RefreshMaxPostponed, config.RefreshMaxPulledin
-    c[k.C_ARBITER] = ARBITERS.index(config.Arbiter)
-    c[k.C_MAT] = config.MaxActiveTransactions
-    c[k.C_HIT_CAP] = config.RowHitCap
+    c = np.zeros(layout.N_CONFIG, np.int64)
+    c[layout.C_PAGE] = PAGE_POLICIES.index(config.PagePolicy)
+    c[layout.C_SCHED] = ALL_SCHEDULERS.index(config.Scheduler)
+    c[layout.C_BUF] = SCHEDULER_BUFFERS.index(config.SchedulerBuffer)
+    c[layout.C_BUFSIZE] = config.RequestBufferSize
+    c[layout.C_IN_ORDER] = config.RespQueue == "Reorder" or config.Arbiter == "Reorder"
+    c[layout.C_REFRESH] = REFRESH_POLICIES.index(config.RefreshPolicy)
+    c[layout.C_POSTPONE], c[layout.C_PULLIN] = config.RefreshMaxPostponed, config.RefreshMaxPulledin
+    c[layout.C_ARBITER] = ARBITERS.index(config.Arbiter)
+    c[layout.C_MAT] = config.MaxActiveTransactions
+    c[layout.C_HIT_CAP] = config.RowHitCap
     if config.WriteDrainHigh > 0:
-        c[k.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
-        c[k.C_DRAIN_LOW] = math.floor(config.WriteDrainLow * config.RequestBufferSize)
-    c[k.C_SATURATING] = saturating
-    c[k.C_BANKS], c[k.C_GROUPS] = spec.banks, spec.bank_groups
+        c[layout.C_DRAIN_HIGH] = math.floor(config.WriteDrainHigh * config.RequestBufferSize)
+        c[layout.C_DRAIN_LOW] = math.floor(config.WriteDrainLow * config.RequestBufferSize)
+    c[layout.C_SATURATING] = saturating
+    c[layout.C_BANKS], c[layout.C_GROUPS] = spec.banks, spec.bank_groups
     return c
 
 
@@ -174,21 +177,21 @@ class DRAMSimulator(CostModel):
         prepared = self.prepare(workload)
         arrival, bank, row, is_write, channel = self.kernel_inputs(prepared)
         vector = config_vector(config, self.spec, prepared.workload.injection == "saturating")
-        announce_compile(k.simulate, "the DRAM controller kernel")
+        simulate = simulate_function()
         n = len(arrival)
         start, done, response = (np.zeros(n, np.int64) for _ in range(3))
-        counters = np.zeros(k.N_COUNTERS, np.int64)
+        counters = np.zeros(layout.N_COUNTERS, np.int64)
         commands, command_channel = [np.zeros((0, 5), np.int64)], [np.zeros(0, np.int64)]
         for c in range(self.channels):
             mine = np.flatnonzero(channel == c) if self.channels > 1 else slice(None)
             if self.channels > 1 and len(mine) == 0:
                 continue
-            s, d, r, counts, cmds = k.simulate(arrival[mine], bank[mine], row[mine],
-                                                is_write[mine], self.timing, vector, record)
+            s, d, r, counts, cmds = simulate(arrival[mine], bank[mine], row[mine],
+                                          is_write[mine], self.timing, vector, record)
             start[mine], done[mine], response[mine] = s, d, r
-            end = max(counters[k.END_CYCLE], counts[k.END_CYCLE])
+            end = max(counters[layout.END_CYCLE], counts[layout.END_CYCLE])
             counters += counts
-            counters[k.END_CYCLE] = end
+            counters[layout.END_CYCLE] = end
             if record and self.channels > 1:  # request numbers of the whole trace
                 cmds = cmds.copy()
                 cmds[:, 4] = np.where(cmds[:, 4] >= 0, mine[np.maximum(cmds[:, 4], 0)], -1)
@@ -202,13 +205,14 @@ class DRAMSimulator(CostModel):
         spec, c = self.spec, result.counters
         latency = result.response - result.start
         reads, writes = latency[~result.is_write], latency[result.is_write]
-        cycles = max(int(c[k.END_CYCLE]), 1)
+        cycles = max(int(c[layout.END_CYCLE]), 1)
         time_ns = cycles * spec.tck_ns
-        n_rd, n_wr = int(c[k.RD] + c[k.RDA]), int(c[k.WR] + c[k.WRA])
-        e = energy(spec, int(c[k.ACT]), n_rd, n_wr, int(c[k.REF]), int(c[k.REFPB]),
-                   cycles * self.channels, int(c[k.ACTIVE_BANK_CYCLES]))
+        n_rd, n_wr = int(c[layout.RD] + c[layout.RDA]), int(c[layout.WR] + c[layout.WRA])
+        e = energy(spec, int(c[layout.ACT]), n_rd, n_wr, int(c[layout.REF]), int(c[layout.REFPB]),
+                   cycles * self.channels, int(c[layout.ACTIVE_BANK_CYCLES]))
         read_ns = reads * spec.tck_ns if len(reads) else np.zeros(1)
-        hits, misses, conflicts = int(c[k.HITS]), int(c[k.MISSES]), int(c[k.CONFLICTS])
+        hits, misses = int(c[layout.HITS]), int(c[layout.MISSES])
+        conflicts = int(c[layout.CONFLICTS])
         p50, p95, p99 = np.percentile(read_ns, [50, 95, 99]).tolist()
         return {
             "latency_ns": float(read_ns.mean()),
@@ -226,10 +230,10 @@ class DRAMSimulator(CostModel):
             "row_hits": float(hits), "row_misses": float(misses),
             "row_conflicts": float(conflicts),
             "row_hit_rate": hits / max(hits + misses + conflicts, 1),
-            "act_count": float(c[k.ACT]),
-            "pre_count": float(c[k.PRE] + c[k.PREA] + c[k.RDA] + c[k.WRA]),
+            "act_count": float(c[layout.ACT]),
+            "pre_count": float(c[layout.PRE] + c[layout.PREA] + c[layout.RDA] + c[layout.WRA]),
             "rd_count": float(n_rd), "wr_count": float(n_wr),
-            "refresh_count": float(c[k.REF] + c[k.REFPB]),
+            "refresh_count": float(c[layout.REF] + c[layout.REFPB]),
         }
 
     def evaluate(self, design: Mapping[str, Any], workload: DRAMWorkload) -> Metrics:
