@@ -335,8 +335,9 @@ def codesign_objective(reward: str, metrics: Sequence[str], available: Sequence[
     """The objective of a reward mode, the specs standing in for what is not given:
     constrained (gated: a design that breaks a spec gets its penalties alone): the specs as
     limits, `quality` (accuracy_pct) scored as value / 100;
-    target, weighted: the specs and ACCURACY_TARGET_PCT as targets; pareto: the specs and
-    ACCURACY_REFERENCE_PCT as the reference point."""
+    target, weighted: the specs and ACCURACY_TARGET_PCT as targets; pareto and constrained:
+    the specs and ACCURACY_REFERENCE_PCT as the reference point (of pareto's reward, and of
+    the hypervolume runs report under either: accuracy's target of 100% left it at 0)."""
     chosen = {m: v for m, v in specs.items() if m in metrics}
     accuracy = [m for m in metrics if m.startswith("accuracy")]
     if reward == "constrained":
@@ -346,7 +347,7 @@ def codesign_objective(reward: str, metrics: Sequence[str], available: Sequence[
             else targets
     elif reward in ("target", "weighted") and targets is None:
         targets = {**chosen, **dict.fromkeys(accuracy, ACCURACY_TARGET_PCT)}
-    elif reward == "pareto" and references is None:
+    if reward in ("constrained", "pareto") and references is None:
         references = {**chosen, **dict.fromkeys(accuracy, ACCURACY_REFERENCE_PCT)}
     objective = make_objective(reward, metrics, available, targets=targets, limits=limits,
                                weights=weights, references=references, quality=quality)

@@ -184,14 +184,14 @@ def cmd_report(args) -> None:
         else "all targets met"
     shown = Table("environment", "agent", "seeds", "best reward (95% CI)",
                   f"evaluations to {reach}: mean over the seeds that reached it (95% CI)",
-                  "hypervolume", "vs random",
+                  "hypervolume", "best reward vs random",
                   title=f"{frame['run_id'].nunique()} runs, {len(frame):,} evaluations; "
                         "95% bootstrap intervals over seeds")
     for _, r in table.iterrows():
         shown.add_row(r["env"], r["agent"], str(r["seeds"]), _interval(r, "best_reward", 4),
                       f"{_interval(r, 'evals_to_target', 0)} ({r['reached_target']} seeds)",
                       _interval(r, "hypervolume", 4),
-                      "" if np.isnan(r["vs_random_pct"]) else f"{r['vs_random_pct']:+.1f}%")
+                      "" if np.isnan(r["vs_random"]) else f"{r['vs_random']:+.4f}")
     console.print(shown)
     for env, objectives in table.groupby("env", sort=False)["objective"]:
         console.print(f"{env}: {'; '.join(objectives.unique())}")

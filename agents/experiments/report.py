@@ -1,9 +1,10 @@
 """Compare runs: per agent, mean and 95% interval over seeds of the best reward, of the
 evaluations needed to reach the target (over the seeds that reached it, counted next to
-it), and of the hypervolume; improvement over random search; best-reward and hypervolume
-curves. Under an objective with specs (limits or targets): the share of evaluations that
-meet every spec, how many seeds' best designs do, and the best designs' metrics (the
-goals and their breakdowns, such as a co-design's per-task accuracy and latency).
+it), and of the hypervolume; improvement over random search (the difference of mean best
+rewards); best-reward and hypervolume curves. Under an objective with specs (limits or
+targets): the share of evaluations that meet every spec, how many seeds' best designs do,
+and the best designs' metrics (the goals and their breakdowns, such as a co-design's
+per-task accuracy and latency).
 Intervals are percentile bootstraps of the mean, so they stay inside the values
 seen (a count never goes negative, a bounded reward never leaves its range); each seed
 counts once (the longest of its runs), however many directories hold it.
@@ -212,7 +213,8 @@ def summarize(frame: pd.DataFrame, curves: pd.DataFrame,
     table = pd.DataFrame(lines)
     random = table[table["agent"] == "random"].set_index("env")["best_reward_mean"]
     baseline = table["env"].map(random)
-    table["vs_random_pct"] = 100 * (table["best_reward_mean"] - baseline) / baseline.abs()
+    # a difference of rewards, not a percentage: rewards can be negative or cross zero
+    table["vs_random"] = table["best_reward_mean"] - baseline
     return table
 
 

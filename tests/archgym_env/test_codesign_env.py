@@ -89,6 +89,17 @@ def test_a_step_is_the_networks_on_the_asic_with_their_accuracy():
         min(1.0, m[s] / v - 1) for s, v in DEFAULT_SPECS.items() if m[s] > v)))
 
 
+def test_the_default_objective_s_hypervolume_is_the_box_from_the_specs_and_half_accuracy():
+    objective = make_codesign_env(**FAST).objective
+    metrics = {"accuracy_pct": 80.0, "latency_s": 1e-3, "energy_pj": 4e9, "area_mm2": 6.0}
+    box = (1 - 50 / 80) * (1 - 1e-3 / 2.5e-3) * (1 - 4e9 / 1e10) * (1 - 6 / 9)
+    archive = objective.new_archive()
+    archive.add(objective.minimization_form(metrics))
+    assert archive.hypervolume() == pytest.approx(box)
+    archive.add(objective.minimization_form({**metrics, "latency_s": 3e-3}))  # breaks a spec
+    assert archive.hypervolume() == pytest.approx(box)
+
+
 @pytest.mark.parametrize("spec", sorted(DEFAULT_SPECS))
 def test_each_spec_alone_makes_a_design_infeasible_with_a_bounded_penalty(spec):
     loose = {s: 1e30 for s in DEFAULT_SPECS}
