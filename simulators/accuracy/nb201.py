@@ -1,5 +1,5 @@
-"""NAS-Bench-201 cells for lookups: parse leniently, normalize, index (Dong and Yang, ICLR
-2020). The space itself (ops, edges, strict arch strings) is simulators.networks.nb201.
+"""NAS-Bench-201 cells for lookups: parse, normalize, index (Dong and Yang, ICLR 2020). The
+space itself (ops, edges, arch strings) is simulators.networks.nb201.
 
 A cell has 4 nodes; node j sums one op on every earlier node i, written
 `|op~0|+|op~0|op~1|+|op~0|op~1|op~2|`. The six edges in that order, each one of OPS, give
@@ -9,7 +9,6 @@ A cell has 4 nodes; node j sums one op on every earlier node i, written
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from functools import lru_cache
 
 from simulators.errors import InvalidArgumentError
 from simulators.networks import nb201 as space
@@ -31,31 +30,7 @@ def parse(arch: str | Sequence[str]) -> tuple[str, ...]:
         if len(ops) != len(EDGES) or any(op not in OPS for op in ops):
             raise InvalidArgumentError("arch", arch, f"6 ops, each one of {', '.join(OPS)}")
         return ops
-    return _parse_string(arch)
-
-
-@lru_cache(maxsize=65536)
-def _parse_string(arch: str) -> tuple[str, ...]:
-    nodes = "".join(arch.split()).split("+")
-    if len(nodes) != 3:
-        raise InvalidArgumentError("arch", arch, "3 nodes joined by '+', as "
-                                   "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~0|...~1|...~2|")
-    ops: dict[tuple[int, int], str] = {}
-    for to, node in enumerate(nodes, start=1):
-        if not (node.startswith("|") and node.endswith("|")):
-            raise InvalidArgumentError("arch", arch, f"node {to} as |op~i|...|")
-        for edge in filter(None, node.split("|")):
-            op, _, source = edge.partition("~")
-            if op not in OPS:
-                raise InvalidArgumentError("arch op", op, ", ".join(OPS))
-            if not source.isdigit() or int(source) >= to or (to, int(source)) in ops:
-                raise InvalidArgumentError("arch", arch,
-                                           f"node {to} with one input from each of 0..{to - 1}")
-            ops[(to, int(source))] = op
-        if sum(1 for t, _ in ops if t == to) != to:
-            raise InvalidArgumentError("arch", arch,
-                                       f"node {to} with one input from each of 0..{to - 1}")
-    return tuple(ops[e] for e in EDGES)
+    return space.edge_ops(arch)
 
 
 def arch_str(ops: str | Sequence[str]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from simulators.errors import InvalidArgumentError
@@ -36,28 +37,37 @@ NAMES = tuple(edge_name(i, j) for i, j in EDGES)
 
 
 def from_string(arch: Any) -> dict[str, str]:
-    """The design of an arch string; InvalidArgumentError naming what is wrong."""
-    allowed = "a NAS-Bench-201 arch string |op~0|+|op~0|op~1|+|op~0|op~1|op~2| with op " \
-              "one of " + ", ".join(OPS)
+    """The design of an arch string (a node's inputs in any order, spaces ignored);
+    InvalidArgumentError naming what is wrong."""
     if not isinstance(arch, str):
-        raise InvalidArgumentError("nb201 arch", arch, allowed)
-    nodes = arch.split("+")
-    design = {}
+        raise InvalidArgumentError("nb201 arch", arch, "a NAS-Bench-201 arch string "
+                                   "|op~0|+|op~0|op~1|+|op~0|op~1|op~2|")
+    return dict(zip(NAMES, edge_ops(arch), strict=True))
+
+
+@lru_cache(maxsize=65536)
+def edge_ops(arch: str) -> tuple[str, ...]:
+    """The six ops of an arch string in EDGES order."""
+    nodes = "".join(arch.split()).split("+")
     if len(nodes) != 3:
-        raise InvalidArgumentError("nb201 arch", arch, allowed)
-    for j, node in enumerate(nodes, 1):
+        raise InvalidArgumentError("nb201 arch", arch, "3 nodes joined by '+', as "
+                                   "|nor_conv_3x3~0|+|none~0|skip_connect~1|+|...~0|...~1|...~2|")
+    ops: dict[tuple[int, int], str] = {}
+    for to, node in enumerate(nodes, start=1):
         if not (node.startswith("|") and node.endswith("|")):
-            raise InvalidArgumentError("nb201 arch", arch, allowed)
-        edges = node[1:-1].split("|")
-        if len(edges) != j:
-            raise InvalidArgumentError("nb201 arch", arch, allowed)
-        for i, edge in enumerate(edges):
-            op, sep, source = edge.partition("~")
-            if op not in OPS or source != str(i):
-                raise InvalidArgumentError(f"nb201 arch node {j} edge {i}", edge,
-                                           f"op~{i} with op one of " + ", ".join(OPS))
-            design[edge_name(i, j)] = op
-    return design
+            raise InvalidArgumentError("nb201 arch", arch, f"node {to} as |op~i|...|")
+        for edge in filter(None, node.split("|")):
+            op, _, source = edge.partition("~")
+            if op not in OPS:
+                raise InvalidArgumentError("nb201 arch op", op, ", ".join(OPS))
+            if not source.isdigit() or int(source) >= to or (int(source), to) in ops:
+                raise InvalidArgumentError("nb201 arch", arch,
+                                           f"node {to} with one input from each of 0..{to - 1}")
+            ops[(int(source), to)] = op
+        if sum(1 for _, t in ops if t == to) != to:
+            raise InvalidArgumentError("nb201 arch", arch,
+                                       f"node {to} with one input from each of 0..{to - 1}")
+    return tuple(ops[e] for e in EDGES)
 
 
 def to_string(design: Mapping[str, str]) -> str:
