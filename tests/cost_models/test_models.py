@@ -168,6 +168,34 @@ def test_compiled_trees_reproduce_lightgbm():
                                lgb.Booster(model_str=fitted.state).predict(Z), rtol=1e-12)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**31), st.integers(2, 32))
+def test_bitmask_scoring_matches_the_tree_walk_and_scikit_learn(seed, leaves):
+    import dataclasses
+
+    from sklearn.tree import DecisionTreeRegressor
+
+    from cost_models.trees import join
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 6, (200, 4)).astype(float)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + rng.normal(0, 0.5, 200)
+    targets = [y[:100], y[100:], np.ones(100)]  # the last: a single-leaf tree
+    fitted = [DecisionTreeRegressor(max_leaf_nodes=leaves, random_state=0).fit(X[:100], t)
+              for t in targets]
+    forest = join([{"left": f.tree_.children_left, "right": f.tree_.children_right,
+                    "feature": f.tree_.feature, "threshold": f.tree_.threshold,
+                    "value": f.tree_.value[:, 0, 0]} for f in fitted])
+    assert forest.bitmasks is not None
+    walked = dataclasses.replace(forest)
+    walked.__dict__["bitmasks"] = None  # node by node
+    Z = rng.integers(-1, 7, (60, 4)) + rng.choice([0.0, 0.5], (60, 4))  # off the grid too
+    for got, expected in zip(forest.sums(Z), walked.sums(Z), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(forest.sums(Z)[0], sum(f.predict(Z) for f in fitted),
+                               rtol=1e-12)
+
+
 def test_dram_queue_features_follow_the_admission_rule():
     # Bankwise: 4 requests per bank x 16 banks = 64, held to 8 outstanding by the Fifo
     # arbiter; ReadWrite 4 + 4 = 8; Shared 4; the Simple arbiter holds nothing back.
