@@ -16,8 +16,8 @@ Encoding, one block per parameter:
 Derived features (`DERIVED`) are added where the space has their parameters: products of
 sizes (total PEs) and ratios (global buffer per PE, scratchpad ratios), in log2. A DRAM
 controller space (`QUEUE`) whose description carries the bank count (`context["banks"]`,
-written by `collect`) adds its request-queue capacity, its transaction limit and whether
-responses return in order (`QUEUE_FEATURES`).
+written by `collect`) adds its request-queue capacity, its transaction limit, the
+smaller of the two and whether responses return in order (`QUEUE_FEATURES`).
 """
 
 from __future__ import annotations
@@ -63,11 +63,13 @@ DERIVED = (
 # more slowly than a 1-entry buffer. Responses return in request order where RespQueue or
 # Arbiter is Reorder (the kernel's in-order flag), later than completion. Latency,
 # duration and so energy turn queueing-bound where these limits are small, so the models
-# see them directly: both limits in log2 (no transaction limit: one above the largest
-# MaxActiveTransactions choice), the in-order flag as 0/1.
+# see them directly: both limits and the admission limit, the smaller of them, in log2 (no
+# transaction limit: one above the largest MaxActiveTransactions choice), the in-order
+# flag as 0/1.
 QUEUE = ("RequestBufferSize", "SchedulerBuffer", "Arbiter", "MaxActiveTransactions",
          "RespQueue")
-QUEUE_FEATURES = ("log2_queue_capacity", "log2_transaction_limit", "in_order_responses")
+QUEUE_FEATURES = ("log2_queue_capacity", "log2_transaction_limit", "log2_admission_limit",
+                  "in_order_responses")
 
 
 def _plain(value: Any) -> Any:
@@ -225,8 +227,8 @@ class FeatureEncoder:
         return np.concatenate(blocks, axis=1)
 
     def _queue(self, indices: np.ndarray) -> np.ndarray:
-        """The request-queue capacity and transaction limit in log2 and the in-order flag
-        (see QUEUE)."""
+        """The request-queue capacity, transaction limit and admission limit in log2 and the
+        in-order flag (see QUEUE)."""
         def per_choice(name, value):
             k = self.names.index(name)
             return np.array([value(c) for c in self.parameters[k]["choices"]],
@@ -240,8 +242,9 @@ class FeatureEncoder:
         unlimited = np.log2(max(self.parameters[k]["choices"])) + 1
         in_order = np.maximum(per_choice("RespQueue", lambda c: c == "Reorder"),
                               per_choice("Arbiter", lambda c: c == "Reorder"))
-        return np.column_stack([np.log2(capacity), np.where(limited, log_mat, unlimited),
-                                in_order])
+        transactions = np.where(limited, log_mat, unlimited)
+        return np.column_stack([np.log2(capacity), transactions,
+                                np.minimum(np.log2(capacity), transactions), in_order])
 
     def encode_columns(self, columns: Mapping[str, Any]) -> np.ndarray:
         return self.encode(self.indices(columns))

@@ -80,7 +80,8 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
     """A proxy of `family` for `metrics` (default: every metric of the dataset) fitted on
     the valid designs among `rows` (default all) of `dataset`. `options` go to the family;
     `options["per_metric"][metric]` replaces them for that metric. A stack member's
-    `"features": "base"` leaves out the derived features. A metric's `{"derived": [other
+    `"features": "base"` leaves out the derived features, a list of derived feature names
+    keeps only those (`member_columns`). A metric's `{"derived": [other
     metrics]}` fits it as a power law of those metrics' predictions (`cost_models.derived`);
     they must be metrics this proxy models."""
     models.check_family(family)
@@ -127,11 +128,25 @@ def metric_options(options: Mapping[str, Any] | None, metric: str,
     options = dict(options or {})
     chosen = dict(options.pop("per_metric", {}).get(metric, options))
     if "members" in chosen:
-        base = [i for i, n in enumerate(encoder.feature_names) if n not in encoder.derived_names]
         chosen["members"] = [{**{k: v for k, v in m.items() if k != "features"},
-                              **({"columns": base} if m.get("features") == "base" else {})}
+                              **member_columns(m.get("features"), encoder)}
                              for m in chosen["members"]]
     return chosen
+
+
+def member_columns(features: Any, encoder: FeatureEncoder) -> dict[str, list[int]]:
+    """A stack member's feature columns: {} for all, {"columns": positions} for "base" (no
+    derived feature) or a list of derived feature names (the base ones and those)."""
+    if features is None:
+        return {}
+    derived_names = encoder.derived_names
+    if features != "base" and not (isinstance(features, list | tuple)
+                                   and set(features) <= set(derived_names)):
+        raise InvalidArgumentError("features", features,
+                                   f"base or a list of {', '.join(derived_names)}")
+    keep = () if features == "base" else tuple(features)
+    return {"columns": [i for i, n in enumerate(encoder.feature_names)
+                        if n not in derived_names or n in keep]}
 
 
 def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = None

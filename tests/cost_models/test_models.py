@@ -202,9 +202,9 @@ def test_bitmask_scoring_matches_the_tree_walk_and_scikit_learn(seed, leaves):
 
 def test_dram_queue_features_follow_the_admission_rule():
     # Bankwise: 4 requests per bank x 16 banks = 64 (2^6), a Fifo arbiter holding 8 (2^3)
-    # without response; ReadWrite 4 + 4 = 8, the Simple arbiter holding none back (one
-    # above log2 16); Shared 4, 16 under a Reorder arbiter, whose responses come in order
-    # as a Reorder response queue's do.
+    # without response, so 8 admitted; ReadWrite 4 + 4 = 8, the Simple arbiter holding none
+    # back (one above log2 16); Shared 4, 16 under a Reorder arbiter, whose responses come
+    # in order as a Reorder response queue's do.
     space = DesignSpace((PowerOfTwo("RequestBufferSize", 1, 8),
                          Categorical("SchedulerBuffer", ("Bankwise", "ReadWrite", "Shared")),
                          Categorical("Arbiter", ("Simple", "Fifo", "Reorder")),
@@ -212,9 +212,9 @@ def test_dram_queue_features_follow_the_admission_rule():
                          Categorical("RespQueue", ("Fifo", "Reorder"))))
     encoder = FeatureEncoder(describe_space(space, {"banks": 16}))
     assert encoder.derived_names == ["log2_queue_capacity", "log2_transaction_limit",
-                                     "in_order_responses"]
+                                     "log2_admission_limit", "in_order_responses"]
     X = encoder.encode([[2, 0, 1, 3, 0], [2, 1, 0, 0, 1], [2, 2, 2, 4, 0]])
-    assert X[:, -3:].tolist() == [[6, 3, 0], [3, 5, 1], [2, 4, 1]]
+    assert X[:, -4:].tolist() == [[6, 3, 3, 0], [3, 5, 3, 1], [2, 4, 2, 1]]
     assert FeatureEncoder(describe_space(space)).derived_names == []  # no bank count
 
 
