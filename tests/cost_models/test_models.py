@@ -216,6 +216,14 @@ def test_dram_queue_features_follow_the_admission_rule():
     X = encoder.encode([[2, 0, 1, 3, 0], [2, 1, 0, 0, 1], [2, 2, 2, 4, 0]])
     assert X[:, -4:].tolist() == [[6, 3, 3, 0], [3, 5, 3, 1], [2, 4, 2, 1]]
     assert FeatureEncoder(describe_space(space)).derived_names == []  # no bank count
+    # A stack member's feature set: the per-parameter columns and the derived ones it names.
+    base = len(encoder.feature_names) - 4
+    assert px.member_columns(None, encoder) == {}
+    assert px.member_columns("base", encoder) == {"columns": list(range(base))}
+    assert px.member_columns(["in_order_responses"], encoder) == {
+        "columns": [*range(base), base + 3]}
+    with pytest.raises(InvalidArgumentError, match="features"):
+        px.member_columns(["log2_total_pes"], encoder)
 
 
 def test_stack_is_chosen_by_kfold_on_training_rows_only(tmp_path):
