@@ -114,8 +114,10 @@ class Forest:
     @cached_property
     def bitmasks(self) -> Bitmasks | None:
         """The forest as bitmasks where every tree has at most 32 leaves (else None)."""
+        if not self.trees or len(self.leaf) > 32 * self.trees:  # no need to look closer
+            return None
         leaves = [self._leaves(r) for r in self.root]
-        if not leaves or max(map(len, leaves)) > 32:
+        if max(map(len, leaves)) > 32:
             return None
         used = np.unique(self.feature)
         cuts = [np.unique(self.threshold[self.feature == f]) for f in used]
