@@ -14,7 +14,8 @@ Run: python benchmarks/bench_proxy.py [fidelity] [speed] [search] [--data result
 * speed: designs per CPU second of the simulator's batch call and of each family's proxy
   on the same designs, in this run; DRAM-v0 on the 300 held-out designs, Accelerator-v0
   on 10 held-out designs of a 40-design set it collects (its simulator maps every
-  ResNet-18 layer).
+  ResNet-18 layer; the mapper's search cache is cleared first, so that collecting in the
+  same run does not hand the simulator its answers).
 * search: a GA on the stack proxy (LightGBM where fidelity made none; 1,000
   evaluations), its 10 best distinct designs re-evaluated on the simulator, against the
   GA on the simulator with 100, 300 and 1,000 evaluations, all on the weighted reward;
@@ -40,6 +41,7 @@ from cost_models import proxy as px
 from cost_models import validation
 from cost_models.dataset import MANIFEST, read_dataset
 from cost_models.models import FAMILIES, check_family
+from simulators.accelerator.mapper import clear_search_cache
 
 DRAM = "archgym/DRAM-v0"
 GOALS = ["latency_ns", "power_mw", "energy_pj", "bandwidth_gbps"]
@@ -163,6 +165,7 @@ def speed_ratios(env_id: str, train, test, data: Path, prefix: str, metrics) -> 
                         for _, row in valid.iterrows()])
     designs = env.space.columns(indices)
     workload = env.prepared_workload()
+    clear_search_cache()
     simulated = per_second(lambda d: env.simulator.evaluate_batch(d, workload), designs, 1)
     print(f"{env_id}: simulator {simulated:,.1f} designs/s on {len(indices)} designs")
     for family in dict.fromkeys((*FAMILIES, *STACKS)):
