@@ -8,12 +8,14 @@ Run: python benchmarks/bench_proxy.py [fidelity] [speed] [search] [--data result
   MAPE, share within +-10%, R2, Kendall tau; predicted-vs-true plots; the best family
   per metric. Then `stack`: per metric, the member (or the mean of all members) with the
   best 5-fold score on the 1,500 training designs alone (`CANDIDATES`, `goal`), refitted
-  on all of them and scored once on the 300. Datasets are collected once into --data
-  and reused.
+  on all of them and scored once on the 300; power may also be the power law of the
+  energy and bandwidth models chosen before it (`DERIVED`). Datasets are collected once
+  into --data and reused.
 * speed: designs per CPU second of the simulator's batch call and of each family's proxy
   on the same designs, in this run; DRAM-v0 on the 300 held-out designs, Accelerator-v0
   on 10 held-out designs of a 40-design set it collects (its simulator maps every
-  ResNet-18 layer).
+  ResNet-18 layer; the mapper's search cache is cleared first, so that collecting in the
+  same run does not hand the simulator its answers).
 * search: a GA on the stack proxy (LightGBM where fidelity made none; 1,000
   evaluations), its 10 best distinct designs re-evaluated on the simulator, against the
   GA on the simulator with 100, 300 and 1,000 evaluations, all on the weighted reward;
@@ -39,6 +41,7 @@ from cost_models import proxy as px
 from cost_models import validation
 from cost_models.dataset import MANIFEST, read_dataset
 from cost_models.models import FAMILIES, check_family
+from simulators.accelerator.mapper import clear_search_cache
 
 DRAM = "archgym/DRAM-v0"
 GOALS = ["latency_ns", "power_mw", "energy_pj", "bandwidth_gbps"]
@@ -47,21 +50,32 @@ GOALS = ["latency_ns", "power_mw", "energy_pj", "bandwidth_gbps"]
 SEARCH_ARGS = {"reward": "weighted"}
 OPTIONS = {"gp": {"max_points": 600}}  # exact GP inference is cubic in the points
 _LGBM = {"n_estimators": 1500, "learning_rate": 0.05, "num_leaves": 31, "min_child_samples": 1}
+# Feature sets: all, the per-parameter ones, those and the queue limits but not the
+# admission limit (the smaller of the two limits).
+FEATURE_SETS = {"": None, "-base": "base",
+                "-limits": ["log2_queue_capacity", "log2_transaction_limit",
+                            "in_order_responses"]}
+
+
+def variants(name: str, member: dict) -> dict:
+    """`member` on each feature set, named `name` + the set's suffix."""
+    return {name + suffix: {**member, **({"features": f} if f else {})}
+            for suffix, f in FEATURE_SETS.items()}
+
+
 CANDIDATES = {
-    "lgbm": {"family": "lgbm", "options": _LGBM},
-    "lgbm-base": {"family": "lgbm", "options": _LGBM, "features": "base"},
-    "rf": {"family": "rf", "options": {"n_estimators": 200}},
-    "rf-base": {"family": "rf", "options": {"n_estimators": 200}, "features": "base"},
-    "extra": {"family": "rf", "options": {"n_estimators": 200, "extra": True}},
-    "extra-base": {"family": "rf", "options": {"n_estimators": 200, "extra": True},
-                   "features": "base"},
+    **variants("lgbm", {"family": "lgbm", "options": _LGBM}),
+    **variants("rf", {"family": "rf", "options": {"n_estimators": 200}}),
+    **variants("extra", {"family": "rf", "options": {"n_estimators": 200, "extra": True}}),
 }
 
-# A compact LightGBM (200 trees a metric) for speed, on all or the base features.
+# A compact LightGBM (200 trees a metric) for speed.
 _COMPACT = {"n_estimators": 200, "learning_rate": 0.15, "num_leaves": 31, "min_child_samples": 1}
-COMPACT = {"lgbm-200": {"family": "lgbm", "options": _COMPACT},
-           "lgbm-200-base": {"family": "lgbm", "options": _COMPACT, "features": "base"}}
+COMPACT = variants("lgbm-200", {"family": "lgbm", "options": _COMPACT})
 STACKS = {"stack": CANDIDATES, "stack-fast": COMPACT}  # no mean of members for stack-fast
+# The simulator's power is energy over the run's duration and its bandwidth bytes over it,
+# so power = energy x bandwidth / bytes moved: a candidate for power, fitted as a power law.
+DERIVED = {"power_mw": ["energy_pj", "bandwidth_gbps"]}
 
 
 def goal(r) -> float:
@@ -77,11 +91,15 @@ def dataset(env_id: str, n: int, seed: int, out: Path, exclude=()):
 
 
 def stack_options(train, name: str, log: Path) -> dict:
-    """Per goal metric, the stack `name` (`STACKS`) chosen by 5-fold on the training
-    designs alone."""
+    """Per goal metric, the stack `name` (`STACKS`, and `DERIVED` where its sources are
+    chosen) chosen by 5-fold on the training designs alone."""
     per_metric, folds = {}, {}
-    for metric in GOALS:
-        best, options, scores = px.select(train, metric, STACKS[name], folds=5, goal=goal,
+    for metric in sorted(GOALS, key=lambda m: m in DERIVED):  # sources first
+        candidates = dict(STACKS[name])
+        if metric in DERIVED:
+            candidates["derived"] = {"derived": DERIVED[metric], "per_metric": {
+                m: per_metric[m] for m in DERIVED[metric]}}
+        best, options, scores = px.select(train, metric, candidates, folds=5, goal=goal,
                                           mean=name == "stack")
         per_metric[metric], folds[metric] = options, {"chosen": best, "scores": scores}
         print(f"\n{metric}: 5-fold on the training designs, chosen {best}")
@@ -147,6 +165,7 @@ def speed_ratios(env_id: str, train, test, data: Path, prefix: str, metrics) -> 
                         for _, row in valid.iterrows()])
     designs = env.space.columns(indices)
     workload = env.prepared_workload()
+    clear_search_cache()
     simulated = per_second(lambda d: env.simulator.evaluate_batch(d, workload), designs, 1)
     print(f"{env_id}: simulator {simulated:,.1f} designs/s on {len(indices)} designs")
     for family in dict.fromkeys((*FAMILIES, *STACKS)):

@@ -15,9 +15,9 @@ Encoding, one block per parameter:
   holds its canonical choice (as the space gives it), so its value columns are constant.
 Derived features (`DERIVED`) are added where the space has their parameters: products of
 sizes (total PEs) and ratios (global buffer per PE, scratchpad ratios), in log2. A DRAM
-controller space (`RequestBufferSize`, `SchedulerBuffer`, `Arbiter`,
-`MaxActiveTransactions`) whose description carries the bank count (`context["banks"]`,
-written by `collect`) adds its request-queue capacity and admission limit (`QUEUE`).
+controller space (`QUEUE`) whose description carries the bank count (`context["banks"]`,
+written by `collect`) adds its request-queue capacity, its transaction limit, the
+smaller of the two and whether responses return in order (`QUEUE_FEATURES`).
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ import pandas as pd
 
 from simulators.errors import InvalidArgumentError, InvalidDesignError
 
-ENCODING_VERSION = 1
+ENCODING_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -57,11 +57,19 @@ DERIVED = (
 
 # The DRAM kernel's admission (simulators/dram/kernel.py, admission loop): a request waits
 # while its buffer is full, RequestBufferSize requests per bank (Bankwise), per direction
-# (ReadWrite) or in all (Shared); an arbiter other than Simple also holds it while
-# MaxActiveTransactions requests are outstanding. Latency turns queueing-bound where this
-# limit is small, so the models see it directly (log2).
-QUEUE = ("RequestBufferSize", "SchedulerBuffer", "Arbiter", "MaxActiveTransactions")
-QUEUE_FEATURES = ("log2_queue_capacity", "log2_admission_limit")
+# (ReadWrite) or in all (Shared): the queue capacity. An arbiter other than Simple also
+# holds it while MaxActiveTransactions requests have not had their response: the
+# transaction limit, a slot freed only when a response returns, so a limit of 1 serves
+# more slowly than a 1-entry buffer. Responses return in request order where RespQueue or
+# Arbiter is Reorder (the kernel's in-order flag), later than completion. Latency,
+# duration and so energy turn queueing-bound where these limits are small, so the models
+# see them directly: both limits and the admission limit, the smaller of them, in log2 (no
+# transaction limit: one above the largest MaxActiveTransactions choice), the in-order
+# flag as 0/1.
+QUEUE = ("RequestBufferSize", "SchedulerBuffer", "Arbiter", "MaxActiveTransactions",
+         "RespQueue")
+QUEUE_FEATURES = ("log2_queue_capacity", "log2_transaction_limit", "log2_admission_limit",
+                  "in_order_responses")
 
 
 def _plain(value: Any) -> Any:
@@ -219,7 +227,8 @@ class FeatureEncoder:
         return np.concatenate(blocks, axis=1)
 
     def _queue(self, indices: np.ndarray) -> np.ndarray:
-        """log2 of the request-queue capacity and of the admission limit (see QUEUE)."""
+        """The request-queue capacity, transaction limit and admission limit in log2 and the
+        in-order flag (see QUEUE)."""
         def per_choice(name, value):
             k = self.names.index(name)
             return np.array([value(c) for c in self.parameters[k]["choices"]],
@@ -228,9 +237,14 @@ class FeatureEncoder:
         capacity = per_choice("RequestBufferSize", float) * per_choice(
             "SchedulerBuffer", lambda c: per.get(c, 1))
         limited = per_choice("Arbiter", lambda c: c != "Simple") > 0
-        mat = per_choice("MaxActiveTransactions", float)
-        limit = np.where(limited, np.minimum(capacity, mat), capacity)
-        return np.log2(np.column_stack([capacity, limit]))
+        log_mat = np.log2(per_choice("MaxActiveTransactions", float))
+        k = self.names.index("MaxActiveTransactions")
+        unlimited = np.log2(max(self.parameters[k]["choices"])) + 1
+        in_order = np.maximum(per_choice("RespQueue", lambda c: c == "Reorder"),
+                              per_choice("Arbiter", lambda c: c == "Reorder"))
+        transactions = np.where(limited, log_mat, unlimited)
+        return np.column_stack([np.log2(capacity), transactions,
+                                np.minimum(np.log2(capacity), transactions), in_order])
 
     def encode_columns(self, columns: Mapping[str, Any]) -> np.ndarray:
         return self.encode(self.indices(columns))

@@ -1,8 +1,9 @@
 """Proxies: models trained on a dataset that predict a simulator's metrics, saved so that
 loading runs no code, and served behind the simulator protocol.
 
-A model directory holds `manifest.json` and one file per metric (`<metric>.txt` for
-LightGBM text models, `<metric>.json` for the other families' arrays). The manifest
+A model directory holds `manifest.json` and one file per modelled metric (`<metric>.txt`
+for LightGBM text models, `<metric>.json` for the other families' arrays); a metric derived
+from others (`cost_models.derived`) keeps its power law in the manifest. The manifest
 records the model family, the environment id and arguments, the design space fingerprint,
 the feature encoding, the metrics (name, unit, direction, target transform), the wrapped
 simulator versions, the training data's hash and row count, validation scores and each
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from cost_models import models, validation
+from cost_models import derived, models, validation
 from cost_models.dataset import Dataset, design_columns, read_json, write_json
 from cost_models.features import FeatureEncoder
 from simulators.base import BatchResult, CostModel, Designs, Metric, columns
@@ -57,13 +58,20 @@ class Proxy:
     def predict(self, indices: np.ndarray) -> tuple[dict[str, np.ndarray],
                                                     dict[str, np.ndarray] | None]:
         """Each metric's prediction for a choice-index matrix, and its standard deviation
-        where the family has one (None otherwise)."""
+        where the family has one (None otherwise); derived metrics from the others'."""
         X = self.encoder.encode(indices)
+        uncertain = models.has_uncertainty(self.family)
         means, stds = {}, {}
         for m in self.metrics:
-            z, s = self.regressors[m["name"]].predict(X)
-            means[m["name"]], stds[m["name"]] = models.inverse(z, s, m["transform"])
-        return means, (stds if models.has_uncertainty(self.family) else None)
+            if "derived" not in m:
+                z, s = self.regressors[m["name"]].predict(X)
+                means[m["name"]], stds[m["name"]] = models.inverse(z, s, m["transform"])
+        for m in self.metrics:
+            if "derived" in m:
+                means[m["name"]], stds[m["name"]] = derived.predict(
+                    m["derived"], means, stds if uncertain else None)
+        means = {name: means[name] for name in self.metric_names}
+        return means, ({name: stds[name] for name in means} if uncertain else None)
 
 
 def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
@@ -72,7 +80,10 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
     """A proxy of `family` for `metrics` (default: every metric of the dataset) fitted on
     the valid designs among `rows` (default all) of `dataset`. `options` go to the family;
     `options["per_metric"][metric]` replaces them for that metric. A stack member's
-    `"features": "base"` leaves out the derived features."""
+    `"features": "base"` leaves out the derived features, a list of derived feature names
+    keeps only those (`member_columns`). A metric's `{"derived": [other
+    metrics]}` fits it as a power law of those metrics' predictions (`cost_models.derived`);
+    they must be metrics this proxy models."""
     models.check_family(family)
     every = dataset.frame if rows is None else dataset.frame.iloc[np.asarray(rows)]
     frame = every[every["valid"].astype(bool)]
@@ -85,12 +96,22 @@ def train(dataset: Dataset, family: str, metrics: Sequence[str] | None = None,
             raise InvalidArgumentError("metric", name, ", ".join(known))
     encoder = FeatureEncoder(dataset.manifest["space"])
     X = encoder.encode_columns(design_columns(frame, dataset.parameters))
+    per_metric = {name: metric_options(options, name, encoder) for name in names}
+    modelled = [name for name in names if "derived" not in per_metric[name]]
     chosen, regressors = [], {}
     for name in names:
         y = frame[f"metrics.{name}"].to_numpy(np.float64)
+        if "derived" in per_metric[name]:
+            of = per_metric[name]["derived"]
+            if not isinstance(of, list | tuple) or not of or not set(of) <= set(modelled):
+                raise InvalidArgumentError("derived", of, "a list of the metrics "
+                                           f"{', '.join(modelled)} (modelled, not derived)")
+            state = derived.fit(y, {s: frame[f"metrics.{s}"].to_numpy(np.float64) for s in of})
+            chosen.append({**known[name], "transform": "identity", "derived": state})
+            continue
         kind = models.choose_transform(y, transform)
         regressors[name] = models.fit(family, X, models.forward(y, kind), seed,
-                                      **metric_options(options, name, encoder))
+                                      **per_metric[name])
         chosen.append({**known[name], "transform": kind})
     validity = None
     if 0 < len(frame) < len(every):  # some designs invalid: learn which
@@ -107,11 +128,25 @@ def metric_options(options: Mapping[str, Any] | None, metric: str,
     options = dict(options or {})
     chosen = dict(options.pop("per_metric", {}).get(metric, options))
     if "members" in chosen:
-        base = [i for i, n in enumerate(encoder.feature_names) if n not in encoder.derived_names]
         chosen["members"] = [{**{k: v for k, v in m.items() if k != "features"},
-                              **({"columns": base} if m.get("features") == "base" else {})}
+                              **member_columns(m.get("features"), encoder)}
                              for m in chosen["members"]]
     return chosen
+
+
+def member_columns(features: Any, encoder: FeatureEncoder) -> dict[str, list[int]]:
+    """A stack member's feature columns: {} for all, {"columns": positions} for "base" (no
+    derived feature) or a list of derived feature names (the base ones and those)."""
+    if features is None:
+        return {}
+    derived_names = encoder.derived_names
+    if features != "base" and not (isinstance(features, list | tuple)
+                                   and set(features) <= set(derived_names)):
+        raise InvalidArgumentError("features", features,
+                                   f"base or a list of {', '.join(derived_names)}")
+    keep = () if features == "base" else tuple(features)
+    return {"columns": [i for i, n in enumerate(encoder.feature_names)
+                        if n not in derived_names or n in keep]}
 
 
 def predict_dataset(proxy: Proxy, dataset: Dataset, rows: np.ndarray | None = None
@@ -130,26 +165,36 @@ def select(dataset: Dataset, metric: str, candidates: Mapping[str, Mapping[str, 
            = None, mean: bool = True) -> tuple[str, dict[str, Any], dict[str, dict[str, float]]]:
     """The stack (`models` family "stack") for `metric` chosen by k-fold over the valid
     designs of `dataset` alone: `candidates` name single members ({"family", "options",
-    "features"}); every member and the mean of all of them are scored on out-of-fold
-    predictions (the mean only with `mean`), and the lowest `goal(measures)` (default
-    nrmse) wins. Returns its name,
-    its stack options and every candidate's k-fold measures."""
+    "features"}) or a derived metric ({"derived": [metrics], "per_metric": {each of them:
+    its stack options}}, see `train`); every candidate and the mean of the members are
+    scored on out-of-fold predictions (the mean only with `mean`), and the lowest
+    `goal(measures)` (default nrmse) wins. Returns its name, its stack options and every
+    candidate's k-fold measures."""
     valid = np.flatnonzero(dataset.frame["valid"].astype(bool).to_numpy())
     n = len(valid)
     truth = dataset.frame[f"metrics.{metric}"].to_numpy(np.float64)[valid]
     order = np.random.default_rng(seed).permutation(n)
     out = {name: np.empty(n) for name in candidates}
     for fold in np.array_split(order, folds):
-        for name, member in candidates.items():
-            model = train(dataset, "stack", [metric], rows=valid[np.setdiff1d(order, fold)],
-                          seed=seed, options={"members": [dict(member)]})
+        for name, candidate in candidates.items():
+            if "derived" in candidate:
+                metrics = [*candidate["derived"], metric]
+                options = {"per_metric": {**candidate["per_metric"],
+                                          metric: {"derived": list(candidate["derived"])}}}
+            else:
+                metrics, options = [metric], {"members": [dict(candidate)]}
+            model = train(dataset, "stack", metrics, rows=valid[np.setdiff1d(order, fold)],
+                          seed=seed, options=options)
             out[name][fold] = predict_dataset(model, dataset, valid[fold])[1][metric]
-    if mean:
-        out["mean"] = np.mean(list(out.values()), axis=0)
+    members = {name: c for name, c in candidates.items() if "derived" not in c}
+    if mean and members:
+        out["mean"] = np.mean([out[name] for name in members], axis=0)
     scores = {name: validation.measures(truth, p) for name, p in out.items()}
     best = min(scores, key=lambda k: (goal or (lambda r: r["nrmse"]))(scores[k]))
-    members = list(candidates.values()) if best == "mean" else [candidates[best]]
-    return best, {"members": [dict(m) for m in members]}, scores
+    if best != "mean" and "derived" in candidates[best]:
+        return best, {"derived": list(candidates[best]["derived"])}, scores
+    chosen = list(members.values()) if best == "mean" else [candidates[best]]
+    return best, {"members": [dict(m) for m in chosen]}, scores
 
 
 def _sha256(data: bytes) -> str:
@@ -163,6 +208,8 @@ def save(proxy: Proxy, directory: str | Path, info: Mapping[str, Any]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     files = {}
     for m in proxy.metrics:
+        if "derived" in m:
+            continue
         fitted = proxy.regressors[m["name"]]
         if proxy.family == "lgbm":
             name, data = f"{m['name']}.txt", fitted.state.encode()
@@ -207,7 +254,8 @@ def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Prox
     try:
         encoder = FeatureEncoder.from_description(manifest["features"])
         metrics, files = manifest["metrics"], manifest["files"]
-        names = [f"{m['name']}.{'txt' if family == 'lgbm' else 'json'}" for m in metrics]
+        modelled = [m for m in metrics if "derived" not in m]
+        names = [f"{m['name']}.{'txt' if family == 'lgbm' else 'json'}" for m in modelled]
     except (KeyError, TypeError, ArchGymError) as error:
         raise _refuse(directory, f"a damaged manifest ({error})") from None
     if VALIDITY in files:
@@ -216,7 +264,7 @@ def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Prox
         raise _refuse(directory, f"the manifest lists files {sorted(files)}, its metrics "
                                  f"need {sorted(names)}")
     regressors, validity = {}, None
-    for m, name in zip([*metrics, None][:len(names)], names, strict=True):
+    for m, name in zip([*modelled, None][:len(names)], names, strict=True):
         path = directory / name
         if not path.is_file() or path.is_symlink():
             raise _refuse(directory, f"{name} is missing or not a regular file")
@@ -235,6 +283,12 @@ def load(directory: str | Path, expect: Mapping[str, Any] | None = None) -> Prox
             raise _refuse(directory, f"{name} does not parse as a "
                                      f"{'validity' if m is None else family} model "
                                      f"({str(error).splitlines()[0]})") from None
+    for m in metrics:
+        if "derived" in m:
+            try:
+                derived.check(m["derived"], list(regressors))
+            except ArchGymError as error:
+                raise _refuse(directory, f"metric {m['name']} is {error}") from None
     return Proxy(family, encoder, metrics, regressors, manifest, validity)
 
 
@@ -280,7 +334,9 @@ class ProxySimulator(CostModel):
         self.proxy, self.simulator = proxy, simulator
         self.metrics = tuple(Metric(m["name"], m["unit"], m["direction"],
                                     m.get("description", "")) for m in proxy.metrics)
-        digest = _sha256(json.dumps(proxy.manifest.get("files", {}), sort_keys=True).encode())
+        identity = {**proxy.manifest.get("files", {}),  # the files and any power laws
+                    **{m["name"]: m["derived"] for m in proxy.metrics if "derived" in m}}
+        digest = _sha256(json.dumps(identity, sort_keys=True).encode())
         self.version = f"{proxy.family}-{digest[:12]}"
 
     def evaluate_batch(self, designs: Designs, workload: Any) -> BatchResult:

@@ -3,6 +3,14 @@
 LightGBM's own `predict` costs far more per call than a batch of a few hundred designs
 takes to walk, and a NumPy walk of every tree level at once costs a pass over
 (designs x trees) per level; a compiled walk visits only each tree's root-to-leaf path.
+Where every tree has at most 32 leaves (LightGBM's), no path is walked at all: bitmask
+scoring (QuickScorer; Lucchese et al., SIGIR 2015) numbers each tree's leaves left to
+right and gives each split a mask that clears the leaves of its left subtree. A design
+that fails a split (goes right) cannot end in them, so the AND of the masks of the splits
+it fails keeps its exit leaf as the lowest set bit. The masks of all splits on one
+feature depend only on how many of that feature's thresholds the value exceeds (its
+bin), so they are ANDed per (feature, bin) ahead of time: scoring a design is one AND
+per feature and tree, branch-free over the trees, then a lookup of each tree's leaf.
 `Forest` holds every tree's nodes concatenated: `feature`, `threshold`, `left` and `right`
 per split node (a child < 0 is the leaf -child - 1), `leaf` values, and each tree's `root`
 (a root < 0 is a single-leaf tree). A design goes left where feature <= threshold, as
@@ -13,10 +21,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 from numba import njit
+from numba.cpython.unsafe.numbers import trailing_zeros
 
 from simulators.jit import announce_compile
 
@@ -37,6 +47,40 @@ def _walk(X, root, feature, threshold, left, right, leaf, total, square):
             square[i] += v * v
 
 
+@njit(cache=True, nogil=True)
+def _score(X, feature, cuts, masks, leaf, total, square):
+    # Design by design: AND each used feature's mask row (one per bin) over all trees.
+    n, features, trees = X.shape[0], masks.shape[0], masks.shape[2]
+    alive = np.empty(trees, np.uint32)
+    for i in range(n):
+        alive[:] = np.uint32(0xFFFFFFFF)
+        for k in range(features):
+            x, b = X[i, feature[k]], 0
+            while b < cuts.shape[1] and cuts[k, b] < x:
+                b += 1
+            row = masks[k, b]
+            for t in range(trees):
+                alive[t] &= row[t]
+        s = s2 = 0.0
+        for t in range(trees):
+            v = leaf[t, trailing_zeros(alive[t])]
+            s += v
+            s2 += v * v
+        total[i], square[i] = s, s2
+
+
+@dataclass(frozen=True)
+class Bitmasks:
+    """A forest of trees with at most 32 leaves in bitmask form (see the module
+    docstring): the features split on, each one's sorted thresholds (`cuts`, padded with
+    +inf), `masks[feature, bin, tree]` and `leaf[tree, position]` left to right."""
+
+    feature: np.ndarray
+    cuts: np.ndarray
+    masks: np.ndarray
+    leaf: np.ndarray
+
+
 @dataclass(frozen=True)
 class Forest:
     """Concatenated trees (see the module docstring)."""
@@ -53,13 +97,56 @@ class Forest:
         return len(self.root)
 
     def sums(self, X: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Per design: the sum of the trees' outputs and the sum of their squares."""
+        """Per design: the sum of the trees' outputs and the sum of their squares (in tree
+        order, so both evaluations give the same floats)."""
         X = np.ascontiguousarray(X, dtype=np.float64)
         total, square = np.empty(len(X)), np.empty(len(X))
-        announce_compile(_walk, "the proxy's tree walk")
-        _walk(X, self.root, self.feature, self.threshold, self.left, self.right, self.leaf,
-              total, square)
+        if self.bitmasks is None:
+            announce_compile(_walk, "the proxy's tree walk")
+            _walk(X, self.root, self.feature, self.threshold, self.left, self.right,
+                  self.leaf, total, square)
+        else:
+            b = self.bitmasks
+            announce_compile(_score, "the proxy's tree scoring")
+            _score(X, b.feature, b.cuts, b.masks, b.leaf, total, square)
         return total, square
+
+    @cached_property
+    def bitmasks(self) -> Bitmasks | None:
+        """The forest as bitmasks where every tree has at most 32 leaves (else None)."""
+        if not self.trees or len(self.leaf) > 32 * self.trees:  # no need to look closer
+            return None
+        leaves = [self._leaves(r) for r in self.root]
+        if max(map(len, leaves)) > 32:
+            return None
+        used = np.unique(self.feature)
+        cuts = [np.unique(self.threshold[self.feature == f]) for f in used]
+        padded = np.full((len(used), max((len(c) for c in cuts), default=0)), np.inf)
+        for k, c in enumerate(cuts):
+            padded[k, :len(c)] = c
+        masks = np.full((len(used), padded.shape[1] + 1, self.trees), 0xFFFFFFFF, np.uint32)
+        leaf = np.zeros((self.trees, 32))
+        for t, order in enumerate(leaves):
+            leaf[t, :len(order)] = self.leaf[order]
+            position = {v: q for q, v in enumerate(order)}
+            for node in self._splits(self.root[t]):
+                k = int(np.searchsorted(used, self.feature[node]))
+                b = int(np.searchsorted(cuts[k], self.threshold[node])) + 1  # first bin > it
+                left = sum(1 << position[v] for v in self._leaves(self.left[node]))
+                masks[k, b:, t] &= np.uint32(~left & 0xFFFFFFFF)
+        return Bitmasks(used, padded, masks, leaf)
+
+    def _leaves(self, node: int) -> list[int]:
+        """The leaves under `node`, left to right."""
+        if node < 0:
+            return [-node - 1]
+        return self._leaves(self.left[node]) + self._leaves(self.right[node])
+
+    def _splits(self, node: int) -> list[int]:
+        """The split nodes under `node` (itself included)."""
+        if node < 0:
+            return []
+        return [node, *self._splits(self.left[node]), *self._splits(self.right[node])]
 
 
 def join(trees: Sequence[Mapping[str, Sequence[Any]]]) -> Forest:

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 
 from archgym_env.space import Categorical, DesignSpace, IntRange, PowerOfTwo
 from cost_models import dataset as ds
-from cost_models import models
+from cost_models import derived, models
 from cost_models import proxy as px
 from cost_models.features import FeatureEncoder, describe_space
 from cost_models.sampling import sample_indices
 from cost_models.validation import kfold, measures
-from simulators.errors import ArchGymError
+from simulators.errors import ArchGymError, InvalidArgumentError
 
 SPACE = DesignSpace((
     PowerOfTwo("size", 1, 64),
@@ -37,7 +37,8 @@ def latency(columns) -> np.ndarray:
 
 
 def make_dataset(directory: Path, n: int = 150, seed: int = 0,
-                 invalid=None) -> ds.Dataset:
+                 invalid=None, energy: bool = False) -> ds.Dataset:
+    """Toy designs with latency and power (and, with `energy`, their product: pJ = ns x mW)."""
     indices = np.unique(SPACE.canonical_index(sample_indices(SPACE.nvec, n, "random", seed)),
                         axis=0)
     values = SPACE.columns(indices)
@@ -46,6 +47,12 @@ def make_dataset(directory: Path, n: int = 150, seed: int = 0,
                           "valid": True, "error": None,
                           "metrics.latency_ns": latency(values),
                           "metrics.power_mw": 5.0 + np.log2(values["size"].astype(float))})
+    metrics = [{"name": "latency_ns", "unit": "ns", "direction": "min", "description": ""},
+               {"name": "power_mw", "unit": "mW", "direction": "min", "description": ""}]
+    if energy:
+        frame["metrics.energy_pj"] = frame["metrics.latency_ns"] * frame["metrics.power_mw"]
+        metrics.append({"name": "energy_pj", "unit": "pJ", "direction": "min",
+                        "description": ""})
     if invalid is not None:  # invalid designs: NaN metrics, as collect writes them
         bad = invalid(values)
         frame.loc[bad, "valid"] = False
@@ -54,10 +61,7 @@ def make_dataset(directory: Path, n: int = 150, seed: int = 0,
     ds.start(directory, {"env_id": "test/Toy-v0", "env_args": {},
                          "space_fingerprint": SPACE.fingerprint(),
                          "space": describe_space(SPACE), "simulators": {"Toy": "1"},
-                         "metrics": [{"name": "latency_ns", "unit": "ns", "direction": "min",
-                                      "description": ""},
-                                     {"name": "power_mw", "unit": "mW", "direction": "min",
-                                      "description": ""}],
+                         "metrics": metrics,
                          "sampler": "random", "seed": seed, "n": n})
     ds.append_part(directory, frame)
     return ds.read_dataset(directory)
@@ -168,18 +172,58 @@ def test_compiled_trees_reproduce_lightgbm():
                                lgb.Booster(model_str=fitted.state).predict(Z), rtol=1e-12)
 
 
+@settings(max_examples=20, deadline=None)
+@given(st.integers(0, 2**31), st.integers(2, 32))
+def test_bitmask_scoring_matches_the_tree_walk_and_scikit_learn(seed, leaves):
+    import dataclasses
+
+    from sklearn.tree import DecisionTreeRegressor
+
+    from cost_models.trees import join
+
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 6, (200, 4)).astype(float)
+    y = X[:, 0] * X[:, 1] - X[:, 2] + rng.normal(0, 0.5, 200)
+    targets = [y[:100], y[100:], np.ones(100)]  # the last: a single-leaf tree
+    fitted = [DecisionTreeRegressor(max_leaf_nodes=leaves, random_state=0).fit(X[:100], t)
+              for t in targets]
+    forest = join([{"left": f.tree_.children_left, "right": f.tree_.children_right,
+                    "feature": f.tree_.feature, "threshold": f.tree_.threshold,
+                    "value": f.tree_.value[:, 0, 0]} for f in fitted])
+    assert forest.bitmasks is not None
+    walked = dataclasses.replace(forest)
+    walked.__dict__["bitmasks"] = None  # node by node
+    Z = rng.integers(-1, 7, (60, 4)) + rng.choice([0.0, 0.5], (60, 4))  # off the grid too
+    for got, expected in zip(forest.sums(Z), walked.sums(Z), strict=True):
+        np.testing.assert_array_equal(got, expected)
+    np.testing.assert_allclose(forest.sums(Z)[0], sum(f.predict(Z) for f in fitted),
+                               rtol=1e-12)
+
+
 def test_dram_queue_features_follow_the_admission_rule():
-    # Bankwise: 4 requests per bank x 16 banks = 64, held to 8 outstanding by the Fifo
-    # arbiter; ReadWrite 4 + 4 = 8; Shared 4; the Simple arbiter holds nothing back.
+    # Bankwise: 4 requests per bank x 16 banks = 64 (2^6), a Fifo arbiter holding 8 (2^3)
+    # without response, so 8 admitted; ReadWrite 4 + 4 = 8, the Simple arbiter holding none
+    # back (one above log2 16); Shared 4, 16 under a Reorder arbiter, whose responses come
+    # in order as a Reorder response queue's do.
     space = DesignSpace((PowerOfTwo("RequestBufferSize", 1, 8),
                          Categorical("SchedulerBuffer", ("Bankwise", "ReadWrite", "Shared")),
-                         Categorical("Arbiter", ("Simple", "Fifo")),
-                         PowerOfTwo("MaxActiveTransactions", 1, 16)))
+                         Categorical("Arbiter", ("Simple", "Fifo", "Reorder")),
+                         PowerOfTwo("MaxActiveTransactions", 1, 16),
+                         Categorical("RespQueue", ("Fifo", "Reorder"))))
     encoder = FeatureEncoder(describe_space(space, {"banks": 16}))
-    assert encoder.derived_names == ["log2_queue_capacity", "log2_admission_limit"]
-    X = encoder.encode([[2, 0, 1, 3], [2, 1, 0, 0], [2, 2, 1, 4]])
-    assert X[:, -2:].tolist() == [[6, 3], [3, 3], [2, 2]]
+    assert encoder.derived_names == ["log2_queue_capacity", "log2_transaction_limit",
+                                     "log2_admission_limit", "in_order_responses"]
+    X = encoder.encode([[2, 0, 1, 3, 0], [2, 1, 0, 0, 1], [2, 2, 2, 4, 0]])
+    assert X[:, -4:].tolist() == [[6, 3, 3, 0], [3, 5, 3, 1], [2, 4, 2, 1]]
     assert FeatureEncoder(describe_space(space)).derived_names == []  # no bank count
+    # A stack member's feature set: the per-parameter columns and the derived ones it names.
+    base = len(encoder.feature_names) - 4
+    assert px.member_columns(None, encoder) == {}
+    assert px.member_columns("base", encoder) == {"columns": list(range(base))}
+    assert px.member_columns(["in_order_responses"], encoder) == {
+        "columns": [*range(base), base + 3]}
+    with pytest.raises(InvalidArgumentError, match="features"):
+        px.member_columns(["log2_total_pes"], encoder)
 
 
 def test_stack_is_chosen_by_kfold_on_training_rows_only(tmp_path):
@@ -192,6 +236,59 @@ def test_stack_is_chosen_by_kfold_on_training_rows_only(tmp_path):
     model = px.train(data, "stack", ["latency_ns"], options={"per_metric": {
         "latency_ns": options}})
     assert len(model.regressors["latency_ns"].state["members"]) == len(options["members"])
+
+
+def test_power_law_recovers_a_known_identity():
+    rng = np.random.default_rng(0)
+    energy, bandwidth = rng.uniform(1e8, 3e8, 50), rng.uniform(1.5, 2.1, 50)
+    state = derived.fit(1.5625e-6 * energy * bandwidth,
+                        {"energy_pj": energy, "bandwidth_gbps": bandwidth})
+    np.testing.assert_allclose(state["exponents"], [1.0, 1.0], atol=1e-9)
+    assert state["constant"] == pytest.approx(np.log(1.5625e-6), abs=1e-9)
+    mean, std = derived.predict(state, {"energy_pj": np.array([2e8]),
+                                        "bandwidth_gbps": np.array([2.0])},
+                                {"energy_pj": np.array([2e6]),
+                                 "bandwidth_gbps": np.array([0.02])})
+    assert mean[0] == pytest.approx(625.0, rel=1e-9)  # 1.5625e-6 x 2e8 x 2
+    assert std[0] == pytest.approx(625.0 * np.sqrt(2) * 0.01, rel=1e-9)  # 1% and 1%
+    with pytest.raises(InvalidArgumentError, match="derived"):
+        derived.fit(np.ones(3), {"x": np.array([1.0, 0.0, 2.0])})
+
+
+def test_derived_metric_is_its_sources_power_law_and_saved_in_the_manifest(tmp_path):
+    data = make_dataset(tmp_path / "data", n=120, energy=True)
+    options = {"per_metric": {"energy_pj": {"derived": ["latency_ns", "power_mw"]}},
+               "n_estimators": 100}
+    model = px.train(data, "lgbm", ["latency_ns", "power_mw", "energy_pj"], options=options)
+    law = model.metrics[2]["derived"]
+    np.testing.assert_allclose(law["exponents"], [1.0, 1.0], atol=1e-9)
+    indices = SPACE.canonical_index(sample_indices(SPACE.nvec, 30, "random", 5))
+    means, _ = model.predict(indices)
+    np.testing.assert_allclose(means["energy_pj"], means["latency_ns"] * means["power_mw"],
+                               rtol=1e-9)
+    directory = px.save(model, tmp_path / "model", {"env_id": "test/Toy-v0"})
+    assert sorted(model.manifest["files"]) == ["latency_ns.txt", "power_mw.txt"]
+    np.testing.assert_array_equal(px.load(directory).predict(indices)[0]["energy_pj"],
+                                  means["energy_pj"])
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["metrics"][2]["derived"]["of"] = ["latency_ns", "area_mm2"]
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ArchGymError, match="energy_pj is not a power law"):
+        px.load(directory)
+    with pytest.raises(InvalidArgumentError, match="derived"):  # a source it does not model
+        px.train(data, "lgbm", ["latency_ns", "energy_pj"], options=options)
+
+
+def test_kfold_chooses_a_derived_metric_that_beats_a_direct_model(tmp_path):
+    data = make_dataset(tmp_path / "data", n=120, energy=True)
+    lgbm = {"family": "lgbm", "options": {"n_estimators": 100}}
+    candidates = {"lgbm": {"family": "lgbm", "options": {"n_estimators": 3}}, "derived": {
+        "derived": ["latency_ns", "power_mw"],
+        "per_metric": {m: {"members": [lgbm]} for m in ("latency_ns", "power_mw")}}}
+    best, options, scores = px.select(data, "energy_pj", candidates, folds=3)
+    assert set(scores) == {"lgbm", "derived", "mean"}  # the mean is of members only
+    assert best == min(scores, key=lambda k: scores[k]["nrmse"]) == "derived"
+    assert options == {"derived": ["latency_ns", "power_mw"]}
 
 
 def test_validity_classifier_reports_invalid_designs(tmp_path):
