@@ -120,7 +120,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
 @njit(cache=True, inline="always")
 def _work(L):
     """`_count_one`'s scratch arrays for L levels."""
-    return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 7)), np.ones(L + 1),
+    return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 3)), np.ones(L + 1),
             np.ones((L + 1, 3)), np.ones((L + 1, 3)), np.empty(3), np.empty(3),
             np.zeros(L + 1, dtype=np.int64), np.ones(L + 1))
 
@@ -141,10 +141,17 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
         for x in range(3):
             down[lvl, x], reads[o, lvl, x], fills[o, lvl, x], updates[o, lvl, x] = \
                 0.0, 0.0, 0.0, 0.0
+    # ext: loop extents at and below each level; sp[lvl, x]: the spatial fan-out at and
+    # below lvl over the dimensions that index x (integers, so exact).
     for lvl in range(L - 1, -1, -1):
         for d in range(7):
             ext[lvl, d] = ext[lvl + 1, d] * t[m, lvl, d] * (sx[k, lvl, d] * sy[k, lvl, d])
-            sp[lvl, d] = sp[lvl + 1, d] * (sx[k, lvl, d] * sy[k, lvl, d])
+        for x in range(3):
+            spread = sp[lvl + 1, x]
+            for d in range(7):
+                if rel[d, x]:
+                    spread *= sx[k, lvl, d] * sy[k, lvl, d]
+            sp[lvl, x] = spread
     total = 1.0
     for x in range(3):
         run[x], trail[x] = 1.0, 1.0
@@ -187,10 +194,7 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
                 continue
             # Distinct tiles among the instances the parent serves: a spatial loop
             # over a dimension that indexes x gives each child its own tile.
-            tiles = used[parent]
-            for d in range(7):
-                if rel[d, x]:
-                    tiles *= sp[parent, d] / sp[lvl, d]
+            tiles = used[parent] * (sp[parent, x] / sp[lvl, x])
             own = _footprint(ext, lvl, x, hs, ws, hd, wd) if lvl < L else 1.0
             if x == 1 and lvl < L:
                 own *= _fresh(ext, lvl, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
