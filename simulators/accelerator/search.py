@@ -54,7 +54,7 @@ def _smallest_prime_of(n):
     return n
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)  # compiled by itself, so numba prunes its reference counting
 def _key(t, perm, keep, r, choice):
     """A 64-bit hash of what the analysis reads of mapping r (module docstring)."""
     L = t.shape[1]
