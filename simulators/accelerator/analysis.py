@@ -131,8 +131,7 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
                level_energy, leakage, footprint, o, work):
     """`_count` of one mapping, row m of t, perm and keep with row k of the spatial
     factors sx and sy, into row o of the count arrays (`work`: scratch from `_work`):
-    returns its reason code, compute cycles, cycles, energy and MACs. Rows, not slices,
-    come in: a slice's reference counting would cost more than the arithmetic."""
+    returns its reason code, compute cycles, cycles, energy and MACs."""
     L = t.shape[1]
     down, ext, sp, used, refetch, distinct, run, trail, slide_d, slide_f = work
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
