@@ -61,9 +61,11 @@ TOO_BIG = len(REASONS) - 1  # checked last: valid but for capacity
 
 
 @njit(cache=True, inline="always")
-def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float) -> float:
-    """Words of data space x spanned by loop extents e (in DIMS order)."""
-    n, m, c, p, q, r, s = e[0], e[1], e[2], e[3], e[4], e[5], e[6]
+def _footprint(e: np.ndarray, row: int, x: int, hs: float, ws: float, hd: float,
+               wd: float) -> float:
+    """Words of data space x spanned by the loop extents e[row] (in DIMS order)."""
+    n, m, c, p, q, r, s = e[row, 0], e[row, 1], e[row, 2], e[row, 3], e[row, 4], e[row, 5], \
+        e[row, 6]
     if x == 0:
         return m * c * r * s
     if x == 1:
@@ -72,16 +74,17 @@ def _footprint(e: np.ndarray, x: int, hs: float, ws: float, hd: float, wd: float
 
 
 @njit(cache=True, inline="always")
-def _fresh(e: np.ndarray, d: int, f: float, hs: float, ws: float, hd: float, wd: float) -> float:
-    """Share of an input tile fetched per step when the loop that changes it runs over d
-    with factor f: consecutive windows along P/R (or Q/S) overlap, only the new rows (or
-    columns) come in, as Timeloop's tile deltas give."""
+def _fresh(e: np.ndarray, row: int, d: int, f: float, hs: float, ws: float, hd: float,
+           wd: float) -> float:
+    """Share of an input tile (extents e[row]) fetched per step when the loop that changes
+    it runs over d with factor f: consecutive windows along P/R (or Q/S) overlap, only the
+    new rows (or columns) come in, as Timeloop's tile deltas give."""
     if f <= 1.0 or d < 3:
         return 1.0
     if d == 3 or d == 5:
-        p, r, stride, dilation = e[3], e[5], hs, hd
+        p, r, stride, dilation = e[row, 3], e[row, 5], hs, hd
     else:
-        p, r, stride, dilation = e[4], e[6], ws, wd
+        p, r, stride, dilation = e[row, 4], e[row, 6], ws, wd
     # Only a gap-free window shifts into a gap-free window; strided or dilated windows
     # with holes are refetched whole (their footprint is a bounding box).
     if not ((dilation == 1.0 or r == 1.0) and (p == 1.0 or stride <= (r - 1) * dilation + 1)):
@@ -98,7 +101,7 @@ def _blocks(words: float, block: float) -> float:
     return np.ceil(words / block * (1.0 - 1e-12))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")  # no raising paths: see `search._search_tasks`
 def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
            leakage, footprint, compute_cycles, cycles, energy, macs, reason):
@@ -106,55 +109,65 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
 
     per_level: `Architecture.level_costs()`.
     """
-    down, ext, sp, used, refetch, distinct, run, trail, slide_d, slide_f = _work(t.shape[1])
+    work = _work(t.shape[1])
     for b in range(t.shape[0]):
         reason[b], compute_cycles[b], cycles[b], energy[b], macs[b] = _count_one(
-            t[b], sx[b], sy[b], perm[b], keep[b], geometry, bounds, groups, mac_energy, rel,
-            per_level, capacity, forced_keep, forced_bypass, reads[b], fills[b], updates[b],
-            level_energy[b], leakage[b], footprint[b], down, ext, sp, used, refetch, distinct,
-            run, trail, slide_d, slide_f)
+            t, sx, sy, perm, keep, b, b, geometry, bounds, groups, mac_energy, rel, per_level,
+            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
+            leakage, footprint, b, work)
 
 
 @njit(cache=True, inline="always")
 def _work(L):
     """`_count_one`'s scratch arrays for L levels."""
-    return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 7)), np.ones(L + 1),
+    return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 3)), np.ones(L + 1),
             np.ones((L + 1, 3)), np.ones((L + 1, 3)), np.empty(3), np.empty(3),
             np.zeros(L + 1, dtype=np.int64), np.ones(L + 1))
 
 
 @njit(cache=True, inline="always")
-def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
-               capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
-               leakage, footprint, down, ext, sp, used, refetch, distinct, run, trail,
-               slide_d, slide_f):
-    """`_count` of one mapping (its rows of the count arrays, which start at zero; the
-    rest is scratch from `_work`): returns its reason code, compute cycles, cycles,
-    energy and MACs."""
-    L = t.shape[0]
+def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy, rel,
+               per_level, capacity, forced_keep, forced_bypass, reads, fills, updates,
+               level_energy, leakage, footprint, o, work):
+    """`_count` of one mapping, row m of t, perm and keep with row k of the spatial
+    factors sx and sy, into row o of the count arrays (`work`: scratch from `_work`):
+    returns its reason code, compute cycles, cycles, energy and MACs."""
+    L = t.shape[1]
+    down, ext, sp, used, refetch, distinct, run, trail, slide_d, slide_f = work
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
-    down[:] = 0.0
+    for lvl in range(L):
+        footprint[o, lvl] = 0.0
+        for x in range(3):
+            down[lvl, x], reads[o, lvl, x], fills[o, lvl, x], updates[o, lvl, x] = \
+                0.0, 0.0, 0.0, 0.0
+    # ext: loop extents at and below each level; sp[lvl, x]: the spatial fan-out at and
+    # below lvl over the dimensions that index x (integers, so exact).
     for lvl in range(L - 1, -1, -1):
         for d in range(7):
-            ext[lvl, d] = ext[lvl + 1, d] * t[lvl, d] * (sx[lvl, d] * sy[lvl, d])
-            sp[lvl, d] = sp[lvl + 1, d] * (sx[lvl, d] * sy[lvl, d])
+            ext[lvl, d] = ext[lvl + 1, d] * t[m, lvl, d] * (sx[k, lvl, d] * sy[k, lvl, d])
+        for x in range(3):
+            spread = sp[lvl + 1, x]
+            for d in range(7):
+                if rel[d, x]:
+                    spread *= sx[k, lvl, d] * sy[k, lvl, d]
+            sp[lvl, x] = spread
     total = 1.0
-    run[:] = 1.0
-    trail[:] = 1.0
+    for x in range(3):
+        run[x], trail[x] = 1.0, 1.0
     last_d, last_f = 0, 1.0
     for lvl in range(L):
         slide_d[lvl], slide_f[lvl] = last_d, last_f
         fan = 1.0
         for d in range(7):
-            fan *= sx[lvl, d] * sy[lvl, d]
+            fan *= sx[k, lvl, d] * sy[k, lvl, d]
         used[lvl + 1] = used[lvl] * fan
         for x in range(3):
             refetch[lvl, x] = run[x]
-            if keep[lvl, x]:
-                footprint[lvl] += _footprint(ext[lvl], x, hs, ws, hd, wd)
+            if keep[m, lvl, x]:
+                footprint[o, lvl] += _footprint(ext, lvl, x, hs, ws, hd, wd)
         for j in range(7):
-            d = perm[lvl, j]
-            f = t[lvl, d]
+            d = perm[m, lvl, j]
+            f = t[m, lvl, d]
             total *= f
             for x in range(3):
                 if rel[d, x] and f > 1.0:
@@ -170,38 +183,35 @@ def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel,
             rel_f = 1.0
             for d in range(7):
                 if rel[d, x]:
-                    rel_f *= t[lvl, d]
+                    rel_f *= t[m, lvl, d]
             distinct[lvl + 1, x] = distinct[lvl, x] * rel_f
     for x in range(3):
         refetch[L, x] = total
         parent = 0
         for lvl in range(1, L + 1):
-            if lvl < L and not keep[lvl, x]:
+            if lvl < L and not keep[m, lvl, x]:
                 continue
             # Distinct tiles among the instances the parent serves: a spatial loop
             # over a dimension that indexes x gives each child its own tile.
-            tiles = used[parent]
-            for d in range(7):
-                if rel[d, x]:
-                    tiles *= sp[parent, d] / sp[lvl, d]
-            own = _footprint(ext[lvl], x, hs, ws, hd, wd) if lvl < L else 1.0
+            tiles = used[parent] * (sp[parent, x] / sp[lvl, x])
+            own = _footprint(ext, lvl, x, hs, ws, hd, wd) if lvl < L else 1.0
             if x == 1 and lvl < L:
-                own *= _fresh(ext[lvl], slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
+                own *= _fresh(ext, lvl, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
             served = tiles * own
             own *= used[lvl]
             r = refetch[lvl, x]
             reload = r - distinct[lvl, x]
             if x == 2:
-                reads[parent, x] += served * reload
-                updates[parent, x] += served * r
+                reads[o, parent, x] += served * reload
+                updates[o, parent, x] += served * r
                 down[parent, x] += served * (reload + r)
                 if lvl < L:
-                    fills[lvl, x] += own * reload
+                    fills[o, lvl, x] += own * reload
             else:
-                reads[parent, x] += served * r
+                reads[o, parent, x] += served * r
                 down[parent, x] += served * r
                 if lvl < L:
-                    fills[lvl, x] += own * r
+                    fills[o, lvl, x] += own * r
             if lvl < L:
                 parent = lvl
     # Validity, first failing rule wins (codes index REASONS); capacity comes last, so
@@ -210,11 +220,11 @@ def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel,
     for lvl in range(L - 1, -1, -1):
         fx, fy = 1.0, 1.0
         for d in range(7):
-            fx *= sx[lvl, d]
-            fy *= sy[lvl, d]
+            fx *= sx[k, lvl, d]
+            fy *= sy[k, lvl, d]
         for x in range(3):
-            if (keep[lvl, x] and forced_bypass[lvl, x]) or \
-                    (forced_keep[lvl, x] and not keep[lvl, x]):
+            if (keep[m, lvl, x] and forced_bypass[lvl, x]) or \
+                    (forced_keep[lvl, x] and not keep[m, lvl, x]):
                 code = 4
         if fy > per_level[lvl, 7]:
             code = 3
@@ -227,7 +237,7 @@ def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel,
         product *= ext[0, d]
     if code == 0:
         for lvl in range(L):
-            if footprint[lvl] > capacity[lvl]:
+            if footprint[o, lvl] > capacity[lvl]:
                 code = TOO_BIG
     # Cycles: compute, or the slowest level's per-instance bandwidth.
     c = total * groups
@@ -239,27 +249,27 @@ def _count_one(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel,
         block = per_level[lvl, 8]
         scale = block * min(used[lvl], per_level[lvl, 9])
         for x in range(3):
-            rd, fl, up = reads[lvl, x] * groups, fills[lvl, x] * groups, \
-                updates[lvl, x] * groups
-            reads[lvl, x], fills[lvl, x], updates[lvl, x] = rd, fl, up
+            rd, fl, up = reads[o, lvl, x] * groups, fills[o, lvl, x] * groups, \
+                updates[o, lvl, x] * groups
+            reads[o, lvl, x], fills[o, lvl, x], updates[o, lvl, x] = rd, fl, up
             r_words += rd
             w_words += fl + up
-            level_energy[lvl, x] = scale * (
+            level_energy[o, lvl, x] = scale * (
                 _blocks(rd / used[lvl], block) * per_level[lvl, 0]
                 + _blocks(fl / used[lvl], block) * per_level[lvl, 1]
                 + _blocks(up / used[lvl], block) * per_level[lvl, 2]) \
                 + down[lvl, x] * groups * per_level[lvl, 3]
-            total_pj += level_energy[lvl, x]
+            total_pj += level_energy[o, lvl, x]
         c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
                 np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
     # Leakage per utilized instance and cycle (at least one instance, as Timeloop).
     for lvl in range(L):
         leaking = 1.0
         for x in range(3):
-            if keep[lvl, x]:
+            if keep[m, lvl, x]:
                 leaking = used[lvl]
-        leakage[lvl] = per_level[lvl, 10] * c * leaking
-        total_pj += leakage[lvl]
+        leakage[o, lvl] = per_level[lvl, 10] * c * leaking
+        total_pj += leakage[o, lvl]
     return code, total * groups, c, total_pj, product * groups
 
 
