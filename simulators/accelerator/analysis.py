@@ -98,11 +98,11 @@ def _fresh(e: np.ndarray, row: int, d: int, f: float, hs: float, ws: float, hd: 
 def _blocks(words: float, block: float) -> float:
     """Whole block accesses for `words` scalar accesses (a relative 1e-12 absorbs the
     rounding of per-instance averages)."""
-    return np.ceil(words / block * (1.0 - 1e-12))
+    return np.ceil((words if block == 1.0 else words / block) * (1.0 - 1e-12))
 
 
 @njit(cache=True, error_model="numpy")  # no raising paths: see `search._search_tasks`
-def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per_level,
+def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, per_level,
            capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
            leakage, footprint, compute_cycles, cycles, energy, macs, reason):
     """Fill counts, cycles, energy and validity of every mapping (see the module docstring).
@@ -112,7 +112,7 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
     work = _work(t.shape[1])
     for b in range(t.shape[0]):
         reason[b], compute_cycles[b], cycles[b], energy[b], macs[b] = _count_one(
-            t, sx, sy, perm, keep, b, b, geometry, bounds, groups, mac_energy, rel, per_level,
+            t, sx, sy, perm, keep, b, b, geometry, bounds, groups, mac_energy, per_level,
             capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
             leakage, footprint, b, work)
 
@@ -121,19 +121,21 @@ def _count(t, sx, sy, perm, keep, geometry, bounds, groups, mac_energy, rel, per
 def _work(L):
     """`_count_one`'s scratch arrays for L levels."""
     return (np.zeros((L, 3)), np.ones((L + 1, 7)), np.ones((L + 1, 3)), np.ones(L + 1),
-            np.ones((L + 1, 3)), np.ones((L + 1, 3)), np.empty(3), np.empty(3),
-            np.zeros(L + 1, dtype=np.int64), np.ones(L + 1))
+            np.ones((L + 1, 3)), np.ones((L + 1, 3)), np.zeros(L + 1, dtype=np.int64),
+            np.ones(L + 1), np.ones(L), np.zeros((L, 3)))
 
 
+# `_count_one` reads the global RELEVANT, which numba compiles in as a constant: its tests
+# fold away, a third of the count's time against an array argument.
 @njit(cache=True, inline="always")
-def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy, rel,
-               per_level, capacity, forced_keep, forced_bypass, reads, fills, updates,
-               level_energy, leakage, footprint, o, work):
+def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy, per_level,
+               capacity, forced_keep, forced_bypass, reads, fills, updates, level_energy,
+               leakage, footprint, o, work):
     """`_count` of one mapping, row m of t, perm and keep with row k of the spatial
     factors sx and sy, into row o of the count arrays (`work`: scratch from `_work`):
     returns its reason code, compute cycles, cycles, energy and MACs."""
     L = t.shape[1]
-    down, ext, sp, used, refetch, distinct, run, trail, slide_d, slide_f = work
+    down, ext, sp, used, refetch, distinct, slide_d, slide_f, fans, fp = work
     hs, ws, hd, wd = geometry[0], geometry[1], geometry[2], geometry[3]
     for lvl in range(L):
         footprint[o, lvl] = 0.0
@@ -141,48 +143,51 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
             down[lvl, x], reads[o, lvl, x], fills[o, lvl, x], updates[o, lvl, x] = \
                 0.0, 0.0, 0.0, 0.0
     # ext: loop extents at and below each level; sp[lvl, x]: the spatial fan-out at and
-    # below lvl over the dimensions that index x (integers, so exact).
+    # below lvl over the dimensions that index x; fans: each level's own fan-out
+    # (integers, so exact).
     for lvl in range(L - 1, -1, -1):
+        s0, s1, s2, fan = sp[lvl + 1, 0], sp[lvl + 1, 1], sp[lvl + 1, 2], 1.0
         for d in range(7):
-            ext[lvl, d] = ext[lvl + 1, d] * t[m, lvl, d] * (sx[k, lvl, d] * sy[k, lvl, d])
-        for x in range(3):
-            spread = sp[lvl + 1, x]
-            for d in range(7):
-                if rel[d, x]:
-                    spread *= sx[k, lvl, d] * sy[k, lvl, d]
-            sp[lvl, x] = spread
-    total = 1.0
-    for x in range(3):
-        run[x], trail[x] = 1.0, 1.0
+            g = sx[k, lvl, d] * sy[k, lvl, d]
+            ext[lvl, d] = ext[lvl + 1, d] * t[m, lvl, d] * g
+            fan *= g
+            if RELEVANT[d, 0]:
+                s0 *= g
+            if RELEVANT[d, 1]:
+                s1 *= g
+            if RELEVANT[d, 2]:
+                s2 *= g
+        sp[lvl, 0], sp[lvl, 1], sp[lvl, 2], fans[lvl] = s0, s1, s2, fan
+    # run_x: the product of the temporal loops down to the innermost one so far that
+    # indexes x with a factor above 1, which is `total` at that loop (integer products
+    # below 2**53, so exact in any order).
+    total, run0, run1, run2 = 1.0, 1.0, 1.0, 1.0
     last_d, last_f = 0, 1.0
     for lvl in range(L):
         slide_d[lvl], slide_f[lvl] = last_d, last_f
-        fan = 1.0
-        for d in range(7):
-            fan *= sx[k, lvl, d] * sy[k, lvl, d]
-        used[lvl + 1] = used[lvl] * fan
+        used[lvl + 1] = used[lvl] * fans[lvl]
+        refetch[lvl, 0], refetch[lvl, 1], refetch[lvl, 2] = run0, run1, run2
         for x in range(3):
-            refetch[lvl, x] = run[x]
             if keep[m, lvl, x]:
-                footprint[o, lvl] += _footprint(ext, lvl, x, hs, ws, hd, wd)
+                fp[lvl, x] = _footprint(ext, lvl, x, hs, ws, hd, wd)
+                footprint[o, lvl] += fp[lvl, x]
         for j in range(7):
             d = perm[m, lvl, j]
             f = t[m, lvl, d]
             total *= f
-            for x in range(3):
-                if rel[d, x] and f > 1.0:
-                    run[x] *= trail[x] * f
-                    trail[x] = 1.0
-                    if x == 1:
-                        last_d, last_f = d, f
+            if f > 1:
+                if RELEVANT[d, 0]:
+                    run0 = total
+                if RELEVANT[d, 2]:
+                    run2 = total
+                if RELEVANT[d, 1]:
+                    run1, last_d, last_f = total, d, f
                 else:
-                    trail[x] *= f
-                    if x == 1 and f > 1.0:
-                        last_f = 1.0  # a stationary loop inside: windows restart
+                    last_f = 1.0  # a stationary loop inside: windows restart
         for x in range(3):
             rel_f = 1.0
             for d in range(7):
-                if rel[d, x]:
+                if RELEVANT[d, x]:
                     rel_f *= t[m, lvl, d]
             distinct[lvl + 1, x] = distinct[lvl, x] * rel_f
     for x in range(3):
@@ -194,7 +199,7 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
             # Distinct tiles among the instances the parent serves: a spatial loop
             # over a dimension that indexes x gives each child its own tile.
             tiles = used[parent] * (sp[parent, x] / sp[lvl, x])
-            own = _footprint(ext, lvl, x, hs, ws, hd, wd) if lvl < L else 1.0
+            own = fp[lvl, x] if lvl < L else 1.0
             if x == 1 and lvl < L:
                 own *= _fresh(ext, lvl, slide_d[lvl], slide_f[lvl], hs, ws, hd, wd)
             served = tiles * own
@@ -246,22 +251,28 @@ def _count_one(t, sx, sy, perm, keep, m, k, geometry, bounds, groups, mac_energy
         r_words, w_words = 0.0, 0.0
         # One instance's accesses (words rounded up to blocks) times the utilized
         # clusters: the utilized instances unless cluster_size groups them.
-        block = per_level[lvl, 8]
-        scale = block * min(used[lvl], per_level[lvl, 9])
+        # (Zero terms and divisions by 1 skipped: the same floats, faster.)
+        block, n = per_level[lvl, 8], used[lvl]
+        scale = block * min(n, per_level[lvl, 9])
         for x in range(3):
             rd, fl, up = reads[o, lvl, x] * groups, fills[o, lvl, x] * groups, \
                 updates[o, lvl, x] * groups
             reads[o, lvl, x], fills[o, lvl, x], updates[o, lvl, x] = rd, fl, up
             r_words += rd
             w_words += fl + up
-            level_energy[o, lvl, x] = scale * (
-                _blocks(rd / used[lvl], block) * per_level[lvl, 0]
-                + _blocks(fl / used[lvl], block) * per_level[lvl, 1]
-                + _blocks(up / used[lvl], block) * per_level[lvl, 2]) \
-                + down[lvl, x] * groups * per_level[lvl, 3]
+            e = 0.0
+            if rd != 0.0:
+                e += _blocks(rd if n == 1.0 else rd / n, block) * per_level[lvl, 0]
+            if fl != 0.0:
+                e += _blocks(fl if n == 1.0 else fl / n, block) * per_level[lvl, 1]
+            if up != 0.0:
+                e += _blocks(up if n == 1.0 else up / n, block) * per_level[lvl, 2]
+            level_energy[o, lvl, x] = scale * e + down[lvl, x] * groups * per_level[lvl, 3]
             total_pj += level_energy[o, lvl, x]
-        c = max(c, np.ceil(r_words / used[lvl] / per_level[lvl, 4]),
-                np.ceil(w_words / used[lvl] / per_level[lvl, 5]))
+        if per_level[lvl, 4] < np.inf:
+            c = max(c, np.ceil((r_words if n == 1.0 else r_words / n) / per_level[lvl, 4]))
+        if per_level[lvl, 5] < np.inf:
+            c = max(c, np.ceil((w_words if n == 1.0 else w_words / n) / per_level[lvl, 5]))
     # Leakage per utilized instance and cycle (at least one instance, as Timeloop).
     for lvl in range(L):
         leaking = 1.0
@@ -341,7 +352,7 @@ def analyze_batch(problem: Problem | Layer, arch: Architecture,
            np.array([problem.Hstride, problem.Wstride, problem.Hdilation, problem.Wdilation],
                     dtype=np.float64),
            np.asarray(problem.bounds, dtype=np.float64), float(problem.groups), mac_energy,
-           RELEVANT, arch.level_costs(), arch.capacity_words(), arch.forced_keep(),
+           arch.level_costs(), arch.capacity_words(), arch.forced_keep(),
            arch.forced_bypass(), reads, fills, updates, level_energy, leakage, footprint,
            compute_cycles, cycles, energy, macs, reason)
     return BatchResult(reason == 0, reason, reads, fills, updates, compute_cycles, cycles,

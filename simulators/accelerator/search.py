@@ -31,7 +31,6 @@ import numpy as np
 from numba import njit, prange
 
 from simulators.accelerator.analysis import _count_one, _footprint, _work
-from simulators.accelerator.architecture import RELEVANT
 from simulators.accelerator.keyed import _mix
 from simulators.jit import announce_compile
 
@@ -319,7 +318,7 @@ def _offer(et, eperm, ekeep, echoice, eslot, ekeys, escore, n_top, t, perm, keep
 @njit(cache=True, error_model="numpy")
 def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, choice_start,
                   choice_end, choices_x, choices_y, per_level, capacity, forced_keep,
-                  forced_bypass, free_keep, fixed, order, n_free, is_free, rel, budget,
+                  forced_bypass, free_keep, fixed, order, n_free, is_free, budget,
                   rounds, elites, neighbours, objective, seed, out_t, out_perm, out_sx,
                   out_sy, out_keep, out_score, out_energy, out_cycles, out_counts):
     """Tasks first..last-1 of `run_engine`, one after another in one set of work arrays:
@@ -405,7 +404,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                 table_score[slot], table_row[slot] = np.nan, c
                 reason[c], compute_cycles[c], cycles[c], energy[c], macs[c] = _count_one(
                     t, cx, cy, perm, keep, r, choice[r], geo, bnd_f, groups[i],
-                    mac_energy[i], rel, pl, cap, fk, fb, reads, fills, updates, level_energy,
+                    mac_energy[i], pl, cap, fk, fb, reads, fills, updates, level_energy,
                     leakage, footprint, c, work)
                 counted[r], source[c], slots[c] = c, r, slot
                 c += 1
@@ -466,7 +465,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
 @njit(cache=True, error_model="numpy", parallel=True)
 def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choice_start,
                      choice_end, choices_x, choices_y, per_level, capacity, forced_keep,
-                     forced_bypass, free_keep, fixed, order, n_free, is_free, rel, budget,
+                     forced_bypass, free_keep, fixed, order, n_free, is_free, budget,
                      rounds, elites, neighbours, objective, seed, out_t, out_perm, out_sx,
                      out_sy, out_keep, out_score, out_energy, out_cycles, out_counts):
     """`_search_tasks` over chunks of the tasks, one numba thread per chunk."""
@@ -475,7 +474,7 @@ def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choi
         _search_tasks(c * T // chunks, (c + 1) * T // chunks, bounds, geometry, groups,
                       mac_energy, machine, choice_start, choice_end, choices_x, choices_y,
                       per_level, capacity, forced_keep, forced_bypass, free_keep, fixed,
-                      order, n_free, is_free, rel, budget, rounds, elites, neighbours,
+                      order, n_free, is_free, budget, rounds, elites, neighbours,
                       objective, seed, out_t, out_perm, out_sx, out_sy, out_keep, out_score,
                       out_energy, out_cycles, out_counts)
 
@@ -508,7 +507,7 @@ def run_engine(bounds: np.ndarray, geometry: np.ndarray, groups: np.ndarray,
            np.zeros((T, L, 3), np.bool_), np.full(T, np.inf), np.full(T, np.inf),
            np.full(T, np.inf), np.zeros((T, 3), np.int64))
     args = (bounds, geometry, groups, mac_energy, machine, choice_start, choice_end,
-            choices_x, choices_y, *machines, RELEVANT, *settings, *out)
+            choices_x, choices_y, *machines, *settings, *out)
     announce_compile(_search_parallel if threads > 1 else _search_tasks,
                      "the accelerator mapper's search")
     if threads > 1:
