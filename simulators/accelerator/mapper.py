@@ -398,14 +398,11 @@ def search_many(jobs: Sequence[tuple[Mapper, Layer | Problem]]) -> list[MapperRe
     monotone ones one by one."""
     out: list[MapperResult | None] = [None] * len(jobs)
     todo: dict[tuple, list[int]] = {}
+    tables: dict[int, dict] = {}  # per mapper object: its architecture hashed once per call
     for i, (mapper, layer) in enumerate(jobs):
-        known = _results.get(mapper.cache_key)
+        known = tables.get(id(mapper))
         if known is None:
-            known = _results[mapper.cache_key] = {}
-            if len(_results) > RESULT_CACHE_MAPPERS:
-                _results.popitem(last=False)
-        else:
-            _results.move_to_end(mapper.cache_key)
+            known = tables[id(mapper)] = _known(mapper)
         shape = _shape(layer)
         if shape in known:
             out[i] = known[shape]
@@ -415,20 +412,32 @@ def search_many(jobs: Sequence[tuple[Mapper, Layer | Problem]]) -> list[MapperRe
     for (_, shape), rows in todo.items():
         mapper = jobs[rows[0]][0]
         if mapper.local_search == "monotone":
-            _store(out, rows, mapper, shape, mapper._search_monotone(shape))
+            _store(out, rows, tables[id(mapper)], shape, mapper._search_monotone(shape))
         else:
             settings = (len(mapper.arch.levels), mapper.budget, mapper.local_search_rounds,
                         mapper.elites, mapper.neighbours, mapper.objective, mapper.seed)
             batches.setdefault(settings, []).append((mapper, shape, rows))
     for tasks in batches.values():
         for (mapper, shape, rows), result in zip(tasks, _run_adaptive(tasks), strict=True):
-            _store(out, rows, mapper, shape, result)
+            _store(out, rows, tables[id(mapper)], shape, result)
     return out
 
 
-def _store(out: list, rows: list[int], mapper: Mapper, shape: Problem,
+def _known(mapper: Mapper) -> dict:
+    """The results kept for the mapper's settings and architecture, most recent last."""
+    known = _results.get(mapper.cache_key)
+    if known is None:
+        known = _results[mapper.cache_key] = {}
+        if len(_results) > RESULT_CACHE_MAPPERS:
+            _results.popitem(last=False)
+    else:
+        _results.move_to_end(mapper.cache_key)
+    return known
+
+
+def _store(out: list, rows: list[int], known: dict, shape: Problem,
            result: MapperResult) -> None:
-    _results.setdefault(mapper.cache_key, {})[shape] = result
+    known[shape] = result
     for i in rows:
         out[i] = result
 

@@ -180,32 +180,28 @@ def _sample(t, perm, keep, r, k, cx, cy, bounds, fixed, order, n_free, forced_ke
 
 
 @njit(cache=True, inline="always")
-def _mutate(t, perm, keep, r, fixed, is_free, free_keep, counter):
+def _mutate(t, perm, keep, r, fixed, is_free, free_keep, counter, picks):
     """Mapping r mutated in place, as `Mapper.mutate` but never a no-op move: a prime
     factor moved to another movable level (a second one half of the time), half of the
     time two free loops with factors above 1 of a level swapped, each free keep choice
-    flipped with chance 1/(3L). Returns the stream's counter. The picks are branch-free:
-    data-dependent branches here cost more than the arithmetic."""
+    flipped with chance 1/(3L). Returns the stream's counter (`picks`: 8L integers of
+    scratch). The picks are branch-free: data-dependent branches here cost more than the
+    arithmetic."""
     L = t.shape[1]
     for move in range(2):
         counter += np.uint64(2)
         if move == 1 and _unit(counter - np.uint64(1)) >= 0.5:
             continue
-        movable = 0
+        movable = 0  # picks[:movable]: the movable loops, level * 7 + dimension
         for lvl in range(L):
             for d in range(7):
+                picks[movable] = lvl * 7 + d
                 movable += (t[r, lvl, d] > 1) & (fixed[lvl, d] == 0)
         if movable == 0:
             continue
         pick = int(_unit(counter) * movable)
-        seen, src, dim = 0, 0, 0
-        for lvl in range(L):
-            for d in range(7):
-                flag = (t[r, lvl, d] > 1) & (fixed[lvl, d] == 0)
-                hit = flag & (seen == pick)
-                src += hit * lvl
-                dim += hit * d
-                seen += flag
+        src = picks[pick] // 7
+        dim = picks[pick] - 7 * src
         targets = 0
         for lvl in range(L):
             targets += (fixed[lvl, dim] == 0) & (lvl != src)
@@ -224,25 +220,17 @@ def _mutate(t, perm, keep, r, fixed, is_free, free_keep, counter):
         t[r, dst, dim] *= p
     counter += np.uint64(1)
     if _unit(counter) < 0.5:
-        levels = 0
+        levels = 0  # picks[:levels]: the levels with two loops to swap, and their counts
         for lvl in range(L):
             swappable = 0
             for d in range(7):
                 swappable += is_free[lvl, d] & (t[r, lvl, d] > 1)
+            picks[levels], picks[7 * L + levels] = lvl, swappable
             levels += swappable >= 2
         if levels:
             counter += np.uint64(3)
             pick = int(_unit(counter - np.uint64(2)) * levels)
-            lvl, seen, n_swap = 0, 0, 2
-            for level in range(L):
-                swappable = 0
-                for d in range(7):
-                    swappable += is_free[level, d] & (t[r, level, d] > 1)
-                ok = swappable >= 2
-                lvl += (ok & (seen == pick)) * level
-                seen += ok
-                if ok & (seen == pick + 1):
-                    n_swap = swappable
+            lvl, n_swap = picks[pick], picks[7 * L + pick]
             a = int(_unit(counter - np.uint64(1)) * n_swap)
             b = int(_unit(counter) * (n_swap - 1))
             b += b >= a
@@ -359,7 +347,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     reason = np.zeros(n_max, np.int64)
     counted, source = np.zeros(n_max, np.int64), np.zeros(n_max, np.int64)
     slots = np.zeros(n_max, np.int64)
-    weights, cdf = np.zeros(L), np.zeros(L)
+    weights, cdf, picks = np.zeros(L), np.zeros(L), np.zeros(8 * L, np.int64)
     work = _work(L)
     ext = np.ones((L + 1, 7))
     for i in range(first, last):
@@ -455,7 +443,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
             for e in range(n_lineages):
                 _copy(t, perm, keep, e, lt, lperm, lkeep, e)
                 choice[e] = lchoice[e]
-                counter = _mutate(t, perm, keep, e, fx, is_free_m, frk, counter)
+                counter = _mutate(t, perm, keep, e, fx, is_free_m, frk, counter, picks)
             n = n_lineages
             step += 1
         out_score[i] = best
