@@ -236,8 +236,11 @@ class Mapper:
 
     def spatial_choices(self, problem: Problem) -> tuple[np.ndarray, np.ndarray]:
         """All maximal spatial assignments: (K, L, 7) factors for meshX and for meshY
-        (read-only, kept per bounds and fan-out)."""
-        return _spatial_choices(tuple(problem.bounds), len(self.arch.levels), self.slots)
+        (read-only, kept per fan-out and the bounds of the dimensions it may split, so
+        that layers alike on those share them)."""
+        split = {d for _, _, _, dims in self.slots for d in dims}
+        return _spatial_choices(tuple(b if d in split else 1 for d, b in enumerate(problem.bounds)),
+                                len(self.arch.levels), self.slots)
 
     # -- stage 2: sampling ---------------------------------------------------------------
     def sample(self, problem: Problem, n: int, rng: np.random.Generator) -> MappingBatch:

@@ -13,9 +13,11 @@ from simulators.accelerator.mapper import (
     TEMPLATES,
     Mapper,
     _smallest_prime,
+    _spatial_choices,
     divisors,
     prime_factors,
 )
+from simulators.accelerator.mapping import Problem
 from simulators.errors import InvalidArgumentError
 from simulators.workloads import Layer, network
 
@@ -169,3 +171,18 @@ def test_cached_divisors_are_every_divisor_in_order(n):
     assert found == divisors(n) and isinstance(found, tuple)
     assert list(found) == [d for d in range(1, n + 1) if n % d == 0]
     assert all(d * (n // d) == n for d in found)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.sampled_from([1, 2, 3, 6, 7, 12, 16, 28, 56, 64, 100]), min_size=7,
+                max_size=7), st.sampled_from(sorted(TEMPLATES)),
+       st.sampled_from([(8, 8), (16, 2), (14, 12), (32, 1)]))
+def test_spatial_choices_depend_only_on_the_dimensions_a_mesh_may_split(bounds, template,
+                                                                       mesh):
+    """`Mapper.spatial_choices` shares its enumeration among layers that agree on the
+    dimensions its fan-out axes may split: enumerating with every bound gives the same."""
+    mapper = Mapper(arch(mesh=mesh), template=template)
+    problem = Problem("p", tuple(bounds))
+    full = _spatial_choices(tuple(bounds), 3, mapper.slots)
+    shared = mapper.spatial_choices(problem)
+    assert all(np.array_equal(a, b) for a, b in zip(full, shared, strict=True))
