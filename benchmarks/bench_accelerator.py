@@ -1,14 +1,16 @@
 """Accelerator model speed: vectorized mapping evaluation and the mapper, against baselines.
 
 Run: python benchmarks/bench_accelerator.py [--mappings N] [--designs D]
-     [--baseline-commit C] [--threads T] [--zigzag-python PATH]
+     [--baseline-commit C] [--threads T] [--pairs P] [--zigzag-python PATH]
 
 0. Accelerator-v0 per design against the code before the compiled search (commit
    BASELINE_COMMIT, unpacked with `git archive` into build/): the same D random designs
-   of ResNet-18 at 224x224 through `make_accelerator_env()` in two fresh processes, one
+   of ResNet-18 at 224x224 through `make_accelerator_env()` in fresh processes, one
    numba thread each, CPU seconds per design (median), one design per call as an agent
-   steps and all D in one call; and the quality of the mappings each found, the energy
-   (the mapper's objective) of every layer of every design, as a ratio to today's.
+   steps and all D in one call, in P pairs of runs (--pairs), today's then this tree's,
+   with the median of the pairs' ratios, as the machine's load drifts between runs; and
+   the quality of the mappings each found, the energy (the mapper's objective) of every
+   layer of every design, as a ratio to today's.
    With --threads T > 1, the one-call batch again on T numba threads (wall seconds).
 1. Mapping evaluations per second: `analyze_batch` on N random mappings of one ResNet-18
    layer vs `analyze` called once per mapping (baseline), both in this run.
@@ -143,7 +145,8 @@ def run_env(tree: Path, index: np.ndarray, warm: int, threads: int = 1) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def env_speed_and_quality(designs: int, commit: str, threads: int, seed: int = 0) -> None:
+def env_speed_and_quality(designs: int, commit: str, threads: int, pairs: int = 3,
+                          seed: int = 0) -> None:
     """Section 0 of the module docstring."""
     old_tree = baseline_tree(commit)
     if old_tree is None:
@@ -153,17 +156,21 @@ def env_speed_and_quality(designs: int, commit: str, threads: int, seed: int = 0
     index = np.stack([ACCELERATOR_SPACE.to_index(d) for d in
                       ACCELERATOR_SPACE.sample(np.random.default_rng(seed), designs + warm)])
     new_tree = Path(__file__).resolve().parent.parent
-    old, new = run_env(old_tree, index, warm), run_env(new_tree, index, warm)
-    per_old, per_new = np.median(old["seconds"]), np.median(new["seconds"])
-    batch = new["batch"] / designs
+    # Runs in pairs, today's then this tree's, so that both meet the machine's load alike.
+    runs = [(run_env(old_tree, index, warm), run_env(new_tree, index, warm))
+            for _ in range(pairs)]
+    old, new = runs[0]
+    ratios = [np.median(a["seconds"]) / np.median(b["seconds"]) for a, b in runs]
+    per_old = np.median([np.median(a["seconds"]) for a, _ in runs])
+    per_new = np.median([np.median(b["seconds"]) for _, b in runs])
+    batch = np.median([b["batch"] for _, b in runs]) / designs
     print(f"Accelerator-v0, ResNet-18 at 224x224, {designs} random designs (seed {seed}), "
-          "one numba thread, CPU ms per design (median):")
+          f"one numba thread, CPU ms per design (median per run, median of {pairs} runs):")
     print(f"  today ({commit}), one design per call: {per_old * 1e3:7.1f} ms "
           f"({1 / per_old:5.1f} designs/s)")
     print(f"  this tree, one design per call       : {per_new * 1e3:7.1f} ms "
-          f"({1 / per_new:5.1f} designs/s), {per_old / per_new:4.1f}x; per-design ratios "
-          f"{np.min(np.divide(old['seconds'], new['seconds'])):.1f}x to "
-          f"{np.max(np.divide(old['seconds'], new['seconds'])):.1f}x")
+          f"({1 / per_new:5.1f} designs/s), {np.median(ratios):4.1f}x (median of the runs' "
+          f"ratios: {', '.join(f'{r:.1f}x' for r in ratios)})")
     print(f"  this tree, {designs} designs in one call   : {batch * 1e3:7.1f} ms "
           f"({1 / batch:5.1f} designs/s), {per_old / batch:4.1f}x")
     if threads > 1:
@@ -263,11 +270,12 @@ def main() -> None:
     parser.add_argument("--designs", type=int, default=30)
     parser.add_argument("--baseline-commit", default=BASELINE_COMMIT)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--pairs", type=int, default=3)
     default_zz = os.environ.get("ARCHGYM_ZIGZAG_PYTHON", ".venv-zigzag/bin/python")
     parser.add_argument("--zigzag-python", default=default_zz,
                         help="a Python with zigzag-dse installed (skipped if absent)")
     args = parser.parse_args()
-    env_speed_and_quality(args.designs, args.baseline_commit, args.threads)
+    env_speed_and_quality(args.designs, args.baseline_commit, args.threads, args.pairs)
     evaluations_per_second(args.mappings)
     adaptive = mapper_times(preset("eyeriss_like"), "eyeriss_like")
     monotone = mapper_times(preset("eyeriss_like"), "eyeriss_like", "monotone")
