@@ -106,39 +106,50 @@ def _fits(t, keep, r, cx, cy, k, capacity, geo, ext):
 
 
 @njit(cache=True, inline="always")
-def _place_primes(t, r, d, value, cdf, total, counter):
-    """Multiply each prime factor of value into t[r, level, d], the level drawn from the
-    cumulative weights cdf (level 0 if total is 0); returns the stream's counter."""
-    L = t.shape[1]
-    p = 2
-    while value > 1:
-        if p == 2 and value & 1:
-            p = 3
-            continue
-        if p > 2 and p * p > value:
-            p = value
-        if p > 2 and value % p:
-            p += 2
-            continue
-        value = value >> 1 if p == 2 else value // p
-        lvl = 0
-        if total > 0:  # the first level whose cumulative weight reaches u (branch-free)
-            counter += np.uint64(1)
-            u = _unit(counter) * total
-            for j in range(L - 1):
-                lvl += cdf[j] < u
-        t[r, lvl, d] *= p
-    return counter
+def _sample_plan(cx, cy, bounds, fixed, base, primes, n_primes):
+    """What every sample on spatial choice k starts from: base[k], the temporal factors
+    fixed by the template where they divide what the spatial factors leave of the bounds,
+    and per dimension d the prime factors left to place, ascending with repeats
+    (primes[k, d, :n_primes[k, d]])."""
+    L = cx.shape[1]
+    for k in range(cx.shape[0]):
+        for d in range(7):
+            spread = 1
+            for lvl in range(L):
+                spread *= cx[k, lvl, d] * cy[k, lvl, d]
+                base[k, lvl, d] = 1
+            remaining = bounds[d] // spread if spread > 1 else bounds[d]
+            for lvl in range(L):
+                f = fixed[lvl, d]
+                if f != 0 and remaining % f == 0:
+                    base[k, lvl, d] = f
+            for lvl in range(L):
+                if base[k, lvl, d] > 1:
+                    remaining //= base[k, lvl, d]
+            n, p = 0, 2
+            while remaining > 1:
+                if p == 2 and remaining & 1:
+                    p = 3
+                    continue
+                if p > 2 and p * p > remaining:
+                    p = remaining
+                if p > 2 and remaining % p:
+                    p += 2
+                    continue
+                remaining = remaining >> 1 if p == 2 else remaining // p
+                primes[k, d, n] = p
+                n += 1
+            n_primes[k, d] = n
 
 
 @njit(cache=True, inline="always")
-def _sample(t, perm, keep, r, k, cx, cy, bounds, fixed, order, n_free, forced_keep, free_keep,
-            counter, weights, cdf):
-    """A random mapping on spatial choice k into row r of t, perm, keep: each
-    prime of the remaining bounds goes to a level drawn from per-mapping level weights
-    (from all-at-DRAM to all-inside), the free loops of each level in random order outside
-    the keyed ones, free keep choices random (`Mapper.sample`). Returns the stream's
-    counter."""
+def _sample(t, perm, keep, r, k, base, primes, n_primes, fixed, order, n_free, forced_keep,
+            free_keep, counter, weights, cdf):
+    """A random mapping on spatial choice k (`_sample_plan`'s base, primes and n_primes)
+    into row r of t, perm, keep: each prime of the remaining bounds goes to a level drawn
+    from per-mapping level weights (from all-at-DRAM to all-inside), the free loops of each
+    level in random order outside the keyed ones, free keep choices random
+    (`Mapper.sample`). Returns the stream's counter."""
     L = t.shape[1]
     for lvl in range(L):
         counter += np.uint64(1)
@@ -147,23 +158,20 @@ def _sample(t, perm, keep, r, k, cx, cy, bounds, fixed, order, n_free, forced_ke
     counter += np.uint64(1)
     weights[0] += _unit(counter)
     for d in range(7):
-        spread = 1
-        for lvl in range(L):
-            spread *= cx[k, lvl, d] * cy[k, lvl, d]
-            t[r, lvl, d] = 1
-        remaining = bounds[d] // spread if spread > 1 else bounds[d]
         total = 0.0
         for lvl in range(L):
-            f = fixed[lvl, d]
-            if f == 0:
+            t[r, lvl, d] = base[k, lvl, d]
+            if fixed[lvl, d] == 0:
                 total += weights[lvl]
-            elif remaining % f == 0:
-                t[r, lvl, d] = f
             cdf[lvl] = total
-        for lvl in range(L):
-            if t[r, lvl, d] > 1:
-                remaining //= t[r, lvl, d]
-        counter = _place_primes(t, r, d, remaining, cdf, total, counter)
+        for j in range(n_primes[k, d]):
+            lvl = 0
+            if total > 0:  # the first level whose cumulative weight reaches u (branch-free)
+                counter += np.uint64(1)
+                u = _unit(counter) * total
+                for i in range(L - 1):
+                    lvl += cdf[i] < u
+            t[r, lvl, d] *= primes[k, d, j]
     for lvl in range(L):
         for j in range(7):
             perm[r, lvl, j] = order[lvl, j]
@@ -350,6 +358,15 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     weights, cdf, picks = np.zeros(L), np.zeros(L), np.zeros(8 * L, np.int64)
     work = _work(L)
     ext = np.ones((L + 1, 7))
+    # `_sample_plan`'s arrays, for the most spatial choices and the largest bound of a task.
+    most, bits = 1, 1
+    for i in range(first, last):
+        most = max(most, choice_end[i] - choice_start[i])
+        for d in range(7):
+            while bounds[i, d] >> bits:
+                bits += 1
+    base, primes = np.ones((most, L, 7), np.int64), np.zeros((most, 7, bits), np.int64)
+    n_primes = np.zeros((most, 7), np.int64)
     for i in range(first, last):
         table_used[:] = False
         m = machine[i]
@@ -362,6 +379,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
         fx, fk, frk, cap = fixed[m], forced_keep[m], free_keep[m], capacity[m]
         pl, fb = per_level[m], forced_bypass[m]
         order_m, n_free_m, is_free_m = order[m], n_free[m], is_free[m]
+        _sample_plan(cx, cy, bnd, fx, base, primes, n_primes)
         counter = _mix(np.uint64(seed)) << np.uint64(20)  # this search's stream
         best = np.inf
         evaluated, valid, analyzed, n_top, n_lineages, step = 0, 0, 0, 0, 0, 0
@@ -369,8 +387,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
         for r in range(n):
             counter += np.uint64(1)
             choice[r] = int(_unit(counter) * cx.shape[0])
-            counter = _sample(t, perm, keep, r, choice[r], cx, cy, bnd, fx, order_m,
-                              n_free_m, fk, frk, counter, weights, cdf)
+            counter = _sample(t, perm, keep, r, choice[r], base, primes, n_primes, fx,
+                              order_m, n_free_m, fk, frk, counter, weights, cdf)
         while True:
             # Score mappings 0..n-1: overflowing, seen before, or counted now.
             c = 0
@@ -468,7 +486,7 @@ def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choi
 
 
 # Callees before callers, for `check_engine`.
-_DISPATCHERS = (_unit, _smallest_prime_of, _key, _fits, _place_primes, _sample, _mutate,
+_DISPATCHERS = (_unit, _smallest_prime_of, _key, _fits, _sample_plan, _sample, _mutate,
                 _lookup, _copy_row, _copy, _offer, _search_tasks, _search_parallel)
 _checked = False
 
