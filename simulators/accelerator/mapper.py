@@ -53,11 +53,13 @@ from simulators.accelerator.keyed import KeyedRandom, row_keys, splitmix64
 from simulators.accelerator.mapping import MappingBatch, Problem, as_problem
 from simulators.accelerator.search import (
     OBJECTIVE_CODES,
+    _smallest_prime_of,
     check_engine,
     engine_checked,
     run_engine,
 )
 from simulators.errors import InvalidArgumentError
+from simulators.jit import announce_compile
 from simulators.pareto import non_dominated
 from simulators.workloads import Layer, Network
 
@@ -546,58 +548,111 @@ def _smallest_prime(values: np.ndarray) -> np.ndarray:
 def _spatial_choices(bounds: tuple[int, ...], levels: int,
                      slots: tuple) -> tuple[np.ndarray, np.ndarray]:
     """`Mapper.spatial_choices` of bounds over the fan-out axes `slots` (at most
-    MAX_SPATIAL_CHOICES), enumerated slot by slot."""
-    results: list[tuple[np.ndarray, np.ndarray]] = []
-    sx, sy = np.ones((levels, 7), np.int64), np.ones((levels, 7), np.int64)
-    remaining = list(bounds)
-
-    def fill_slot(i: int) -> None:
-        if len(results) >= MAX_SPATIAL_CHOICES:
-            return
-        if i == len(slots):
-            results.append((sx.copy(), sy.copy()))
-            return
-        lvl, axis, mesh, dims = slots[i]
-        target = sx if axis == "x" else sy
-        for combo in _maximal_combos(dims, tuple(remaining[d] for d in dims), mesh):
-            for d, f in combo:
-                target[lvl, d] = f
-                remaining[d] //= f
-            fill_slot(i + 1)
-            for d, f in combo:
-                target[lvl, d] = 1
-                remaining[d] *= f
-
-    fill_slot(0)
-    choices = np.array([r[0] for r in results]), np.array([r[1] for r in results])
+    MAX_SPATIAL_CHOICES), enumerated slot by slot (`_enumerate_choices`)."""
+    announce_compile(_enumerate_choices, "the accelerator mapper's spatial enumeration")
+    choices = _enumerate_choices(*_slot_arrays(slots), np.array(bounds, np.int64), levels,
+                                 MAX_SPATIAL_CHOICES)
     for array in choices:
         array.setflags(write=False)
     return choices
 
 
-@lru_cache(maxsize=16384)
-def _maximal_combos(dims: tuple[int, ...], remaining: tuple[int, ...],
-                    mesh: int) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """(dimension, factor) assignments to `dims` (remaining[i] left of dims[i]) with
-    product <= mesh that no allowed prime extends; () if there is none."""
-    combos: list[tuple[tuple[int, int], ...]] = []
-    combo: list[tuple[int, int]] = []
+@lru_cache(maxsize=1024)
+def _slot_arrays(slots: tuple) -> tuple:
+    """The fan-out axes as `_enumerate_choices` reads them."""
+    n = max(len(slots), 1)
+    level, on_x, mesh = (np.zeros(n, np.int64) for _ in range(3))
+    dims, width = np.zeros((n, 7), np.int64), np.zeros(n, np.int64)
+    for i, (lvl, axis, fan_out, allowed) in enumerate(slots):
+        level[i], on_x[i], mesh[i], width[i] = lvl, axis == "x", fan_out, len(allowed)
+        dims[i, :len(allowed)] = allowed
+    return len(slots), level, on_x, mesh, dims, width
 
-    def extend(i: int, product: int) -> None:
-        if i == len(dims):
-            room, used = mesh // product, dict(combo)
-            if not any(p <= room for d, left in zip(dims, remaining, strict=True)
-                       for p in prime_factors(left // used.get(d, 1))):
-                combos.append(tuple(combo))
-            return
-        for f in divisors(remaining[i]):
-            if product * f > mesh:
-                break
-            if f > 1:
-                combo.append((dims[i], f))
-            extend(i + 1, product * f)
-            if f > 1:
-                combo.pop()
 
-    extend(0, 1)
-    return tuple(combos) or ((),)
+@njit(cache=True)
+def _enumerate_choices(n_slots, level, on_x, mesh, dims, width, bounds, L, most):
+    """The spatial choices (meshX and meshY factors, each (K, L, 7)) over the slots (slot i:
+    factors of dims[i, :width[i]] on level[i]'s meshX if on_x[i], else meshY, at most
+    mesh[i] in product), depth first: each slot's maximal combinations (`_maximal`, or
+    none if it has none) given what the slots before leave of the bounds; the first
+    `most`."""
+    remaining = bounds.copy()
+    sx, sy = np.ones((L, 7), np.int64), np.ones((L, 7), np.int64)
+    out_x, out_y = np.ones((16, L, 7), np.int64), np.ones((16, L, 7), np.int64)
+    store = np.ones((64, 7), np.int64)  # the combinations of slot i: rows start[i]..
+    start, count = np.zeros(n_slots + 1, np.int64), np.zeros(n_slots + 1, np.int64)
+    at = np.zeros(n_slots + 1, np.int64)
+    n, i, entering = 0, 0, True
+    while i >= 0:
+        if entering:
+            if i == n_slots:
+                if n == out_x.shape[0]:
+                    out_x, out_y = _grown(out_x, 2 * n), _grown(out_y, 2 * n)
+                out_x[n], out_y[n] = sx, sy
+                n += 1
+                if n >= most:
+                    break
+                i, entering = i - 1, False
+                continue
+            c = max(_maximal(dims[i], width[i], remaining, mesh[i], store[:0]), 1)
+            if start[i] + c > store.shape[0]:
+                store = _grown(store, 2 * (start[i] + c))
+            store[start[i]:start[i] + c] = 1
+            _maximal(dims[i], width[i], remaining, mesh[i], store[start[i]:start[i] + c])
+            count[i], at[i], start[i + 1], entering = c, -1, start[i] + c, False
+        target = sx if on_x[i] else sy
+        if at[i] >= 0:  # take back the slot's current combination
+            for j in range(width[i]):
+                target[level[i], dims[i, j]] = 1
+                remaining[dims[i, j]] *= store[start[i] + at[i], j]
+        at[i] += 1
+        if at[i] == count[i]:
+            i -= 1
+            continue
+        for j in range(width[i]):
+            target[level[i], dims[i, j]] = store[start[i] + at[i], j]
+            remaining[dims[i, j]] //= store[start[i] + at[i], j]
+        i, entering = i + 1, True
+    return out_x[:n].copy(), out_y[:n].copy()
+
+
+@njit(cache=True)
+def _grown(a, rows):
+    """a with `rows` rows, the new ones all ones."""
+    out = np.ones((rows,) + a.shape[1:], a.dtype)
+    out[:a.shape[0]] = a
+    return out
+
+
+@njit(cache=True)
+def _maximal(dims, k, remaining, mesh, out):
+    """Factors f of dims[:k] (each dividing what `remaining` holds of its dimension) with
+    product <= mesh that no prime of what they leave extends, in ascending order per
+    dimension (dims[0] slowest): the first into the rows of out (columns 0..k-1); returns
+    their number."""
+    f, product = np.zeros(k + 1, np.int64), np.ones(k + 1, np.int64)
+    n, j = 0, 0
+    while j >= 0:
+        if j == k:  # a full combination: keep it if no prime fits in the room left
+            room = mesh // product[k]
+            maximal = True
+            for a in range(k):
+                left = remaining[dims[a]] // f[a]
+                if left > 1 and _smallest_prime_of(left) <= room:
+                    maximal = False
+            if maximal:
+                if n < out.shape[0]:
+                    out[n, :k] = f[:k]
+                n += 1
+            j -= 1
+            continue
+        bound, v = remaining[dims[j]], f[j] + 1  # the next divisor that fits
+        while v <= bound and product[j] * v <= mesh and bound % v:
+            v += 1
+        if v > bound or product[j] * v > mesh:
+            f[j] = 0
+            j -= 1
+            continue
+        f[j], product[j + 1] = v, product[j] * v
+        j += 1
+    return n

@@ -1,6 +1,7 @@
 """The mapper: determinism, templates, the buffer-size property, network totals."""
 
 import dataclasses
+import itertools
 import math
 
 import numpy as np
@@ -12,6 +13,8 @@ from simulators.accelerator.architecture import Architecture, MacUnit, StorageLe
 from simulators.accelerator.mapper import (
     TEMPLATES,
     Mapper,
+    _enumerate_choices,
+    _slot_arrays,
     _smallest_prime,
     _spatial_choices,
     divisors,
@@ -186,3 +189,60 @@ def test_spatial_choices_depend_only_on_the_dimensions_a_mesh_may_split(bounds, 
     full = _spatial_choices(tuple(bounds), 3, mapper.slots)
     shared = mapper.spatial_choices(problem)
     assert all(np.array_equal(a, b) for a, b in zip(full, shared, strict=True))
+
+
+def brute_force_choices(bounds, levels, slots):
+    """Every spatial choice, slot by slot: each factor tuple over the slot's dimensions
+    (ascending, first dimension slowest) that divides what the slots before leave, has a
+    product within the mesh, and leaves no prime that would still fit; all ones if none
+    does."""
+    out = []
+
+    def walk(i, remaining, sx, sy):
+        if i == len(slots):
+            out.append((sx.copy(), sy.copy()))
+            return
+        lvl, axis, mesh, dims = slots[i]
+        combos = [f for f in itertools.product(*(divisors(remaining[d]) for d in dims))
+                  if math.prod(f) <= mesh
+                  and not any(p <= mesh // math.prod(f) for d, x in zip(dims, f, strict=True)
+                              for p in prime_factors(remaining[d] // x))]
+        target = sx if axis == "x" else sy
+        for f in combos or [(1,) * len(dims)]:
+            left = list(remaining)
+            for d, x in zip(dims, f, strict=True):
+                target[lvl, d] = x
+                left[d] //= x
+            walk(i + 1, left, sx, sy)
+            for d in dims:
+                target[lvl, d] = 1
+
+    walk(0, list(bounds), np.ones((levels, 7), np.int64), np.ones((levels, 7), np.int64))
+    return out
+
+
+SLOT = st.tuples(st.sampled_from(["x", "y"]), st.sampled_from([2, 3, 8, 12, 16, 64]),
+                 st.sets(st.integers(0, 6), max_size=3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.sampled_from([1, 2, 3, 4, 6, 7, 12, 14, 16, 28, 56]), min_size=7,
+                max_size=7), st.integers(2, 4), st.lists(SLOT, max_size=4),
+       st.integers(1, 40))
+def test_compiled_spatial_enumeration_matches_brute_force(bounds, levels, drawn, most):
+    """`_enumerate_choices` gives every choice the brute force gives, in its order, and
+    with a cap the first ones."""
+    seen, slots = set(), []
+    for n, (axis, mesh, dims) in enumerate(drawn):
+        lvl = 1 + n % (levels - 1)
+        if (lvl, axis) not in seen:
+            seen.add((lvl, axis))
+            slots.append((lvl, axis, mesh, tuple(sorted(dims))))
+    slots = tuple(sorted(slots))
+    expected = brute_force_choices(bounds, levels, slots)
+    for cap in (10 ** 6, most):
+        sx, sy = _enumerate_choices(*_slot_arrays(slots), np.array(bounds), levels, cap)
+        want = expected[:cap]
+        assert len(sx) == len(want)
+        assert all(np.array_equal(a, x) and np.array_equal(b, y)
+                   for a, b, (x, y) in zip(sx, sy, want, strict=True))
