@@ -15,7 +15,7 @@ def announce_compile(dispatcher: Any, what: str) -> None:
     """Tell the terminal that `dispatcher` (an `njit(cache=True)` function) is about to
     compile: nothing compiled or loaded in this process yet and nothing in numba's cache for
     this source."""
-    if dispatcher.signatures:
+    if dispatcher.overloads:  # (not `signatures`, which lists and hashes them on each call)
         return
     skip_blas_probe()
     try:  # numba's cache index (internal API): empty when missing or the source changed

@@ -463,8 +463,8 @@ def _run_adaptive(tasks: list[tuple[Mapper, Problem, list[int]]]) -> list[Mapper
     """Adaptive searches of the same settings in one engine call."""
     mappers = list({id(m): m for m, _, _ in tasks}.values())
     index = {id(m): i for i, m in enumerate(mappers)}
-    machines = tuple(np.stack(column) for column in zip(*(m.machine() for m in mappers),
-                                                         strict=True))
+    machines = tuple(np.stack(column) if len(column) > 1 else column[0][None]
+                     for column in zip(*(m.machine() for m in mappers), strict=True))
     for array in machines:  # read-only as the architecture's own: `_count` compiles once
         array.setflags(write=False)
     choices = [m.spatial_choices(p) for m, p, _ in tasks]
