@@ -88,14 +88,15 @@ def _key(t, perm, keep, r, choice):
 @njit(cache=True, inline="always")
 def _fits(t, keep, r, cx, cy, k, capacity, geo, ext):
     """Whether every level holds the footprint of mapping r on spatial choice k, as
-    `analysis._count` checks it (same products in the same order, so the same floats)."""
+    `analysis._count` checks it (same products in the same order, so the same floats),
+    innermost level first: a level's extents need only the levels inside it, and the
+    first that overflows settles it (DRAM, level 0, holds anything)."""
     L = t.shape[1]
     for d in range(7):
         ext[L, d] = 1.0
-    for lvl in range(L - 1, -1, -1):
+    for lvl in range(L - 1, 0, -1):
         for d in range(7):
             ext[lvl, d] = ext[lvl + 1, d] * t[r, lvl, d] * (cx[k, lvl, d] * cy[k, lvl, d])
-    for lvl in range(1, L):
         used = 0.0
         for x in range(3):
             if keep[r, lvl, x]:
