@@ -491,10 +491,12 @@ def _run_adaptive(tasks: list[tuple[Mapper, Problem, list[int]]]) -> list[Mapper
         ref = analyze_batch(problem, mapper.arch, row)
         if not check_engine(energy[i], cycles[i], ref.energy_pj[0], ref.cycles[0]):
             t, perm, sx, sy, keep, score, energy, cycles, counts = run_engine(*arrays)
+    score, counts, cycles, energy = score.tolist(), counts.tolist(), cycles.tolist(), \
+        energy.tolist()  # Python numbers, converted at once
     return [MapperResult(p, m.arch, MappingBatch(t[i:i + 1], perm[i:i + 1], sx[i:i + 1],
                                                   sy[i:i + 1], keep[i:i + 1])
-                         if np.isfinite(score[i]) else None, *map(int, counts[i]),
-                         float(cycles[i]), float(energy[i]))
+                         if math.isfinite(score[i]) else None, *counts[i], cycles[i],
+                         energy[i])
             for i, (m, p, _) in enumerate(tasks)]
 
 
