@@ -216,6 +216,7 @@ class Mapper:
         self.slots = tuple((lvl, axis, getattr(lv, f"mesh_{axis}"), self._axis_dims(lvl, axis))
                            for lvl, lv in enumerate(arch.levels) for axis in ("x", "y")
                            if getattr(lv, f"mesh_{axis}") > 1)
+        self.split = {d for _, _, _, dims in self.slots for d in dims}  # what they may split
         # What fixes a search's result besides the layer's shape.
         self.cache_key = (arch, template, objective, budget, seed, local_search_rounds,
                           elites, neighbours, local_search)
@@ -240,8 +241,8 @@ class Mapper:
         """All maximal spatial assignments: (K, L, 7) factors for meshX and for meshY
         (read-only, kept per fan-out and the bounds of the dimensions it may split, so
         that layers alike on those share them)."""
-        split = {d for _, _, _, dims in self.slots for d in dims}
-        return _spatial_choices(tuple(b if d in split else 1 for d, b in enumerate(problem.bounds)),
+        return _spatial_choices(tuple(b if d in self.split else 1
+                                      for d, b in enumerate(problem.bounds)),
                                 len(self.arch.levels), self.slots)
 
     # -- stage 2: sampling ---------------------------------------------------------------

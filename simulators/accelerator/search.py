@@ -127,17 +127,10 @@ def _sample_plan(cx, cy, bounds, fixed, base, primes, n_primes):
             for lvl in range(L):
                 if base[k, lvl, d] > 1:
                     remaining //= base[k, lvl, d]
-            n, p = 0, 2
+            n = 0
             while remaining > 1:
-                if p == 2 and remaining & 1:
-                    p = 3
-                    continue
-                if p > 2 and p * p > remaining:
-                    p = remaining
-                if p > 2 and remaining % p:
-                    p += 2
-                    continue
-                remaining = remaining >> 1 if p == 2 else remaining // p
+                p = _smallest_prime_of(remaining)
+                remaining //= p
                 primes[k, d, n] = p
                 n += 1
             n_primes[k, d] = n
