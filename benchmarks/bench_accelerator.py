@@ -45,7 +45,7 @@ from simulators.accelerator.architecture import (
     MacUnit,
     StorageLevel,
 )
-from simulators.accelerator.mapper import Mapper
+from simulators.accelerator.mapper import Mapper, clear_search_cache
 from simulators.accelerator.mapping import Problem
 from simulators.accelerator.presets import preset
 from simulators.workloads import resnet18
@@ -223,7 +223,8 @@ def mapper_times(arch: Architecture, template: str | None,
     """Map ResNet-18, print the figures and return the seconds taken."""
     net = resnet18()
     mapper = Mapper(arch, template=template, local_search=local_search)
-    mapper.search(net.layers[0])  # warm up
+    mapper.search(net.layers[0])  # warm up (then forget it, so that it is searched again)
+    clear_search_cache()
     start = time.perf_counter()
     result = mapper.map_network(net)
     seconds = time.perf_counter() - start
@@ -249,7 +250,8 @@ def zigzag_comparison(python: str, names: tuple[str, ...]) -> None:
     zz = {r["layer"]: r for r in json.loads(proc.stdout.strip().splitlines()[-1])}
     arch = zigzag_tpu_like()
     mapper = Mapper(arch)
-    mapper.search(layers[0])  # warm up
+    mapper.search(layers[0])  # warm up (then forget it, so that it is searched again)
+    clear_search_cache()
     print("mapper vs ZigZag (LOMA, its tpu_like 32x32 accelerator), energy-optimal mapping:")
     ratios = []
     for layer in layers:
