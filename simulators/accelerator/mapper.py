@@ -10,19 +10,21 @@
    constraints; the rest is random. Free keep/bypass choices are random.
 3. Local search, `local_search_rounds` rounds of mutations (move a prime factor between
    levels, swap two loops, flip a free bypass), one of two kinds:
-   * "adaptive" (default): mutate the best distinct valid mappings found so far. Fast and
-     strong, but its path depends on which mappings fit, so a larger buffer can end it
-     worse. Stages 2-3 of it run compiled (`simulators.accelerator.search`), many layers
-     and architectures per call, each mapping scored once.
+   * "adaptive" (default): mutate the best distinct valid mappings found so far, and
+     repair a sample or mutant that overflows a buffer by moving loops out until it fits.
+     Fast and strong, but its path depends on which mappings fit, so a larger buffer can
+     end it worse. Stages 2-3 of it run compiled (`simulators.accelerator.search`), many
+     layers and architectures per call, each mapping scored once.
    * "monotone": start from every sampled mapping on the Pareto front of objective against
      footprint that fits, and follow each one's improving neighbours, drawn from a key
      hashed from the mapping itself. Every choice depends on the mapping alone except
      whether it fits, and what fits a buffer fits a larger one; so with buffers grown (and
      per-access energies unchanged) every mapping the search evaluated is evaluated again
      and still fits, and the best objective found never rises. It evaluates many more
-     mappings: 2-16x the adaptive search's time on ResNet-18 (benchmarks/).
+     mappings: 25-60x the adaptive search's time on ResNet-18 (benchmarks/).
 
-Stages 1-2 never look at buffer capacities: a larger buffer only adds valid candidates.
+Stage 1, and stage 2 of the monotone search, never look at buffer capacities: a larger
+buffer only adds valid candidates.
 Searches are deterministic, so their results are kept (`search_many`), keyed by the
 mapper's architecture and settings and the layer's shape; spatial assignments are kept
 per shape and fan-out.

@@ -9,14 +9,20 @@ independent of the other tasks in the call. Per task:
   (`keyed._mix`), with the distributions of `Mapper.sample` and `Mapper.mutate` (a loop
   order sorted by random keys plus the template's order keys is a random order of the
   free loops followed by the keyed ones, drawn here as a shuffle).
+* A sample or mutant that overflows a level's capacity (the footprints `analysis._count`
+  checks last, via the same `_footprint`) is repaired: loops move out until it fits
+  (`_repair`; a sample as far as it takes, a mutant up to MUTANT_MOVES loops). Capacity
+  thus steers samples to the edge of what fits, where reuse is highest, and turns a
+  mutant that moved a factor into a full buffer into an exchange of factors (unrepaired,
+  most samples and a third of the mutants were lost). One that cannot be repaired is
+  invalid without being counted.
 * Every mapping gets a 64-bit key of what the analysis reads: spatial choice, temporal
   factors, kept data spaces, and per level the order of the loops with a factor above 1
   (a unit loop changes no count). A mapping whose key was seen before takes the stored
-  score; a new one that overflows a level's capacity (the footprints `analysis._count`
-  checks last, via the same `_footprint`) is invalid without being counted; the rest go
-  through the analysis' own per-mapping count (`analysis._count_one`, what
-  `analysis._count` runs for each mapping of a batch), in place, so the search scores
-  mappings with the analysis itself. Two mappings share a key with odds of about 2^-64 per pair.
+  score; the rest go through the analysis' own per-mapping count (`analysis._count_one`,
+  what `analysis._count` runs for each mapping of a batch), in place, so the search
+  scores mappings with the analysis itself. Two mappings share a key with odds of about
+  2^-64 per pair.
 * The elites of a round are the best *distinct* valid mappings so far (a copy of a
   mapping would spend its neighbours on the same ground).
 
@@ -31,10 +37,13 @@ import numpy as np
 from numba import njit, prange
 
 from simulators.accelerator.analysis import _count_one, _footprint, _work
+from simulators.accelerator.architecture import RELEVANT
 from simulators.accelerator.keyed import _mix
 from simulators.jit import announce_compile
 
 OBJECTIVE_CODES = {"energy": 0, "cycles": 1, "edp": 2, "dram_words": 3}
+MUTANT_MOVES = 4  # loops an overflowing mutant may move out (`_repair`): a few keep it
+                  # near its lineage, where a sample may take as many as it needs
 
 
 @njit(cache=True, inline="always")
@@ -85,12 +94,12 @@ def _key(t, perm, keep, r, choice):
     return h
 
 
-@njit(cache=True, inline="always")
-def _fits(t, keep, r, cx, cy, k, capacity, geo, ext):
-    """Whether every level holds the footprint of mapping r on spatial choice k, as
-    `analysis._count` checks it (same products in the same order, so the same floats),
-    innermost level first: a level's extents need only the levels inside it, and the
-    first that overflows settles it (DRAM, level 0, holds anything)."""
+@njit(cache=True)  # compiled by itself: inlined at its four call sites, the search ran 10% slower
+def _overflowing(t, keep, r, cx, cy, k, capacity, geo, ext):
+    """The innermost level that cannot hold the footprint of mapping r on spatial choice
+    k, as `analysis._count` checks it (same products in the same order, so the same
+    floats), or 0 if every level holds it (DRAM, level 0, holds anything). Innermost
+    first: a level's extents need only the levels inside it."""
     L = t.shape[1]
     for d in range(7):
         ext[L, d] = 1.0
@@ -102,8 +111,50 @@ def _fits(t, keep, r, cx, cy, k, capacity, geo, ext):
             if keep[r, lvl, x]:
                 used += _footprint(ext, lvl, x, geo[0], geo[1], geo[2], geo[3])
         if used > capacity[lvl]:
-            return False
-    return True
+            return lvl
+    return 0
+
+
+@njit(cache=True, inline="always")
+def _repair(t, keep, r, cx, cy, k, capacity, geo, ext, fixed, moves, counter, picks):
+    """Mapping r on spatial choice k made to fit in at most `moves` moves: while a level
+    overflows, a random free temporal loop at or inside it, over a dimension that indexes
+    a data space the level keeps, moves out whole to the nearest outer level free in that
+    dimension (its factor multiplies that level's). Returns the stream's counter and
+    whether the mapping fits. Every move takes at least one prime factor one level out, so
+    a mapping whose free loops hold n prime factors is settled within n(L-1) moves."""
+    L = t.shape[1]
+    for move in range(moves + 1):
+        lvl = _overflowing(t, keep, r, cx, cy, k, capacity, geo, ext)
+        if lvl == 0:
+            return counter, True
+        if move == moves:
+            break
+        n = 0  # picks[:n]: level * 7 + dimension of the loops that can move out
+        for d in range(7):
+            dst = lvl - 1
+            while dst >= 0 and fixed[dst, d] != 0:
+                dst -= 1
+            indexes = False  # a loop over d shrinks what the level keeps
+            for x in range(3):
+                indexes |= bool(RELEVANT[d, x]) & keep[r, lvl, x]
+            if dst < 0 or not indexes:
+                continue
+            for j in range(lvl, L):
+                picks[n] = j * 7 + d
+                n += (t[r, j, d] > 1) & (fixed[j, d] == 0)
+        if n == 0:
+            break
+        counter += np.uint64(1)
+        pick = picks[int(_unit(counter) * n)]
+        src, dim = pick // 7, pick % 7
+        dst = lvl - 1
+        while fixed[dst, dim] != 0:
+            dst -= 1
+        f = t[r, src, dim]
+        t[r, src, dim] = 1
+        t[r, dst, dim] *= f
+    return counter, False
 
 
 @njit(cache=True, inline="always")
@@ -348,7 +399,7 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
     cycles, energy, macs = np.zeros(n_max), np.zeros(n_max), np.zeros(n_max)
     reason = np.zeros(n_max, np.int64)
     counted, source = np.zeros(n_max, np.int64), np.zeros(n_max, np.int64)
-    slots = np.zeros(n_max, np.int64)
+    slots, fits = np.zeros(n_max, np.int64), np.zeros(n_max, np.bool_)
     weights, cdf, picks = np.zeros(L), np.zeros(L), np.zeros(8 * L, np.int64)
     work = _work(L)
     ext = np.ones((L + 1, 7))
@@ -383,12 +434,17 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
             choice[r] = int(_unit(counter) * cx.shape[0])
             counter = _sample(t, perm, keep, r, choice[r], base, primes, n_primes, fx,
                               order_m, n_free_m, fk, frk, counter, weights, cdf)
+            factors = 0
+            for d in range(7):
+                factors += n_primes[choice[r], d]
+            counter, fits[r] = _repair(t, keep, r, cx, cy, choice[r], cap, geo, ext, fx,
+                                       (L - 1) * factors, counter, picks)
         while True:
             # Score mappings 0..n-1: overflowing, seen before, or counted now.
             c = 0
             for r in range(n):
                 counted[r] = -1
-                if not _fits(t, keep, r, cx, cy, choice[r], cap, geo, ext):
+                if not fits[r]:
                     score[r] = np.inf
                     continue
                 key = _key(t, perm, keep, r, choice[r])
@@ -456,6 +512,8 @@ def _search_tasks(first, last, bounds, geometry, groups, mac_energy, machine, ch
                 _copy(t, perm, keep, e, lt, lperm, lkeep, e)
                 choice[e] = lchoice[e]
                 counter = _mutate(t, perm, keep, e, fx, is_free_m, frk, counter, picks)
+                counter, fits[e] = _repair(t, keep, e, cx, cy, choice[e], cap, geo, ext, fx,
+                                           MUTANT_MOVES, counter, picks)
             n = n_lineages
             step += 1
         out_score[i] = best
@@ -480,8 +538,9 @@ def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choi
 
 
 # Callees before callers, for `check_engine`.
-_DISPATCHERS = (_unit, _smallest_prime_of, _key, _fits, _sample_plan, _sample, _mutate,
-                _lookup, _copy_row, _copy, _offer, _search_tasks, _search_parallel)
+_DISPATCHERS = (_unit, _smallest_prime_of, _key, _overflowing, _repair, _sample_plan,
+                _sample, _mutate, _lookup, _copy_row, _copy, _offer, _search_tasks,
+                _search_parallel)
 _checked = False
 
 
