@@ -348,12 +348,13 @@ class AsicSimulator(CostModel):
             answers repeats until `simulators.accelerator.mapper.clear_search_cache()`).
     """
 
-    version = "2"  # bump when the same inputs could give other numbers
+    version = "3"  # bump when the same inputs could give other numbers
 
     def __init__(self, tasks: int = 2, max_subs: int = 3, pe_budget: int = PE_BUDGET,
                  bandwidth_budget_gbps: float = BANDWIDTH_BUDGET_GBPS,
-                 objective: str = "energy", mapper_budget: int = 300, mapper_rounds: int = 4,
-                 seed: int = 0, mapper_search: str = "adaptive", clock_ghz: float = 1.0,
+                 objective: str = "energy", mapper_budget: int | None = None,
+                 mapper_rounds: int | None = None, seed: int = 0,
+                 mapper_search: str = "adaptive", clock_ghz: float = 1.0,
                  cache: MapperCache | bool = True):
         check_int("tasks", tasks)
         check_int("max_subs", max_subs)
@@ -363,7 +364,8 @@ class AsicSimulator(CostModel):
                                                 mapper_search, clock_ghz)
         self.tasks, self.max_subs, self.clock_ghz = tasks, max_subs, clock_ghz
         self.pe_budget, self.bandwidth_budget_gbps = pe_budget, bandwidth_budget_gbps
-        self.settings = (objective, mapper_budget, mapper_rounds, seed, mapper_search)
+        self.settings = (objective, self.accelerator.mapper_budget,
+                         self.accelerator.mapper_rounds, seed, mapper_search)
         if not isinstance(cache, bool | MapperCache):
             raise InvalidArgumentError("cache", cache, "a MapperCache, True or False")
         self.cache = {True: SHARED_CACHE, False: None}[cache] if isinstance(cache, bool) \

@@ -48,6 +48,11 @@ from simulators.workloads import Elementwise, Layer, Network
 ACCELERATOR_KEYS = ("pe_x", "pe_y", "ifmap_spad_words", "weights_spad_words",
                     "psum_spad_words", "glb_kb", "glb_banks", "noc_bandwidth_words",
                     "dram_bandwidth_words", "dataflow", "precision_bits")
+# The mapper's samples and local-search rounds per layer unless given, per local search.
+# The adaptive search repairs samples and mutants that overflow (`search._repair`), so all
+# of its samples count: with 70 and 2 it reaches lower energies than with 300 and 4 did
+# before repairs, on each of five sets of 30 random designs, in 0.7 of the time (issue 14).
+MAPPER_DEFAULTS = {"adaptive": (70, 2), "monotone": (300, 4)}
 BANK_BITS = 64  # one global-buffer bank reads a 64-bit row per cycle (Eyeriss-like banks)
 # What both simulators report for a run (a network, or one layer's mapping).
 METRICS = (
@@ -99,24 +104,27 @@ class AcceleratorSimulator(CostModel):
 
     Args:
         objective: what the mapper minimizes per layer (energy, cycles, edp).
-        mapper_budget, mapper_rounds, seed: the mapper's samples, local-search rounds, seed.
+        mapper_budget, mapper_rounds, seed: the mapper's samples, local-search rounds
+            (None: the local search's MAPPER_DEFAULTS), seed.
         mapper_search: the mapper's local search, adaptive or monotone (larger buffers
-            never make a design's per-layer objective worse; 2-16x slower).
+            never make a design's per-layer objective worse; about 25x slower).
         clock_ghz: clock frequency used to turn cycles into seconds.
     """
 
-    version = "3"  # bump when the same inputs could give other numbers
+    version = "4"  # bump when the same inputs could give other numbers
     metrics = METRICS
 
-    def __init__(self, objective: str = "energy", mapper_budget: int = 300,
-                 mapper_rounds: int = 4, seed: int = 0, mapper_search: str = "adaptive",
-                 clock_ghz: float = 1.0):
+    def __init__(self, objective: str = "energy", mapper_budget: int | None = None,
+                 mapper_rounds: int | None = None, seed: int = 0,
+                 mapper_search: str = "adaptive", clock_ghz: float = 1.0):
         if mapper_search not in LOCAL_SEARCHES:
             raise InvalidArgumentError("mapper_search", mapper_search, ", ".join(LOCAL_SEARCHES))
         check_positive("clock_ghz", clock_ghz)
-        self.clock_ghz = clock_ghz
-        self.objective, self.mapper_budget = objective, mapper_budget
-        self.mapper_rounds, self.seed, self.mapper_search = mapper_rounds, seed, mapper_search
+        budget, rounds = MAPPER_DEFAULTS[mapper_search]
+        self.clock_ghz, self.objective = clock_ghz, objective
+        self.mapper_budget = budget if mapper_budget is None else mapper_budget
+        self.mapper_rounds = rounds if mapper_rounds is None else mapper_rounds
+        self.seed, self.mapper_search = seed, mapper_search
         self.mapper(build_architecture(_DEFAULT), None)  # checks the arguments
 
     def mapper(self, arch: Architecture, template: str | None) -> Mapper:
