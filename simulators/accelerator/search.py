@@ -116,6 +116,15 @@ def _overflowing(t, keep, r, cx, cy, k, capacity, geo, ext):
 
 
 @njit(cache=True, inline="always")
+def _outer_free(fixed, lvl, d):
+    """The nearest level outside lvl whose loop over d is free (-1: none)."""
+    dst = lvl - 1
+    while dst >= 0 and fixed[dst, d] != 0:
+        dst -= 1
+    return dst
+
+
+@njit(cache=True, inline="always")
 def _repair(t, keep, r, cx, cy, k, capacity, geo, ext, fixed, moves, counter, picks):
     """Mapping r on spatial choice k made to fit in at most `moves` moves: while a level
     overflows, a random free temporal loop at or inside it, over a dimension that indexes
@@ -132,13 +141,10 @@ def _repair(t, keep, r, cx, cy, k, capacity, geo, ext, fixed, moves, counter, pi
             break
         n = 0  # picks[:n]: level * 7 + dimension of the loops that can move out
         for d in range(7):
-            dst = lvl - 1
-            while dst >= 0 and fixed[dst, d] != 0:
-                dst -= 1
             indexes = False  # a loop over d shrinks what the level keeps
             for x in range(3):
                 indexes |= bool(RELEVANT[d, x]) & keep[r, lvl, x]
-            if dst < 0 or not indexes:
+            if not indexes or _outer_free(fixed, lvl, d) < 0:
                 continue
             for j in range(lvl, L):
                 picks[n] = j * 7 + d
@@ -148,12 +154,8 @@ def _repair(t, keep, r, cx, cy, k, capacity, geo, ext, fixed, moves, counter, pi
         counter += np.uint64(1)
         pick = picks[int(_unit(counter) * n)]
         src, dim = pick // 7, pick % 7
-        dst = lvl - 1
-        while fixed[dst, dim] != 0:
-            dst -= 1
-        f = t[r, src, dim]
+        t[r, _outer_free(fixed, lvl, dim), dim] *= t[r, src, dim]
         t[r, src, dim] = 1
-        t[r, dst, dim] *= f
     return counter, False
 
 
@@ -538,9 +540,9 @@ def _search_parallel(chunks, bounds, geometry, groups, mac_energy, machine, choi
 
 
 # Callees before callers, for `check_engine`.
-_DISPATCHERS = (_unit, _smallest_prime_of, _key, _overflowing, _repair, _sample_plan,
-                _sample, _mutate, _lookup, _copy_row, _copy, _offer, _search_tasks,
-                _search_parallel)
+_DISPATCHERS = (_unit, _smallest_prime_of, _key, _overflowing, _outer_free, _repair,
+                _sample_plan, _sample, _mutate, _lookup, _copy_row, _copy, _offer,
+                _search_tasks, _search_parallel)
 _checked = False
 
 
